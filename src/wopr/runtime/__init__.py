@@ -1,0 +1,1 @@
+"""The NNRE: pure-Python runtime (rules, knowledge reader, LSTM step, game) that CPython and MicroPython both run."""

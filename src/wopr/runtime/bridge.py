@@ -1,0 +1,44 @@
+"""The browser worker's one entry point: a JSON request in, a JSON reply out, one call per message."""
+import json
+
+from .game import Game
+from .knowledge import KnowledgeError, read
+
+_game = None
+
+
+def _load(path):
+    global _game
+    with open(path, 'rb') as f:
+        data = f.read()
+    knowledge = read(data)  # raises before anything changes: a bad file keeps the knowledge in use
+    _game = Game(knowledge, _game.human if _game else 'X')
+    return {'knowledge': knowledge.summary(), 'state': _game.status()}
+
+
+def _dispatch(request):
+    op = request.get('op')
+    if op == 'load':
+        return _load(request['path'])
+    if _game is None:
+        raise KnowledgeError('no knowledge loaded yet')
+    if op == 'new':
+        _game.new(request.get('human', 'X'))
+    elif op == 'play':
+        _game.play(request.get('cell'))
+    elif op != 'state':
+        raise ValueError('unknown request %r' % (op,))
+    return {'state': _game.status()}
+
+
+def handle(message):
+    """Answer one request: {'op': 'load', 'path'} | {'op': 'new', 'human'} | {'op': 'play', 'cell'} | {'op': 'state'}."""
+    try:
+        request = json.loads(message)
+        if type(request) is not dict:
+            raise ValueError('a request is a JSON object')
+        reply = _dispatch(request)
+        reply['ok'] = True
+    except (ValueError, KeyError, OSError) as e:  # KnowledgeError and IllegalMove are ValueErrors
+        reply = {'ok': False, 'error': str(e) if not isinstance(e, KeyError) else 'missing field %s' % e}
+    return json.dumps(reply)

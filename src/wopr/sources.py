@@ -1,0 +1,37 @@
+"""Where knowledge comes from and goes to: local paths, http(s):// URLs and s3:// URLs."""
+from pathlib import Path
+import urllib.error
+import urllib.request
+
+from .runtime.knowledge import Knowledge, KnowledgeError, read
+
+KNOWLEDGE_DIR = Path(__file__).parent / 'knowledge'
+DEFAULT = KNOWLEDGE_DIR / 'default.safetensors'
+MAX_BYTES = 64 * 1024 * 1024  # far above any knowledge file; stops a hostile URL from filling memory
+TIMEOUT = 20
+
+
+def read_bytes(location):
+    """The bytes at a path or URL; KnowledgeError with a clear message when they cannot be had."""
+    location = str(location)
+    if location.startswith(('http://', 'https://')):
+        try:
+            with urllib.request.urlopen(location, timeout=TIMEOUT) as response:
+                data = response.read(MAX_BYTES + 1)
+        except (urllib.error.URLError, OSError, ValueError) as e:
+            raise KnowledgeError(f'cannot fetch {location}: {getattr(e, "reason", e)}') from None
+    else:
+        path = Path(location)
+        if not path.is_file():
+            raise KnowledgeError(f'no such file: {location}')
+        if path.stat().st_size > MAX_BYTES:
+            raise KnowledgeError(f'{location} is {path.stat().st_size} bytes: too large for a knowledge file')
+        data = path.read_bytes()
+    if len(data) > MAX_BYTES:
+        raise KnowledgeError(f'{location} is over {MAX_BYTES} bytes: too large for a knowledge file')
+    return data
+
+
+def load_knowledge(location=None) -> Knowledge:
+    """Read and validate knowledge from a path or URL (the shipped default when None)."""
+    return read(read_bytes(location or DEFAULT))
