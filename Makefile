@@ -1,0 +1,47 @@
+# wopr: `make play`, `make serve` and `make test` set up everything they need on a fresh Debian machine.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+WOPR   := $(VENV)/bin/wopr
+MPWASM := web/node_modules/@micropython/micropython-webassembly-pyscript/micropython.wasm
+
+.PHONY: play serve test bench knowledge lint clean
+
+# Base install: runtime + terminal game, no torch.
+$(VENV)/.base: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
+
+# Everything the suite, the trainer and the benchmarks need (torch==2.13.0 is pinned in pyproject's `train` extra).
+$(VENV)/.dev: pyproject.toml $(VENV)/.base
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+$(MPWASM): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+# Debian's Chromium drives the browser tests; Playwright never downloads a browser here.
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+	@command -v chromium >/dev/null || { echo "chromium is required for the browser tests" >&2; exit 1; }
+
+play: $(VENV)/.base
+	$(WOPR) play
+
+test: $(VENV)/.dev $(MPWASM) chromium
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.dev $(MPWASM) chromium
+	$(PY) benchmarks/run.py
+
+knowledge: $(VENV)/.dev
+	$(PY) -m wopr.train.shipped
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check src tests benchmarks
+
+clean:
+	rm -rf $(VENV) web/node_modules build site .pytest_cache
