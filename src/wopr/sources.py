@@ -35,3 +35,10 @@ def read_bytes(location):
 def load_knowledge(location=None) -> Knowledge:
     """Read and validate knowledge from a path or URL (the shipped default when None)."""
     return read(read_bytes(location or DEFAULT))
+
+
+def write_bytes(location, data):
+    """Write bytes to a path (parents created)."""
+    path = Path(str(location))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
