@@ -12,6 +12,11 @@ err = Console(stderr=True)
 out = Console()
 
 
+@app.callback()
+def main():
+    """WOPR: an LSTM that plays tic-tac-toe from a portable knowledge file."""
+
+
 @contextmanager
 def user_errors():
     """Turn the errors a user can cause into one clear line and exit code 1, never a traceback."""

@@ -49,7 +49,8 @@ class Game:
         if type(cell) is not int or not 0 <= cell <= 8:
             raise IllegalMove('cell %r is not on the board (0-8)' % (cell,))
         if self.board[cell] != EMPTY:
-            raise IllegalMove('cell %d is already taken by %s' % (cell, self.board[cell]))
+            # people see cells numbered 1-9 (terminal, page keys), so say it their way
+            raise IllegalMove('square %d is already taken by %s' % (cell + 1, self.board[cell]))
         self._put(cell, self.human)
         if not is_over(self.board):
             self.ai_move()
