@@ -28,6 +28,15 @@ def user_errors():
 
 
 @app.command()
+def inspect(knowledge: str = typer.Argument(..., help='Knowledge file or URL.')):
+    """Show a knowledge file: metadata, tensors, size, sha256, training history and evaluation."""
+    from .report import knowledge_report
+    from .sources import load_knowledge
+    with user_errors():
+        out.print(knowledge_report(load_knowledge(knowledge), knowledge))
+
+
+@app.command()
 def play(knowledge: str = typer.Option(None, '--knowledge', '-k', help='Knowledge file or URL (default: shipped).'),
          side: str = typer.Option('X', '--as', help='Your side: X (moves first) or O.'),
          show_probs: bool = typer.Option(False, '--show-probs', help="Show the network's probability per cell.")):

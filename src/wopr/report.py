@@ -1,0 +1,75 @@
+"""What `wopr inspect` shows of a knowledge file: metadata, tensors, history sparklines, evaluation."""
+import json
+
+from rich.console import Group
+from rich.table import Table
+
+from .runtime.knowledge import expected_shapes
+
+BARS = '▁▂▃▄▅▆▇█'
+
+
+def sparkline(values):
+    """One character per value, scaled between the smallest and the largest."""
+    values = [v for v in values if isinstance(v, (int, float))]
+    if not values:
+        return ''
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    return ''.join(BARS[round((v - low) / span * (len(BARS) - 1))] for v in values)
+
+
+def flatten(data, prefix=''):
+    """Nested dicts as (dotted key, value) rows, so any evaluation layout prints as one table."""
+    rows = []
+    for key, value in data.items():
+        name = f'{prefix}{key}'
+        if isinstance(value, dict):
+            rows += flatten(value, name + '.')
+        else:
+            rows.append((name, value if isinstance(value, str) else json.dumps(value)))
+    return rows
+
+
+def key_value_table(title, rows):
+    table = Table(title=title, show_header=False, title_justify='left')
+    table.add_column(style='bold')
+    table.add_column(overflow='fold')
+    for key, value in rows:
+        table.add_row(key, str(value))
+    return table
+
+
+def history_table(history):
+    """Each numeric series of the per-epoch history as a sparkline with its first and last value."""
+    series = {}
+    for epoch in history:
+        for key, value in (epoch.items() if isinstance(epoch, dict) else ()):
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and key != 'epoch':
+                series.setdefault(key, []).append(value)
+    table = Table(title=f'Training history ({len(history)} epochs)', title_justify='left')
+    for column in ('series', 'first', 'last', 'curve'):
+        table.add_column(column)
+    for key, values in series.items():
+        table.add_row(key, f'{values[0]:.4g}', f'{values[-1]:.4g}', sparkline(values))
+    return table
+
+
+def knowledge_report(knowledge, location):
+    """Everything about one knowledge file as rich renderables."""
+    plain = {k: v for k, v in knowledge.metadata.items() if k not in ('training', 'history', 'evaluation')}
+    header = key_value_table('Knowledge', [('file', location), ('bytes', knowledge.nbytes),
+                                           ('sha256', knowledge.sha256), *plain.items()])
+    tensors = Table(title='Tensors', title_justify='left')
+    for column in ('name', 'dtype', 'shape'):
+        tensors.add_column(column)
+    for name, shape in expected_shapes(knowledge.hidden_size).items():
+        tensors.add_row(name, knowledge.dtypes[name], 'x'.join(map(str, shape)))
+    parts = [header, tensors]
+    if knowledge.training:
+        parts.append(key_value_table('Training', flatten(knowledge.training)))
+    if knowledge.history:
+        parts.append(history_table(knowledge.history))
+    if knowledge.evaluation:
+        parts.append(key_value_table('Evaluation', flatten(knowledge.evaluation)))
+    return Group(*parts)
