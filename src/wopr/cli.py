@@ -37,6 +37,63 @@ def inspect(knowledge: str = typer.Argument(..., help='Knowledge file or URL.'))
 
 
 @app.command()
+def train(dataset: str = typer.Option('optimal', '--dataset', help='optimal (every game, fastest-optimal targets) '
+                                      'or winning-x (the 2018 original: games X wins).'),
+          centre_first: bool = typer.Option(False, '--centre-first', help="winning-x: X's opening is the centre."),
+          hidden: int = typer.Option(64, '--hidden', min=1, max=1024, help='LSTM hidden size.'),
+          epochs: int = typer.Option(20, '--epochs', min=1, help='Epochs (the most, with --until-perfect).'),
+          batch_size: int = typer.Option(256, '--batch-size', min=1),
+          lr: float = typer.Option(3e-3, '--lr', min=0.0, help='Adam learning rate.'),
+          seed: int = typer.Option(0, '--seed', help='Same seed, machine and threads: the same weights.'),
+          until_perfect: bool = typer.Option(False, '--until-perfect',
+                                             help='Stop at the first epoch whose exhaustive check is perfect.'),
+          dtype: str = typer.Option('f32', '--dtype', help='Stored weights: f32 or f16.'),
+          out_path: str = typer.Option('knowledge.safetensors', '--out', '-o', help='Where to write the knowledge.'),
+          threads: int = typer.Option(1, '--threads', min=1, help='Torch threads (1 avoids stalls on 2 cores).')):
+    """Train an LSTM on tic-tac-toe with PyTorch and write its knowledge file."""
+    from .evaluate import table
+    from .runtime.knowledge import read
+    with user_errors():
+        try:
+            from .train.export import train_to
+        except ImportError as e:
+            raise ValueError(f"wopr train needs PyTorch ({e.name} is missing): pip install 'wopr[train]'") from None
+        data, perfect = train_to(out_path, dtype=dtype.lower(), dataset=dataset, centre_first=centre_first,
+                                 hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
+                                 until_perfect=until_perfect, threads=threads)
+    knowledge = read(data)
+    out.print(table(knowledge.evaluation))
+    t = knowledge.training
+    out.print(f"wrote {out_path}: {len(data)} bytes, {t['epochs']} epochs in {t['seconds']:.1f} s", highlight=False)
+    if until_perfect and not perfect:
+        err.print(f'[bold red]error:[/] not perfect after {epochs} epochs (the last weights were written)')
+        raise typer.Exit(1)
+
+
+@app.command()
+def evaluate(knowledge: str = typer.Argument(..., help='Knowledge file or URL.'),
+             as_json: bool = typer.Option(False, '--json', help='Print the figures as JSON.'),
+             require_perfect: bool = typer.Option(False, '--require-perfect',
+                                                  help='Exit 1 unless 0 losses and 100% fastest-optimal moves.'),
+             games: int = typer.Option(100, '--games', min=0, help='Games per side against a random opponent.'),
+             seed: int = typer.Option(0, '--seed', help='Seed of the random opponent.')):
+    """Measure play strength exhaustively: as X and as O against every opponent line, and against random play."""
+    import json
+
+    from .evaluate import evaluate_knowledge, table
+    from .sources import load_knowledge
+    with user_errors():
+        result = evaluate_knowledge(load_knowledge(knowledge), games, seed)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        out.print(table(result))
+    if require_perfect and not result['perfect']:
+        err.print('[bold red]not perfect:[/] losses or moves that are not the fastest-optimal (see the figures)')
+        raise typer.Exit(1)
+
+
+@app.command()
 def play(knowledge: str = typer.Option(None, '--knowledge', '-k', help='Knowledge file or URL (default: shipped).'),
          side: str = typer.Option('X', '--as', help='Your side: X (moves first) or O.'),
          show_probs: bool = typer.Option(False, '--show-probs', help="Show the network's probability per cell.")):

@@ -1,0 +1,113 @@
+"""Exhaustive play-strength evaluation: the network as X and as O against every opponent line, and random games.
+
+One routine walks the game tree level by level with a batched policy (`start(n)`, `step(states, inputs)`,
+`select(states, index)`), so the pure-Python runtime here and the PyTorch model during training share it."""
+import random
+
+from .runtime.board import encode, is_over, legal_moves, new_board, to_move, winner
+from .runtime.game import choose
+from .runtime.lstm import Network
+from .train import solver
+
+SIDES = ('X', 'O')
+
+
+class RuntimePolicy:
+    """The pure-Python runtime behind the batched policy interface: it simply loops."""
+
+    def __init__(self, knowledge):
+        self.network = Network(knowledge)
+
+    def start(self, n):
+        return [self.network.start()] * n
+
+    def step(self, states, inputs):
+        stepped = [self.network.step(s, x) for s, x in zip(states, inputs)]
+        return [s for s, _ in stepped], [p for _, p in stepped]
+
+    def select(self, states, index):
+        return [states[i] for i in index]
+
+
+def _tally():
+    return {k: 0 for k in ('games', 'wins', 'draws', 'losses', 'moves', 'optimal', 'fastest', 'missed_wins')}
+
+
+def play_out(policy, side, replies, games=1):
+    """Play `games` games at once, the network as `side`; the opponent follows every cell replies(board) lists."""
+    t = _tally()
+    boards, state = [new_board() for _ in range(games)], policy.start(games)
+    while boards:
+        # The network sees every board (either side's move), exactly as runtime.game.Game feeds it.
+        state, probs = policy.step(state, [encode(b) for b in boards])
+        children, parents = [], []
+        for i, (board, p) in enumerate(zip(boards, probs)):
+            if to_move(board) == side:
+                cell = choose(p, board)
+                wins = solver.winning_moves(board)
+                t['moves'] += 1
+                t['optimal'] += cell in solver.optimal_moves(board)
+                t['fastest'] += cell in solver.fastest_moves(board)
+                t['missed_wins'] += bool(wins) and cell not in wins
+                cells = [cell]
+            else:
+                cells = replies(board)
+            for cell in cells:
+                child = list(board)
+                child[cell] = to_move(board)
+                if is_over(child):
+                    won = winner(child)[0]
+                    t['games'] += 1
+                    t['wins' if won == side else 'losses' if won else 'draws'] += 1
+                else:
+                    children.append(child)
+                    parents.append(i)
+        boards, state = children, policy.select(state, parents)
+    return t
+
+
+def _percent(part, whole):
+    return round(100.0 * part / whole, 3) if whole else 100.0
+
+
+def evaluate(policy, games=100, seed=0):
+    """Exhaustive figures per side, `games` seeded games per side against a uniformly random opponent, `perfect`."""
+    result = {}
+    for side in SIDES:
+        t = play_out(policy, side, legal_moves)
+        t['optimal_pct'] = _percent(t.pop('optimal'), t['moves'])
+        t['fastest_pct'] = _percent(t.pop('fastest'), t['moves'])
+        result[side] = t
+    rng = random.Random(seed)
+    result['random'] = {'games': games, 'seed': seed}
+    for side in SIDES:
+        t = play_out(policy, side, lambda board: [rng.choice(legal_moves(board))], games)
+        result['random'][side] = {k: t[k] for k in ('wins', 'draws', 'losses')}
+    result['perfect'] = all(result[s]['losses'] == 0 and result[s]['fastest_pct'] == 100.0 for s in SIDES)
+    return result
+
+
+def evaluate_knowledge(knowledge, games=100, seed=0):
+    """Evaluate a knowledge file through the pure-Python runtime."""
+    return evaluate(RuntimePolicy(knowledge), games, seed)
+
+
+def table(result):
+    """The figures as a rich Table (for `wopr evaluate` and `wopr inspect`)."""
+    from rich.table import Table
+    rows = [('games', 'games'), ('wins', 'wins'), ('draws', 'draws'), ('losses', 'losses'),
+            ('minimax-optimal moves %', 'optimal_pct'), ('fastest-optimal moves %', 'fastest_pct'),
+            ('missed immediate wins', 'missed_wins')]
+    out = Table(title='exhaustive evaluation' + (' (perfect)' if result.get('perfect') else ''))
+    out.add_column('')
+    for side in SIDES:
+        out.add_column(f'as {side}', justify='right')
+    for label, key in rows:
+        out.add_row(label, *(str(result[side][key]) for side in SIDES))
+    rand = result.get('random')
+    if rand:
+        out.add_section()
+        for key in ('wins', 'draws', 'losses'):
+            out.add_row(f'vs random: {key} / {rand["games"]} (seed {rand["seed"]})',
+                        *(str(rand[side][key]) for side in SIDES))
+    return out

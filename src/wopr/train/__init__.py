@@ -1,0 +1,1 @@
+"""The NNDK: minimax solver, datasets, the PyTorch model, training loop and export (torch is imported lazily)."""
