@@ -1,5 +1,6 @@
 """The `wopr` command line: train, evaluate, inspect, play, site, serve, publish, import-gob."""
 from contextlib import contextmanager
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -106,3 +107,22 @@ def play(knowledge: str = typer.Option(None, '--knowledge', '-k', help='Knowledg
             raise ValueError(f'--as must be X or O, not {side!r}')
         loaded = load_knowledge(knowledge)
     raise typer.Exit(terminal.run(loaded, side, show_probs))
+
+
+@app.command()
+def publish(target: str = typer.Argument(..., help='s3://BUCKET or s3://BUCKET/PREFIX'),
+            site: str = typer.Option(None, '--site', help='A built site folder (default: build one now).'),
+            endpoint_url: str = typer.Option(None, '--endpoint-url', help='S3-compatible endpoint (MinIO, R2, ...).'),
+            region: str = typer.Option(None, '--region', help='AWS region (default: your AWS config).'),
+            profile: str = typer.Option(None, '--profile', help='AWS profile from ~/.aws/config.'),
+            create_bucket: bool = typer.Option(False, '--create-bucket', help='Create the bucket if missing.'),
+            website: bool = typer.Option(False, '--website', help='Turn on static website hosting (index.html).'),
+            public: bool = typer.Option(False, '--public', help='Turn off Block Public Access; public-read policy.'),
+            dry_run: bool = typer.Option(False, '--dry-run', help='Show what would be uploaded; change nothing.'),
+            cors_origin: Annotated[list[str] | None, typer.Option(
+                '--cors-origin', help='Let pages on ORIGIN fetch files (GET/HEAD); repeatable.')] = None):
+    """Publish the static site (page, engine, knowledge) to S3 or any S3-compatible store."""
+    from .publish import run
+    with user_errors():
+        run(target, site, endpoint_url, region, profile, console=out, create=create_bucket, website=website,
+            public=public, cors_origins=cors_origin or (), dry_run=dry_run)

@@ -1,8 +1,9 @@
 """Where knowledge comes from and goes to: local paths, http(s):// URLs and s3:// URLs."""
-from pathlib import Path
 import urllib.error
 import urllib.request
+from pathlib import Path
 
+from .runtime.gob import knowledge_bytes
 from .runtime.knowledge import Knowledge, KnowledgeError, read
 
 KNOWLEDGE_DIR = Path(__file__).parent / 'knowledge'
@@ -14,7 +15,13 @@ TIMEOUT = 20
 def read_bytes(location):
     """The bytes at a path or URL; KnowledgeError with a clear message when they cannot be had."""
     location = str(location)
-    if location.startswith(('http://', 'https://')):
+    if location.startswith('s3://'):
+        from . import s3  # boto3 is an extra: only s3:// needs it
+        try:
+            data = s3.read_object(location, MAX_BYTES)
+        except (s3.S3Error, ValueError) as e:
+            raise KnowledgeError(str(e)) from None
+    elif location.startswith(('http://', 'https://')):
         try:
             with urllib.request.urlopen(location, timeout=TIMEOUT) as response:
                 data = response.read(MAX_BYTES + 1)
@@ -33,12 +40,19 @@ def read_bytes(location):
 
 
 def load_knowledge(location=None) -> Knowledge:
-    """Read and validate knowledge from a path or URL (the shipped default when None)."""
-    return read(read_bytes(location or DEFAULT))
+    """Read and validate knowledge from a path, http(s):// or s3:// URL (the shipped default when None);
+    the 2018 original's Go gob files are converted on the way."""
+    return read(knowledge_bytes(read_bytes(location or DEFAULT)))
 
 
 def write_bytes(location, data):
-    """Write bytes to a path (parents created)."""
-    path = Path(str(location))
+    """Write bytes to a path (parents created) or an s3:// URL."""
+    location = str(location)
+    if location.startswith('s3://'):
+        from . import s3
+        return s3.write_object(location, data)
+    if location.startswith(('http://', 'https://')):
+        raise ValueError(f'cannot write to {location}: give a path or an s3:// URL')
+    path = Path(location)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data)

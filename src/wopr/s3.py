@@ -1,0 +1,128 @@
+"""S3 through boto3 (the `s3` extra, imported lazily): clients, one-line errors, object headers, s3:// knowledge I/O."""
+import hashlib
+import re
+from contextlib import contextmanager
+from pathlib import Path
+
+CONTENT_TYPES = {
+    '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8',
+    '.mjs': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.json': 'application/json',
+    '.py': 'text/plain; charset=utf-8', '.txt': 'text/plain; charset=utf-8', '.md': 'text/markdown; charset=utf-8',
+    '.wasm': 'application/wasm', '.safetensors': 'application/octet-stream', '.bin': 'application/octet-stream',
+    '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon', '.webmanifest': 'application/manifest+json',
+}
+# Caching: the two entry points a visitor must see fresh are revalidated on every load; a file whose name carries
+# its own sha256 can never change, so it is cached for a year; everything else may lag a publish by five minutes.
+NO_CACHE = 'no-cache'
+IMMUTABLE = 'public, max-age=31536000, immutable'
+SHORT = 'public, max-age=300'
+LAST = ('knowledge/index.json', 'index.html')  # catalog after the files it names, the page after everything
+# a dead endpoint must fail in seconds, not hang: short connect timeout, one retry
+CONFIG = {'connect_timeout': 3, 'read_timeout': 60, 'retries': {'total_max_attempts': 2, 'mode': 'standard'}}
+REFUSED_CREDENTIALS = {'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken'}
+
+
+class S3Error(OSError):
+    """An S3 operation failed; the message says why and what to do."""
+
+
+def split_url(url):
+    """'s3://bucket/some/key' -> ('bucket', 'some/key'); the key may be empty."""
+    if not str(url).startswith('s3://'):
+        raise ValueError(f'not an s3:// URL: {url}')
+    bucket, _, key = str(url)[len('s3://'):].partition('/')
+    if not bucket:
+        raise ValueError(f'no bucket in {url}: write s3://BUCKET/KEY')
+    return bucket, key.strip('/')
+
+
+def client(endpoint_url=None, region=None, profile=None):
+    """An S3 client from boto3's standard credential chain, with short timeouts so a dead endpoint fails fast."""
+    try:
+        import boto3
+        from botocore.config import Config
+    except ImportError:
+        raise S3Error("s3:// needs boto3, which this install lacks: pip install 'wopr[s3]'") from None
+    with errors('S3'):
+        session = boto3.session.Session(profile_name=profile, region_name=region)
+        return session.client('s3', endpoint_url=endpoint_url, config=Config(**CONFIG))
+
+
+@contextmanager
+def errors(where):
+    """Turn botocore's exceptions into one S3Error line about `where`."""
+    from botocore import exceptions as bx
+    try:
+        yield
+    except bx.NoCredentialsError:
+        raise S3Error('no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, '
+                      'pass --profile, or run `aws configure`') from None
+    except bx.ProfileNotFound as e:
+        raise S3Error(f'no AWS profile named {e.kwargs.get("profile")!r} in ~/.aws/config') from None
+    except (bx.EndpointConnectionError, bx.ConnectionClosedError, bx.ConnectTimeoutError) as e:
+        raise S3Error(f'cannot reach the S3 endpoint {e.kwargs.get("endpoint_url", "")}: check --endpoint-url '
+                      '(or AWS_ENDPOINT_URL) and the network') from None
+    except bx.ClientError as e:
+        raise S3Error(client_error_message(e, where)) from None
+    except bx.BotoCoreError as e:
+        raise S3Error(f'{where}: {e}') from None
+
+
+def client_error_message(e, where):
+    code = e.response.get('Error', {}).get('Code', '')
+    status = e.response.get('ResponseMetadata', {}).get('HTTPStatusCode')
+    if code in REFUSED_CREDENTIALS:
+        return f'{where}: the endpoint refused your AWS credentials ({code})'
+    if code in ('AccessDenied', 'AllAccessDisabled') or status == 403:
+        return (f'access denied to {where}: the endpoint refused these credentials or they lack a permission '
+                '(see "Deploy to S3" in the README)')
+    if code == 'NoSuchBucket':
+        return f'no such bucket: {where}'
+    if code in ('NoSuchKey', 'NotFound') or status == 404:
+        return f'not found: {where}'
+    return f'{where}: {code or status}: {e.response.get("Error", {}).get("Message", "")}'.rstrip(': ')
+
+
+def sha256_hex(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def content_type(name):
+    return CONTENT_TYPES.get(Path(name).suffix.lower(), 'application/octet-stream')
+
+
+def cache_control(rel, sha256):
+    """`rel` is the path inside the site; see the caching note at the top."""
+    if rel in LAST:
+        return NO_CACHE
+    if any(sha256.startswith(h) for h in re.findall(r'[0-9a-f]{8,64}', Path(rel).name)):
+        return IMMUTABLE
+    return SHORT
+
+
+def put(s3, bucket, key, rel, data, sha256):
+    """One object with its type, caching and sha256 (the skip check of the next publish compares it)."""
+    s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type(rel),
+                  CacheControl=cache_control(rel, sha256), Metadata={'sha256': sha256})
+
+
+def read_object(url, max_bytes):
+    """The bytes of an s3:// object (endpoint from AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3, as boto3 reads them)."""
+    bucket, key = split_url(url)
+    if not key:
+        raise S3Error(f'{url} names a bucket, not a file: write s3://BUCKET/KEY')
+    s3 = client()
+    with errors(url):
+        response = s3.get_object(Bucket=bucket, Key=key)
+        if response['ContentLength'] > max_bytes:
+            raise S3Error(f'{url} is {response["ContentLength"]} bytes: too large for a knowledge file')
+        return response['Body'].read()
+
+
+def write_object(url, data):
+    bucket, key = split_url(url)
+    if not key or key.endswith('/'):
+        raise S3Error(f'{url} names no file: write s3://BUCKET/KEY')
+    data = bytes(data)
+    with errors(url):
+        put(client(), bucket, key, key.rsplit('/', 1)[-1], data, sha256_hex(data))

@@ -1,0 +1,258 @@
+"""`wopr publish` against a real S3 endpoint (moto's server over HTTP): types, caching, skips, order, CORS, errors."""
+import json
+import time
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import make_knowledge
+from s3_endpoint import Endpoint, serve
+from wopr import publish as publisher
+from wopr.cli import app
+from wopr.s3 import S3Error
+from wopr.web.site import build
+
+# The contract, written out independently of wopr.s3's table: every file the site builder writes must be here.
+TYPES = {'.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css',
+         '.json': 'application/json', '.py': 'text/plain', '.wasm': 'application/wasm',
+         '.safetensors': 'application/octet-stream'}
+FRESH = {'index.html', 'knowledge/index.json'}
+
+
+@pytest.fixture(scope='module')
+def endpoint():
+    yield from serve()
+
+
+@pytest.fixture(scope='module')
+def site(tmp_path_factory):
+    """A real site build with two small knowledge files."""
+    root = tmp_path_factory.mktemp('site')
+    files = [make_knowledge(root, hidden=8, seed=s, name=f'k{s}.safetensors') for s in (1, 2)]
+    build(root / 'site', files)
+    return root / 'site'
+
+
+def cli(*args):
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    assert 'Traceback' not in result.output, result.output
+    return result
+
+
+def local_files(site):
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob('*') if p.is_file()}
+
+
+def puts(client):
+    """The keys of every PutObject the client sends, in order (a botocore event hook, no stand-in)."""
+    sent = []
+    client.meta.events.register('before-send.s3.PutObject', lambda request, **_: sent.append(request.url))
+    return sent
+
+
+def test_every_object_has_its_type_caching_and_bytes(endpoint, site):
+    result = cli('publish', 's3://site-bk/game', '--site', site, '--endpoint-url', endpoint.url, '--create-bucket')
+    assert result.exit_code == 0, result.output
+    files = local_files(site)
+    assert f'uploaded {len(files)} files' in result.output
+    assert f'{endpoint.url}/site-bk/game/index.html' in result.output
+    s3 = endpoint.client()
+    for rel, data in files.items():
+        suffix = rel[rel.rfind('.'):]
+        head = s3.head_object(Bucket='site-bk', Key=f'game/{rel}')
+        assert head['ContentType'].split(';')[0] == TYPES[suffix], rel
+        assert head['CacheControl'] == ('no-cache' if rel in FRESH else 'public, max-age=300'), rel
+        assert s3.get_object(Bucket='site-bk', Key=f'game/{rel}')['Body'].read() == data
+    # what a browser gets over plain HTTP once the bucket is public
+    assert cli('publish', 's3://site-bk/game', '--site', site, '--endpoint-url', endpoint.url, '--public').exit_code == 0
+    status, headers, body = endpoint.http('/site-bk/game/micropython.wasm')
+    assert (status, headers['Content-Type'], body) == (200, 'application/wasm', files['micropython.wasm'])
+
+
+def test_second_publish_skips_what_did_not_change(endpoint, site, tmp_path):
+    s3 = endpoint.client()
+    publisher.publish(s3, site, 's3://skip-bk/a', create=True)
+    sent = puts(s3)
+    report = publisher.publish(s3, site, 's3://skip-bk/a')
+    assert sent == [] and report.sent == [] and len(report.uploads) == len(local_files(site))
+    # one changed file is the only upload
+    changed = tmp_path / 'site'
+    changed.mkdir()
+    for rel, data in local_files(site).items():
+        (changed / rel).parent.mkdir(parents=True, exist_ok=True)
+        (changed / rel).write_bytes(data + b'\n// changed' if rel == 'app.js' else data)
+    publisher.publish(s3, changed, 's3://skip-bk/a')
+    assert [url.rsplit('/skip-bk/', 1)[1] for url in sent] == ['a/app.js']
+
+
+def test_catalog_then_page_go_last(endpoint, site):
+    s3 = endpoint.client()
+    sent = puts(s3)
+    publisher.publish(s3, site, 's3://order-bk', create=True)
+    keys = [url.rsplit('/order-bk/', 1)[1] for url in sent]
+    assert keys[-2:] == ['knowledge/index.json', 'index.html']
+    assert sorted(keys) == sorted(local_files(site))
+
+
+def test_dry_run_changes_nothing(endpoint, site):
+    result = cli('publish', 's3://dry-bk', '--site', site, '--endpoint-url', endpoint.url, '--create-bucket',
+                 '--public', '--website', '--cors-origin', 'http://a.example', '--dry-run')
+    assert result.exit_code == 0, result.output
+    assert 'would create bucket dry-bk' in result.output and 'dry run: nothing uploaded' in result.output
+    assert f'would upload {len(local_files(site))} files' in result.output
+    assert 'dry-bk' not in [b['Name'] for b in endpoint.client().list_buckets()['Buckets']]
+    # on an existing bucket: the plan says what is new, and still nothing is sent
+    s3 = endpoint.client()
+    publisher.publish(s3, site, 's3://dry-bk', create=True)
+    (site / 'extra.txt').write_text('new')
+    try:
+        sent = puts(s3)
+        report = publisher.publish(s3, site, 's3://dry-bk', public=True, cors_origins=['http://a.example'],
+                                   dry_run=True)
+    finally:
+        (site / 'extra.txt').unlink()
+    assert [u.rel for u in report.sent] == ['extra.txt'] and sent == []
+    with pytest.raises(s3.exceptions.ClientError):
+        s3.get_bucket_cors(Bucket='dry-bk')
+    with pytest.raises(s3.exceptions.ClientError):
+        s3.get_bucket_policy(Bucket='dry-bk')
+
+
+def test_public_website_and_cors(endpoint, site):
+    allowed, other = 'http://allowed.example', 'http://other.example'
+    result = cli('publish', 's3://cors-bk/game', '--site', site, '--endpoint-url', endpoint.url, '--create-bucket',
+                 '--public', '--website', '--cors-origin', allowed, '--cors-origin', 'http://also.example')
+    assert result.exit_code == 0, result.output
+    assert 'warning: --public' in result.output and 'anyone' in result.output
+    s3 = endpoint.client()
+    assert not any(s3.get_public_access_block(Bucket='cors-bk')['PublicAccessBlockConfiguration'].values())
+    assert s3.get_bucket_website(Bucket='cors-bk')['IndexDocument'] == {'Suffix': 'index.html'}
+    # anyone may read the prefix, and only the prefix
+    s3.put_object(Bucket='cors-bk', Key='private/secret.txt', Body=b'x')
+    assert endpoint.http('/cors-bk/game/index.html')[0] == 200
+    assert endpoint.http('/cors-bk/private/secret.txt')[0] == 403
+    # a GET from the allowed origin is answered for it; another origin gets no CORS header
+    key = '/cors-bk/game/knowledge/k1.safetensors'
+    assert endpoint.http(key, headers={'Origin': allowed})[1]['Access-Control-Allow-Origin'] == allowed
+    assert endpoint.http(key, headers={'Origin': other})[1]['Access-Control-Allow-Origin'] is None
+    # preflight (moto answers it on the bucket path; on keys it wrongly asks for authorization)
+    preflight = {'Access-Control-Request-Method': 'GET'}
+    status, headers, _ = endpoint.http('/cors-bk', 'OPTIONS', {'Origin': allowed, **preflight})
+    assert status == 200 and headers['Access-Control-Allow-Origin'] == allowed
+    assert set(headers['Access-Control-Allow-Methods'].split(', ')) == {'GET', 'HEAD'}
+    status, headers, _ = endpoint.http('/cors-bk', 'OPTIONS', {'Origin': other, **preflight})
+    assert status == 403 and headers['Access-Control-Allow-Origin'] is None
+    # republishing keeps one wopr statement and one wopr rule, not a growing pile
+    assert cli('publish', 's3://cors-bk/game', '--site', site, '--endpoint-url', endpoint.url, '--public',
+               '--cors-origin', allowed).exit_code == 0
+    assert len(json.loads(s3.get_bucket_policy(Bucket='cors-bk')['Policy'])['Statement']) == 1
+    assert [r['AllowedOrigins'] for r in s3.get_bucket_cors(Bucket='cors-bk')['CORSRules']] == [[allowed]]
+
+
+@pytest.mark.parametrize('how', ['endpoint stops', 'ctrl-c'])
+def test_interrupted_publish_leaves_a_whole_site_and_a_rerun_finishes(endpoint, site, tmp_path, how):
+    """Republish with a new knowledge file and fail after its upload, before the catalog's: the bucket's catalog
+    must still name only objects that exist; the same command again finishes, sending only what is missing."""
+    bucket = f'cut-{how.split()[0].replace("-", "")}-bk'
+    own = Endpoint()  # its own server, so stopping it leaves the module's endpoint alone
+    s3 = own.client()
+    publisher.publish(s3, site, f's3://{bucket}/p', create=True)
+    grown = tmp_path / 'grown'
+    old = [site / 'knowledge' / f'k{s}.safetensors' for s in (1, 2)]  # the same bytes: safetensors' own differ
+    build(grown, [*old, make_knowledge(tmp_path, hidden=8, seed=3, name='k3.safetensors')])
+    sent = []
+
+    def cut(request, **_):
+        sent.append(request.url)
+        if len(sent) == 2:
+            if how == 'ctrl-c':
+                raise KeyboardInterrupt
+            own.stop()
+
+    s3.meta.events.register('before-send.s3.PutObject', cut)
+    with pytest.raises(S3Error, match=r'publish stopped after 1 of 2 uploads .*rerun to finish'):
+        publisher.publish(s3, grown, f's3://{bucket}/p')
+    assert sent[0].endswith('/p/knowledge/k3.safetensors')
+    if how == 'endpoint stops':
+        own = Endpoint(port=own.port)  # the same endpoint comes back; moto keeps its buckets in the process
+    s3 = own.client()
+
+    def catalog():
+        """The files the bucket's catalog names, each checked to exist."""
+        entries = json.loads(s3.get_object(Bucket=bucket, Key='p/knowledge/index.json')['Body'].read())['knowledge']
+        keys = {o['Key'] for o in s3.list_objects_v2(Bucket=bucket, Prefix='p/')['Contents']}
+        assert all(f'p/knowledge/{e["file"]}' in keys for e in entries)
+        return [e['file'] for e in entries]
+
+    assert catalog() == ['k1.safetensors', 'k2.safetensors']  # still the previous one, whole
+    rerun = puts(s3)
+    publisher.publish(s3, grown, f's3://{bucket}/p')
+    assert [url.rsplit('/', 2)[-2:] for url in rerun] == [['knowledge', 'index.json']]
+    assert catalog() == ['k1.safetensors', 'k2.safetensors', 'k3.safetensors']
+    assert publisher.publish(s3, grown, f's3://{bucket}/p').sent == []
+    own.stop()
+
+
+def test_a_catalog_naming_a_missing_file_is_refused(endpoint, site, tmp_path):
+    broken = tmp_path / 'broken'
+    (broken / 'knowledge').mkdir(parents=True)
+    (broken / 'knowledge' / 'index.json').write_text((site / 'knowledge' / 'index.json').read_text())
+    result = cli('publish', 's3://site-bk/broken', '--site', broken, '--endpoint-url', endpoint.url)
+    assert result.exit_code == 1 and 'names files the site lacks: k1.safetensors, k2.safetensors' in result.output
+
+
+def one_error_line(result):
+    """The whole output of a failed command: one `error:` message (rich may wrap it to the terminal's width)."""
+    text = ' '.join(result.output.split())
+    assert result.exit_code == 1 and text.startswith('error: ') and text.count('error:') == 1, result.output
+    return text
+
+
+def test_errors_are_one_line(endpoint, site, monkeypatch):
+    base = ('--site', site, '--endpoint-url', endpoint.url)
+    assert 'no such bucket: absent-bk (add --create-bucket' in one_error_line(cli('publish', 's3://absent-bk', *base))
+    assert 'not an s3:// URL' in one_error_line(cli('publish', 'site-bk/game', *base))
+    assert 'no such site folder' in one_error_line(cli('publish', 's3://site-bk', '--site', site / 'nope'))
+    assert "no AWS profile named 'nobody'" in one_error_line(cli('publish', 's3://site-bk', *base, '--profile',
+                                                                   'nobody'))
+    # a closed port: fails at once with one retry, no hang
+    began = time.monotonic()
+    line = one_error_line(cli('publish', 's3://site-bk', '--site', site, '--endpoint-url', 'http://127.0.0.1:9'))
+    assert 'cannot reach the S3 endpoint http://127.0.0.1:9' in line and time.monotonic() - began < 10
+    monkeypatch.delenv('AWS_ACCESS_KEY_ID')
+    monkeypatch.delenv('AWS_SECRET_ACCESS_KEY')
+    assert 'no AWS credentials found' in one_error_line(cli('publish', 's3://site-bk', *base))
+
+
+def test_refused_and_denied_credentials(endpoint, site, monkeypatch):
+    """moto checks IAM only inside enforcing_iam(): a read-only user may look but not publish."""
+    import boto3
+    endpoint.client().create_bucket(Bucket='iam-bk')
+    iam = boto3.client('iam', endpoint_url=endpoint.url, region_name='us-east-1')
+    iam.create_user(UserName='reader')
+    # moto names the HEAD actions itself (AWS counts them as List/Get): read-only either way
+    read_only = {'Version': '2012-10-17', 'Statement': [
+        {'Effect': 'Allow', 'Action': ['s3:List*', 's3:Get*', 's3:Head*'], 'Resource': '*'}]}
+    iam.put_user_policy(UserName='reader', PolicyName='read-only', PolicyDocument=json.dumps(read_only))
+    key = iam.create_access_key(UserName='reader')['AccessKey']
+    base = ('--site', site, '--endpoint-url', endpoint.url)
+    monkeypatch.setenv('AWS_ENDPOINT_URL_S3', endpoint.url)  # for the s3:// knowledge URL
+    with endpoint.enforcing_iam():
+        # S3 answers a HEAD without a body, so an unknown key shows as a plain 403; a GET names the reason
+        assert 'access denied to s3://iam-bk' in one_error_line(cli('publish', 's3://iam-bk', *base))
+        assert 'refused your AWS credentials (InvalidAccessKeyId)' in one_error_line(cli('inspect', 's3://iam-bk/k'))
+        monkeypatch.setenv('AWS_ACCESS_KEY_ID', key['AccessKeyId'])
+        monkeypatch.setenv('AWS_SECRET_ACCESS_KEY', key['SecretAccessKey'])
+        line = one_error_line(cli('publish', 's3://iam-bk', *base))
+        assert 'publish stopped after 0 of' in line and 'access denied to s3://iam-bk/' in line
+        result = cli('publish', 's3://iam-bk', *base, '--public')
+        assert result.exit_code == 1 and 'error: access denied to s3://iam-bk:' in ' '.join(result.output.split())
+
+
+def test_site_urls():
+    aws = 'https://s3.amazonaws.com'
+    assert publisher.site_url(aws, 'b', 'p', 'eu-west-1', True) == 'http://b.s3-website-eu-west-1.amazonaws.com/p/'
+    assert publisher.site_url(aws, 'b', '', 'eu-north-1', True) == 'http://b.s3-website.eu-north-1.amazonaws.com/'
+    assert publisher.site_url(aws, 'b', 'p', 'eu-north-1', False) == 'https://b.s3.eu-north-1.amazonaws.com/p/index.html'
+    assert publisher.site_url('http://minio.local:9000/', 'b', 'p/q', 'us-east-1', True) == \
+        'http://minio.local:9000/b/p/q/index.html'
