@@ -126,3 +126,18 @@ def publish(target: str = typer.Argument(..., help='s3://BUCKET or s3://BUCKET/P
     with user_errors():
         run(target, site, endpoint_url, region, profile, console=out, create=create_bucket, website=website,
             public=public, cors_origins=cors_origin or (), dry_run=dry_run)
+
+
+@app.command('import-gob')
+def import_gob(source: str = typer.Argument(..., help='A Go gob file of the 2018 original (tictactoe.bin), or URL.'),
+               out_path: str = typer.Option(..., '--out', '-o', help='Where to write the safetensors knowledge.')):
+    """Convert a knowledge file of the 2018 Go original (encoding/gob) into a wopr safetensors file."""
+    from .runtime.gob import from_gob
+    from .runtime.knowledge import read
+    from .sources import read_bytes, write_bytes
+    with user_errors():
+        data = from_gob(read_bytes(source))
+        knowledge = read(data)
+        write_bytes(out_path, data)
+    out.print(f'wrote {out_path}: hidden size {knowledge.hidden_size}, {len(data)} bytes, sha256 {knowledge.sha256}',
+              highlight=False, soft_wrap=True)

@@ -2,6 +2,7 @@
 import json
 
 from .game import Game
+from .gob import knowledge_bytes
 from .knowledge import KnowledgeError, read
 
 _game = None
@@ -11,7 +12,8 @@ def _load(path):
     global _game
     with open(path, 'rb') as f:
         data = f.read()
-    knowledge = read(data)  # raises before anything changes: a bad file keeps the knowledge in use
+    # a 2018 gob file is converted first; both raise before anything changes: a bad file keeps the knowledge in use
+    knowledge = read(knowledge_bytes(data))
     _game = Game(knowledge, _game.human if _game else 'X')
     return {'knowledge': knowledge.summary(), 'state': _game.status()}
 

@@ -1,0 +1,292 @@
+"""Read the 2018 original's knowledge files (Go encoding/gob, written by github.com/owulveryck/lstm) as wopr knowledge.
+
+Such a file is a gob stream whose one value is the package's Model, a BinaryMarshaler: the value is sent as a
+byte string, and that byte string is itself a gob stream of one struct, the weights. Only that is read (and the
+inner stream alone, which an early version of the original's runtime read): type definitions, then the value.
+"""
+import math
+import struct
+
+from .knowledge import ENCODING, FORMAT, INPUTS, MAX_HIDDEN, OUTPUTS, KnowledgeError, expected_shapes, sha256_hex
+from .writer import safetensors_bytes, to_json
+
+PACKAGE = 'github.com/owulveryck/lstm'
+FIRST_USER_ID = 64  # gob reserves the type ids below this one
+INT, FLOAT = 2, 4   # gob's predefined type ids for int and float
+BUILTIN = {1: 'bool', 2: 'int', 3: 'uint', 4: 'float', 5: '[]byte', 6: 'string', 7: 'complex', 8: 'interface'}
+FLOAT32_MAX = 3.4028234663852886e38
+SIZES = ('InputSize', 'OutputSize', 'HiddenSize')
+WEIGHTS = ('Wi', 'Ui', 'BiasI', 'Wf', 'Uf', 'BiasF', 'Wo', 'Uo', 'BiasO', 'Wc', 'Uc', 'BiasC', 'Wy', 'BiasY')
+NOTE = 'gates i, f, c (as g), o; input planes swapped to X first; bias_hh zero'
+
+# gob's wireType, as encoding/gob's doc.go lists it: (field name, kind) in field order; a tuple is a struct,
+# a one-item list a slice of that struct.
+_COMMON = (('Name', 'string'), ('Id', 'int'))
+_WIRE = (
+    ('ArrayT', (('CommonType', _COMMON), ('Elem', 'int'), ('Len', 'int'))),
+    ('SliceT', (('CommonType', _COMMON), ('Elem', 'int'))),
+    ('StructT', (('CommonType', _COMMON), ('Field', [(('Name', 'string'), ('Id', 'int'))]))),
+    ('MapT', (('CommonType', _COMMON), ('Key', 'int'), ('Elem', 'int'))),
+    ('GobEncoderT', (('CommonType', _COMMON),)),
+    ('BinaryMarshalerT', (('CommonType', _COMMON),)),
+    ('TextMarshalerT', (('CommonType', _COMMON),)),
+)
+_KINDS = {'ArrayT': 'array', 'SliceT': 'slice', 'StructT': 'struct', 'MapT': 'map', 'GobEncoderT': 'GobEncoder',
+          'BinaryMarshalerT': 'BinaryMarshaler', 'TextMarshalerT': 'TextMarshaler'}
+
+
+def _error(text):
+    return KnowledgeError('gob: ' + text)
+
+
+class _Reader:
+    """A cursor over data[pos:end]; every length read is checked against the bytes left, so nothing hostile
+    can make it allocate or loop beyond the file's own size."""
+
+    def __init__(self, data, pos, end):
+        self.data, self.pos, self.end = data, pos, end
+
+    def left(self):
+        return self.end - self.pos
+
+    def take(self, n, what):
+        if n > self.left():
+            raise _error('%s claims %d bytes but only %d remain: truncated?' % (what, n, self.left()))
+        self.pos += n
+        return self.pos - n
+
+    def uint(self):
+        b = self.data[self.take(1, 'a number')]
+        if b < 128:
+            return b
+        if b < 248:  # the byte is minus the count of big-endian bytes that follow, at most 8
+            raise _error('bad number encoding (byte 0x%02x at offset %d)' % (b, self.pos - 1))
+        start = self.take(256 - b, 'a number')
+        return int.from_bytes(self.data[start:self.pos], 'big')
+
+    def int(self):
+        u = self.uint()
+        return ~(u >> 1) if u & 1 else u >> 1
+
+    def count(self, what):
+        """A length of items that take at least a byte each."""
+        n = self.uint()
+        if n > self.left():
+            raise _error('%s claims %d items but only %d bytes remain: truncated?' % (what, n, self.left()))
+        return n
+
+    def string(self):
+        start = self.take(self.count('a name'), 'a name')
+        try:
+            return bytes(self.data[start:self.pos]).decode('utf-8')
+        except Exception:
+            raise _error('a type or field name is not text')
+
+    def message(self):
+        n = self.uint()
+        if n == 0:
+            raise _error('empty message at offset %d' % (self.pos - 1))
+        start = self.take(n, 'a message')
+        return _Reader(self.data, start, start + n)
+
+    def floats(self, n, name):
+        """n gob floats: float64 bits with their bytes reversed, sent as an unsigned number, i.e. the
+        little-endian bytes of the float64 with the leading zero bytes left out."""
+        data, out = self.data, []
+        for _ in range(n):
+            b = data[self.take(1, name)]
+            if b < 128:
+                raw = bytes((b,))
+            elif b < 248:
+                raise _error('%s: bad number encoding (byte 0x%02x at offset %d)' % (name, b, self.pos - 1))
+            else:
+                start = self.take(256 - b, name)
+                raw = bytes(data[start:self.pos])
+            v = struct.unpack('<d', bytes(8 - len(raw)) + raw)[0]
+            if not -FLOAT32_MAX <= v <= FLOAT32_MAX:
+                raise _error('%s holds %s' % (name, 'a NaN weight' if math.isnan(v) else 'an infinite weight or one '
+                                              'beyond float32 (over 3.4e38)'))
+            out.append(v)
+        return out
+
+
+def _struct(r, schema):
+    """A struct of a known schema: (field number delta, value)* then a zero delta."""
+    fields, field = {}, -1
+    while True:
+        delta = r.uint()
+        if delta == 0:
+            return fields
+        field += delta
+        if field >= len(schema):
+            raise _error('field number %d out of range in a type definition' % field)
+        name, kind = schema[field]
+        if kind == 'int':
+            fields[name] = r.int()
+        elif kind == 'string':
+            fields[name] = r.string()
+        elif type(kind) is list:
+            fields[name] = [_struct(r, kind[0]) for _ in range(r.count(name))]
+        else:
+            fields[name] = _struct(r, kind)
+
+
+def _define(types, tid, r):
+    if tid < FIRST_USER_ID or tid in types:
+        raise _error('type id %d is %s' % (tid, 'defined twice' if tid in types else 'reserved'))
+    wire = _struct(r, _WIRE)
+    if len(wire) != 1:
+        raise _error('type %d is described as %d kinds of type at once' % (tid, len(wire)))
+    if r.left():
+        raise _error('%d extra bytes after the definition of type %d' % (r.left(), tid))
+    kind = next(iter(wire))
+    types[tid] = (kind, wire[kind])
+
+
+def _describe(types, tid):
+    """A type as a person reads it: int, []float, struct, BinaryMarshaler, ..."""
+    if tid in types:
+        kind, body = types[tid]
+        if kind == 'SliceT' and body.get('Elem') in BUILTIN:
+            return '[]' + BUILTIN[body['Elem']]
+        return _KINDS[kind]
+    return BUILTIN.get(tid, 'undefined type %d' % tid)
+
+
+def _layout(types, body):
+    """The struct's field names, checked against the lstm package's weights struct: names and types."""
+    names = []
+    for field in body.get('Field', []):
+        name, tid = field.get('Name', ''), field.get('Id', 0)
+        if name in names:
+            raise _error('field %s appears twice' % name)
+        if name in SIZES:
+            if tid != INT:
+                raise _error('field %s is %s, expected int' % (name, _describe(types, tid)))
+        elif name in WEIGHTS:
+            kind, elem = types.get(tid, (None, {}))
+            if kind != 'SliceT' or elem.get('Elem') != FLOAT:
+                raise _error('field %s is %s, expected []float32' % (name, _describe(types, tid)))
+        else:
+            raise _error('unexpected field %r: not the weights of %s (%s)'
+                         % (name, PACKAGE, ', '.join(SIZES + WEIGHTS)))
+        names.append(name)
+    return names
+
+
+def _weights(r, names):
+    """The weights struct's value: sizes and float slices; gob leaves zero fields out."""
+    values, field = {}, -1
+    while True:
+        delta = r.uint()
+        if delta == 0:
+            break
+        field += delta
+        if field >= len(names):
+            raise _error('field number %d out of range (the struct has %d fields)' % (field, len(names)))
+        name = names[field]
+        values[name] = r.int() if name in SIZES else r.floats(r.count(name), name)
+    if r.left():
+        raise _error('%d extra bytes after the weights' % r.left())
+    return values
+
+
+def _stream(data, start, end, inner):
+    """Type definitions, then the value: the Model's bytes (an inner stream) or the weights struct."""
+    r, types = _Reader(data, start, end), {}
+    while True:
+        if not r.left():
+            raise _error('the stream ends before its value' if types else 'empty stream')
+        message = r.message()
+        tid = message.int()
+        if tid < 0:
+            _define(types, -tid, message)
+            continue
+        # Bytes after the value are left alone, as Go's decoder does: the original saved with
+        # O_RDWR and no truncation, so a shorter model can sit in front of an older one's tail.
+        kind = types.get(tid, (None,))[0]
+        if kind in ('GobEncoderT', 'BinaryMarshalerT') and not inner:
+            if message.uint() != 0:
+                raise _error('corrupted value: non-zero field delta for a top-level value')
+            begin = message.take(message.count("the Model's bytes"), "the Model's bytes")
+            if message.left():
+                raise _error("%d extra bytes after the Model's bytes" % message.left())
+            return _stream(data, begin, message.pos, True)
+        if kind == 'StructT':
+            return _weights(message, _layout(types, types[tid][1]))
+        raise _error('the stream holds a value of type %s, not the Model of %s' % (_describe(types, tid), PACKAGE))
+
+
+def _check(values):
+    """The sizes wopr can play with, and every slice of the size they imply; returns the hidden size."""
+    inputs, outputs, h = [values.get(name, 0) for name in SIZES]
+    if inputs != INPUTS:
+        raise _error('InputSize is %d: wopr needs %d inputs (9 cells, X and O planes)' % (inputs, INPUTS))
+    if outputs != OUTPUTS:
+        raise _error('OutputSize is %d: wopr needs %d outputs (one per cell)' % (outputs, OUTPUTS))
+    if not 1 <= h <= MAX_HIDDEN:
+        raise _error('HiddenSize %d is not from 1 to %d' % (h, MAX_HIDDEN))
+    sizes = {'Wy': OUTPUTS * h, 'BiasY': OUTPUTS}
+    for gate in 'ifoc':
+        sizes['W' + gate], sizes['U' + gate], sizes['Bias' + gate.upper()] = h * INPUTS, h * h, h
+    for name in WEIGHTS:
+        n, got = sizes[name], len(values.get(name, ()))
+        if got != n:
+            raise _error('%s holds %d weights, expected %d for HiddenSize %d' % (name, got, n, h))
+    return h
+
+
+def _planes_swapped(w, h):
+    """The original's inputs are the O plane then the X plane; ours are X then O."""
+    out = []
+    for r in range(h):
+        row = w[r * INPUTS:(r + 1) * INPUTS]
+        out += row[9:] + row[:9]
+    return out
+
+
+def is_safetensors(data):
+    if len(data) < 9 or data[8] != 0x7b:  # '{' opens the JSON header
+        return False
+    return 8 + struct.unpack_from('<Q', data, 0)[0] <= len(data)
+
+
+def is_gob(data):
+    """A gob stream from Go opens with a message defining a user type (id >= 64)."""
+    try:
+        r = _Reader(data, 0, len(data))
+        r.uint()
+        return r.int() <= -FIRST_USER_ID and not is_safetensors(data)
+    except KnowledgeError:
+        return False
+
+
+def from_gob(data):
+    """The original's gob knowledge as wopr safetensors bytes; KnowledgeError for anything else."""
+    if is_safetensors(data):
+        raise KnowledgeError('this is a safetensors file already, not a Go gob file')
+    if not is_gob(data):
+        raise KnowledgeError('not a Go gob file: it does not open with a gob type definition')
+    data = bytes(data)
+    values = _stream(data, 0, len(data), False)
+    h = _check(values)
+    v, w_ih = values, []
+    for name in ('Wi', 'Wf', 'Wc', 'Wo'):  # PyTorch's gate order: i, f, g (the original's c), o
+        w_ih += _planes_swapped(v[name], h)
+    tensors = {
+        'lstm.weight_ih_l0': w_ih,
+        'lstm.weight_hh_l0': v['Ui'] + v['Uf'] + v['Uc'] + v['Uo'],
+        'lstm.bias_ih_l0': v['BiasI'] + v['BiasF'] + v['BiasC'] + v['BiasO'],
+        'lstm.bias_hh_l0': [0.0] * (4 * h),
+        'head.weight': v['Wy'],
+        'head.bias': v['BiasY'],
+    }
+    training = {'source': 'gob', 'package': PACKAGE, 'sha256': sha256_hex(data), 'bytes': len(data), 'note': NOTE}
+    metadata = {'format': FORMAT, 'encoding': ENCODING, 'hidden_size': str(h), 'training': to_json(training)}
+    return safetensors_bytes(tensors, expected_shapes(h), metadata)
+
+
+def knowledge_bytes(data):
+    """Knowledge as safetensors bytes: a gob file of the original (told by its content, not its name) is
+    converted; anything else is returned as it is, for knowledge.read to validate."""
+    return from_gob(data) if is_gob(data) else data

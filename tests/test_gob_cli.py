@@ -1,0 +1,190 @@
+"""Gob knowledge wherever a knowledge file goes: `wopr import-gob`, load_knowledge (paths and URLs), play, inspect,
+evaluate, and the browser bridge in CPython and under MicroPython-wasm in Node."""
+import functools
+import http.server
+import json
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import gob_encoder as g
+from test_terminal import scripted_game, wopr
+from wopr.cli import app
+from wopr.runtime import bridge, gob
+from wopr.runtime.knowledge import KnowledgeError, read, sha256_hex
+from wopr.sources import load_knowledge
+
+FIXTURES = Path(__file__).parent / 'fixtures' / 'gob'
+runner = CliRunner()
+
+
+def one_line(text):
+    """Rich wraps long lines to the terminal width; messages are checked with the wrapping undone."""
+    return ' '.join(text.split())
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope='module')
+def url():
+    """The fixtures folder served over real HTTP on 127.0.0.1."""
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
+                                             functools.partial(QuietHandler, directory=str(FIXTURES)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f'http://127.0.0.1:{server.server_port}'
+    server.shutdown()
+    server.server_close()
+
+
+def test_import_gob_writes_the_converted_knowledge(tmp_path):
+    out = tmp_path / 'h8.safetensors'
+    result = runner.invoke(app, ['import-gob', str(FIXTURES / 'h8.bin'), '-o', str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == gob.from_gob((FIXTURES / 'h8.bin').read_bytes())
+    assert f'wrote {out}: hidden size 8, {out.stat().st_size} bytes' in one_line(result.output)
+    assert read(out.read_bytes()).training['source'] == 'gob'
+
+
+def test_import_gob_reads_urls(url, tmp_path):
+    out = tmp_path / 'sub' / 'h4.safetensors'
+    result = runner.invoke(app, ['import-gob', f'{url}/h4.bin', '--out', str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == gob.from_gob((FIXTURES / 'h4.bin').read_bytes())
+
+
+@pytest.mark.parametrize('source, out, message', [
+    ('input9.bin', 'x.safetensors', 'error: gob: InputSize is 9: wopr needs 18 inputs'),
+    ('short-wi.bin', 'x.safetensors', 'Wi holds 71 weights, expected 72'),
+    ('h4.json', 'x.safetensors', 'not a Go gob file'),
+    ('missing.bin', 'x.safetensors', 'no such file'),
+    ('{url}/missing.bin', 'x.safetensors', 'cannot fetch'),
+    ('h4.bin', 'http://example.com/x.safetensors', 'cannot write to http://example.com/x.safetensors'),
+])
+def test_import_gob_errors_are_one_clear_line(source, out, message, url, tmp_path):
+    source = source.format(url=url) if source.startswith('{') else str(FIXTURES / source)
+    target = out if out.startswith('http') else str(tmp_path / out)
+    result = runner.invoke(app, ['import-gob', source, '-o', target])
+    assert result.exit_code == 1
+    assert message in one_line(result.output)
+    assert 'Traceback' not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_import_gob_refuses_a_safetensors_file(tmp_path):
+    knowledge = tmp_path / 'k.safetensors'
+    knowledge.write_bytes(gob.from_gob((FIXTURES / 'h4.bin').read_bytes()))
+    result = runner.invoke(app, ['import-gob', str(knowledge), '-o', str(tmp_path / 'again.safetensors')])
+    assert result.exit_code == 1 and 'a safetensors file already' in one_line(result.output)
+
+
+def test_load_knowledge_converts_gob_by_content(url, tmp_path):
+    data = (FIXTURES / 'h8.bin').read_bytes()
+    expected = read(gob.from_gob(data))
+    renamed = tmp_path / 'looks-like.safetensors'
+    renamed.write_bytes(data)
+    for location in (FIXTURES / 'h8.bin', str(FIXTURES / 'h8.bin'), renamed, f'{url}/h8.bin'):
+        knowledge = load_knowledge(location)
+        assert knowledge.tensors == expected.tensors and knowledge.sha256 == expected.sha256
+    # a safetensors file passes unchanged, whatever its name
+    named_bin = tmp_path / 'knowledge.bin'
+    named_bin.write_bytes(gob.from_gob(data))
+    assert load_knowledge(named_bin).sha256 == sha256_hex(named_bin.read_bytes())
+    with pytest.raises(KnowledgeError, match='InputSize is 9'):
+        load_knowledge(FIXTURES / 'input9.bin')
+
+
+def test_inspect_and_evaluate_take_a_gob_file():
+    result = runner.invoke(app, ['inspect', str(FIXTURES / 'h8.bin')])
+    assert result.exit_code == 0, result.output
+    assert 'github.com/owulveryck/lstm' in result.output and 'lstm.weight_ih_l0' in result.output
+    result = runner.invoke(app, ['evaluate', str(FIXTURES / 'h4.bin'), '--json', '--games', '10'])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)['perfect'] is False  # seeded random weights play badly, as they should
+    result = runner.invoke(app, ['evaluate', str(FIXTURES / 'short-wi.bin')])
+    assert result.exit_code == 1 and 'Wi holds 71 weights' in one_line(result.output)
+
+
+def test_play_a_whole_game_against_a_gob_file():
+    """The terminal game as a subprocess: the AI's moves are the imported knowledge's moves."""
+    knowledge = load_knowledge(FIXTURES / 'h8.bin')
+    inputs, ai, _ = scripted_game(knowledge, 'O', min)
+    result = wopr('play', '--knowledge', str(FIXTURES / 'h8.bin'), '--as', 'O',
+                  script=''.join(f'{c}\n' for c in inputs) + 'n\n')
+    assert result.returncode == 0, result.stderr
+    assert [int(m) for m in re.findall(r'WOPR plays (\d)', result.stdout)] == ai
+
+
+def ask(request, micropython=None):
+    """One bridge request, in CPython or in MicroPython-wasm; the parsed reply."""
+    message = json.dumps(request)
+    if micropython is None:
+        return json.loads(bridge.handle(message))
+    return json.loads(micropython.call_python('wopr.runtime.bridge', 'handle', message))
+
+
+def assert_same(a, b, path='reply'):
+    """Equal replies, floats within 1e-9 (MicroPython's float formatting may differ in the last digits)."""
+    if isinstance(a, float) or isinstance(b, float):
+        assert abs(a - b) <= 1e-9, path
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), path
+        for k in a:
+            assert_same(a[k], b[k], f'{path}.{k}')
+    elif isinstance(a, list):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_same(x, y, f'{path}[{i}]')
+    else:
+        assert a == b, path
+
+
+def test_the_bridge_loads_gob_and_keeps_the_game_on_a_bad_file():
+    reply = ask({'op': 'load', 'path': str(FIXTURES / 'h4.bin')})
+    assert reply['ok'] and reply['knowledge']['training']['source'] == 'gob'
+    before = ask({'op': 'play', 'cell': 4})
+    reply = ask({'op': 'load', 'path': str(FIXTURES / 'input9.bin')})
+    assert reply == {'ok': False, 'error': 'gob: InputSize is 9: wopr needs 18 inputs (9 cells, X and O planes)'}
+    assert ask({'op': 'state'}) == before
+
+
+HOSTILE = g.uint(2 ** 64 - 1) + g.sint(-65)  # a message claiming 2**64-1 bytes: big numbers in MicroPython too
+
+
+@pytest.mark.parametrize('name', ['h4.bin', 'h8.bin', 'h4-bare.bin'])
+def test_micropython_converts_and_plays_as_cpython(name, micropython):
+    """The gob reader under MicroPython-wasm (the npm build the page loads): the same knowledge bytes (sha256),
+    the same moves and probabilities as CPython over whole games on both sides."""
+    path = str(FIXTURES / name)
+    micropython.put('/data/' + name, (FIXTURES / name).read_bytes())
+    ours, theirs = ask({'op': 'load', 'path': path}), ask({'op': 'load', 'path': '/data/' + name}, micropython)
+    assert theirs['ok'] and theirs['knowledge']['sha256'] == ours['knowledge']['sha256']
+    assert_same(theirs, ours)
+    for human in ('X', 'O'):
+        ours, theirs = ask({'op': 'new', 'human': human}), ask({'op': 'new', 'human': human}, micropython)
+        while not ours['state']['over']:
+            assert_same(theirs, ours)
+            cell = ours['state']['board'].index('')
+            ours, theirs = ask({'op': 'play', 'cell': cell}), ask({'op': 'play', 'cell': cell}, micropython)
+        assert_same(theirs, ours)
+
+
+@pytest.mark.parametrize('name, data', [
+    ('input9.bin', (FIXTURES / 'input9.bin').read_bytes()),
+    ('short-wi.bin', (FIXTURES / 'short-wi.bin').read_bytes()),
+    ('truncated.bin', (FIXTURES / 'h8.bin').read_bytes()[:3000]),
+    ('hostile.bin', HOSTILE),
+    ('nan.bin', g.model_file({**json.loads((FIXTURES / 'h4.json').read_text()), 'BiasY': [float('nan')] * 9})),
+])
+def test_micropython_refuses_broken_gob_as_cpython(name, data, micropython, tmp_path):
+    (tmp_path / name).write_bytes(data)
+    micropython.put('/data/' + name, data)
+    ours = ask({'op': 'load', 'path': str(tmp_path / name)})
+    assert ours['ok'] is False and ours['error'].startswith('gob: ')
+    assert ask({'op': 'load', 'path': '/data/' + name}, micropython) == ours
+
