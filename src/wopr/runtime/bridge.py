@@ -20,16 +20,19 @@ def _load(path):
 
 def _dispatch(request):
     op = request.get('op')
+    if op not in ('load', 'new', 'play', 'state'):
+        raise ValueError(f'unknown request {op!r}')
     if op == 'load':
-        return _load(request['path'])
+        path = request['path']
+        if type(path) is not str:  # open() takes a number as a file descriptor: 0 would read stdin
+            raise ValueError(f'path must be a string, not {path!r}')
+        return _load(path)
     if _game is None:
         raise KnowledgeError('no knowledge loaded yet')
     if op == 'new':
         _game.new(request.get('human', 'X'))
     elif op == 'play':
         _game.play(request.get('cell'))
-    elif op != 'state':
-        raise ValueError('unknown request %r' % (op,))
     return {'state': _game.status()}
 
 
@@ -42,5 +45,5 @@ def handle(message):
         reply = _dispatch(request)
         reply['ok'] = True
     except (ValueError, KeyError, OSError) as e:  # KnowledgeError and IllegalMove are ValueErrors
-        reply = {'ok': False, 'error': str(e) if not isinstance(e, KeyError) else 'missing field %s' % e}
+        reply = {'ok': False, 'error': str(e) if not isinstance(e, KeyError) else f'missing field {e}'}
     return json.dumps(reply)

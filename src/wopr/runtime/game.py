@@ -26,7 +26,7 @@ class Game:
 
     def new(self, human='X'):
         if human not in ('X', 'O'):
-            raise IllegalMove('side must be X or O, not %r' % (human,))
+            raise IllegalMove(f'side must be X or O, not {human!r}')
         self.human, self.ai = human, other(human)
         self.board = new_board()
         self.moves = []
@@ -47,10 +47,10 @@ class Game:
         if is_over(self.board):
             raise IllegalMove('the game is over: start a new game')
         if type(cell) is not int or not 0 <= cell <= 8:
-            raise IllegalMove('cell %r is not on the board (0-8)' % (cell,))
+            raise IllegalMove(f'cell {cell!r} is not on the board (0-8)')
         if self.board[cell] != EMPTY:
             # people see cells numbered 1-9 (terminal, page keys), so say it their way
-            raise IllegalMove('square %d is already taken by %s' % (cell + 1, self.board[cell]))
+            raise IllegalMove(f'square {cell + 1} is already taken by {self.board[cell]}')
         self._put(cell, self.human)
         if not is_over(self.board):
             self.ai_move()

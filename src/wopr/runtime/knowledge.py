@@ -29,7 +29,7 @@ def expected_shapes(hidden):
 
 
 def sha256_hex(data):
-    return ''.join('%02x' % b for b in hashlib.sha256(data).digest())
+    return ''.join(f'{b:02x}' for b in hashlib.sha256(data).digest())
 
 
 def _product(shape):
@@ -41,16 +41,16 @@ def _product(shape):
 
 def _header(data):
     if len(data) < 8:
-        raise KnowledgeError('file too short (%d bytes): not a safetensors file' % len(data))
+        raise KnowledgeError(f'file too short ({len(data)} bytes): not a safetensors file')
     n = struct.unpack_from('<Q', data, 0)[0]
     if n > MAX_HEADER:
-        raise KnowledgeError('header claims %d bytes, over the 100 MB limit: not a knowledge file' % n)
+        raise KnowledgeError(f'header claims {n} bytes, over the 100 MB limit: not a knowledge file')
     if 8 + n > len(data):
-        raise KnowledgeError('header length %d runs past the end of the file (%d bytes): truncated?' % (n, len(data)))
+        raise KnowledgeError(f'header length {n} runs past the end of the file ({len(data)} bytes): truncated?')
     try:
         header = json.loads(bytes(data[8:8 + n]).decode('utf-8'))
-    except Exception:  # bad UTF-8, bad JSON, or nesting deep enough to exhaust the parser
-        raise KnowledgeError('header is not valid JSON: not a safetensors file')
+    except Exception:  # noqa: BLE001 (bad UTF-8, bad JSON, or nesting deep enough to exhaust the parser)
+        raise KnowledgeError('header is not valid JSON: not a safetensors file') from None
     if type(header) is not dict:
         raise KnowledgeError('header is not a JSON object')
     return header, 8 + n
@@ -59,24 +59,42 @@ def _header(data):
 def _metadata(header):
     meta = header.pop('__metadata__', None)
     if meta is None:
-        raise KnowledgeError('no __metadata__: a plain safetensors file, not wopr knowledge (format %s)' % FORMAT)
+        raise KnowledgeError(f'no __metadata__: a plain safetensors file, not wopr knowledge (format {FORMAT})')
     if type(meta) is not dict or any(type(k) is not str or type(v) is not str for k, v in meta.items()):
         raise KnowledgeError('__metadata__ must map strings to strings')
     if meta.get('format') != FORMAT:
-        raise KnowledgeError('unknown format version %r (this wopr reads %s)' % (meta.get('format'), FORMAT))
+        raise KnowledgeError(f"unknown format version {meta.get('format')!r} (this wopr reads {FORMAT})")
     if meta.get('encoding') != ENCODING:
-        raise KnowledgeError('unknown input encoding %r (this wopr reads %s)' % (meta.get('encoding'), ENCODING))
+        raise KnowledgeError(f"unknown input encoding {meta.get('encoding')!r} (this wopr reads {ENCODING})")
     hidden = meta.get('hidden_size', '')
-    if not hidden.isdigit() or not 1 <= int(hidden) <= MAX_HIDDEN:
-        raise KnowledgeError('hidden_size %r is not a whole number from 1 to %d' % (hidden, MAX_HIDDEN))
+    # ASCII digits only, few of them: str.isdigit() admits '³' (which int() refuses) and int() refuses 4300+ digits
+    if not (0 < len(hidden) <= 4 and all('0' <= d <= '9' for d in hidden)) or not 1 <= int(hidden) <= MAX_HIDDEN:
+        raise KnowledgeError(f'hidden_size {hidden!r} is not a whole number from 1 to {MAX_HIDDEN}')
     parsed = {}
-    for key in ('training', 'history', 'evaluation'):
+    for key, kind in (('training', dict), ('history', list), ('evaluation', dict)):
         if key in meta:
-            try:
-                parsed[key] = json.loads(meta[key])
-            except Exception:
-                raise KnowledgeError('metadata %r is not valid JSON' % key)
+            parsed[key] = _json_metadata(meta, key, kind)
     return meta, int(hidden), parsed
+
+
+def _json_metadata(meta, key, kind):
+    """A JSON metadata value of the expected kind whose numbers are all finite (front ends re-serialise it)."""
+    try:
+        value = json.loads(meta[key])
+    except Exception:  # noqa: BLE001 (bad JSON, or nesting deep enough to exhaust the parser)
+        raise KnowledgeError(f'metadata {key!r} is not valid JSON') from None
+    if type(value) is not kind:
+        raise KnowledgeError(f"metadata {key!r} is not a JSON {'object' if kind is dict else 'list'}")
+    todo = [value]  # a loop, not recursion: the parser may accept nesting deeper than our stack
+    while todo:
+        v = todo.pop()
+        if type(v) is float and (math.isnan(v) or math.isinf(v)):
+            raise KnowledgeError(f'metadata {key!r} holds a number that is not finite')
+        if type(v) is dict:
+            todo.extend(v.values())
+        elif type(v) is list:
+            todo.extend(v)
+    return value
 
 
 def _entries(header, data_len):
@@ -84,40 +102,40 @@ def _entries(header, data_len):
     spans = []
     for name, entry in header.items():
         if type(entry) is not dict:
-            raise KnowledgeError('tensor %r: entry is not a JSON object' % name)
+            raise KnowledgeError(f'tensor {name!r}: entry is not a JSON object')
         dtype, shape, offsets = entry.get('dtype'), entry.get('shape'), entry.get('data_offsets')
-        if dtype not in DTYPES:
-            raise KnowledgeError('tensor %r: dtype %r not supported (F32 or F16)' % (name, dtype))
+        if type(dtype) is not str or dtype not in DTYPES:  # a list would not even hash
+            raise KnowledgeError(f'tensor {name!r}: dtype {dtype!r} not supported (F32 or F16)')
         if type(shape) is not list or any(type(d) is not int or d < 0 for d in shape):
-            raise KnowledgeError('tensor %r: shape %r is not a list of sizes' % (name, shape))
+            raise KnowledgeError(f'tensor {name!r}: shape {shape!r} is not a list of sizes')
         if (type(offsets) is not list or len(offsets) != 2
                 or any(type(o) is not int or o < 0 for o in offsets) or offsets[0] > offsets[1]):
-            raise KnowledgeError('tensor %r: data_offsets %r are not [begin, end]' % (name, offsets))
+            raise KnowledgeError(f'tensor {name!r}: data_offsets {offsets!r} are not [begin, end]')
         if offsets[1] - offsets[0] != _product(shape) * DTYPES[dtype][0]:
-            raise KnowledgeError('tensor %r: %d bytes of data do not fit shape %r in %s'
-                                 % (name, offsets[1] - offsets[0], shape, dtype))
+            raise KnowledgeError(f'tensor {name!r}: {offsets[1] - offsets[0]} bytes of data do not fit shape {shape!r}'
+                                 f' in {dtype}')
         spans.append((offsets[0], offsets[1], name))
     spans.sort()
     at = 0
     for begin, end, name in spans:
         if begin < at:
-            raise KnowledgeError('tensor %r overlaps the tensor before it (offset %d < %d)' % (name, begin, at))
+            raise KnowledgeError(f'tensor {name!r} overlaps the tensor before it (offset {begin} < {at})')
         if begin > at:
-            raise KnowledgeError('gap before tensor %r (offset %d, expected %d)' % (name, begin, at))
+            raise KnowledgeError(f'gap before tensor {name!r} (offset {begin}, expected {at})')
         at = end
     if at > data_len:
-        raise KnowledgeError('tensor data ends at byte %d but the file holds only %d: truncated?' % (at, data_len))
+        raise KnowledgeError(f'tensor data ends at byte {at} but the file holds only {data_len}: truncated?')
     if at < data_len:
-        raise KnowledgeError('%d unexpected bytes after the last tensor' % (data_len - at))
+        raise KnowledgeError(f'{data_len - at} unexpected bytes after the last tensor')
 
 
 def _values(data, start, entry, name):
     width, code = DTYPES[entry['dtype']]
     begin, end = entry['data_offsets']
-    values = list(struct.unpack_from('<%d%s' % ((end - begin) // width, code), data, start + begin))
+    values = list(struct.unpack_from(f'<{(end - begin) // width}{code}', data, start + begin))
     for v in values:
         if math.isnan(v) or math.isinf(v):
-            raise KnowledgeError('tensor %r holds a NaN or infinite weight' % name)
+            raise KnowledgeError(f'tensor {name!r} holds a NaN or infinite weight')
     return values
 
 
@@ -134,15 +152,15 @@ class Knowledge:
         shapes = expected_shapes(self.hidden_size)
         for name in sorted(header):
             if name not in shapes:
-                raise KnowledgeError('unexpected tensor %r (a wopr knowledge file holds exactly %s)'
-                                     % (name, ', '.join(sorted(shapes))))
+                raise KnowledgeError(f"unexpected tensor {name!r} (a wopr knowledge file holds exactly"
+                                     f" {', '.join(sorted(shapes))})")
         self.tensors, self.dtypes = {}, {}
         for name in sorted(shapes):
             if name not in header:
-                raise KnowledgeError('missing tensor %r' % name)
+                raise KnowledgeError(f'missing tensor {name!r}')
             if header[name]['shape'] != shapes[name]:
-                raise KnowledgeError('tensor %r has shape %r, expected %r for hidden_size %d'
-                                     % (name, header[name]['shape'], shapes[name], self.hidden_size))
+                raise KnowledgeError(f"tensor {name!r} has shape {header[name]['shape']!r}, expected {shapes[name]!r}"
+                                     f' for hidden_size {self.hidden_size}')
             self.tensors[name] = _values(data, start, header[name], name)
             self.dtypes[name] = header[name]['dtype']
         self.nbytes = len(data)
@@ -160,5 +178,5 @@ class Knowledge:
 def read(data):
     """Parse knowledge bytes; raises KnowledgeError for anything that is not valid knowledge."""
     if not isinstance(data, (bytes, bytearray)):
-        raise KnowledgeError('knowledge must be bytes, got %s' % type(data).__name__)
+        raise KnowledgeError(f'knowledge must be bytes, got {type(data).__name__}')
     return Knowledge(data)

@@ -1,0 +1,169 @@
+"""Game: both sides, AI replies, illegal moves, new games, winner / line / draw, and how the AI picks its cell."""
+import copy
+import math
+
+import pytest
+import torch
+
+from conftest import contract_metadata, make_knowledge, write_knowledge
+from wopr.runtime.board import encode
+from wopr.runtime.game import Game, IllegalMove, choose
+from wopr.runtime.knowledge import expected_shapes, read
+from wopr.runtime.lstm import Network
+
+HIDDEN = 4
+
+
+def preference_knowledge(tmp_path, bias):
+    """Knowledge whose every weight is 0 but the head's bias: h stays 0, so every step's probabilities are
+    softmax(bias) and the AI's preference over cells is fixed."""
+    tensors = {name: torch.zeros(shape) for name, shape in expected_shapes(HIDDEN).items()}
+    tensors['head.bias'] = torch.tensor(bias, dtype=torch.float32)
+    return read(write_knowledge(tmp_path / 'pref.safetensors', tensors, contract_metadata(HIDDEN)).read_bytes())
+
+
+def softmax(values):
+    e = [math.exp(v) for v in values]
+    return [v / sum(e) for v in e]
+
+
+def ranked(order):
+    """A head bias under which the AI prefers the cells in `order`, first to last."""
+    bias = [0.0] * 9
+    for rank, cell in enumerate(order):
+        bias[cell] = float(9 - rank)
+    return bias
+
+
+@pytest.fixture
+def in_order(tmp_path):
+    """Knowledge whose AI takes the lowest free cell: 0, then 1, ..."""
+    return preference_knowledge(tmp_path, ranked(range(9)))
+
+
+def test_ai_takes_the_most_probable_legal_cell(tmp_path):
+    bias = ranked([4, 0, 8, 2, 6, 1, 3, 5, 7])
+    game = Game(preference_knowledge(tmp_path, bias), human='X')
+    game.play(1)
+    assert game.board[4] == 'O'
+    game.play(2)
+    assert game.board[0] == 'O'
+    status = game.status()
+    assert status['last']['cell'] == 0
+    assert status['probs'] == pytest.approx(softmax(bias), abs=1e-12)
+    assert status['last']['prob'] == status['probs'][0]
+
+
+def test_ties_go_to_the_lowest_index(tmp_path):
+    game = Game(preference_knowledge(tmp_path, [0.0] * 9), human='O')
+    assert game.board == ['X'] + [''] * 8
+    game.play(1)
+    assert game.board[:3] == ['X', 'O', 'X']
+    bias = [0.0, 0.0, 5.0, 1.0, 5.0, 0.0, 5.0, 0.0, 0.0]  # 2, 4 and 6 tie
+    game = Game(preference_knowledge(tmp_path, bias), human='X')
+    game.play(2)
+    assert game.status()['last']['cell'] == 4
+
+
+def test_choose_skips_occupied_cells_and_breaks_ties_low():
+    probs = [0.1, 0.3, 0.3, 0.0, 0.0, 0.0, 0.0, 0.0, 0.3]
+    assert choose(probs, [''] * 9) == 1
+    assert choose(probs, ['', 'X', '', '', '', '', '', '', '']) == 2
+    assert choose(probs, ['', 'X', 'O', '', '', '', '', '', 'X']) == 0
+    assert choose(probs, ['X', 'X', 'O', 'O', 'O', 'X', 'X', '', 'X']) == 7
+
+
+def test_human_as_o_lets_the_ai_open(tmp_path):
+    game = Game(preference_knowledge(tmp_path, ranked([4, 0, 1, 2, 3, 5, 6, 7, 8])), human='O')
+    status = game.status()
+    assert status['board'][4] == 'X' and status['moves'] == [4]
+    assert (status['human'], status['ai'], status['turn']) == ('O', 'X', 'O')
+    game.play(0)
+    assert game.status()['moves'] == [4, 0, 1]
+
+
+def test_ai_wins_with_its_line(in_order):
+    game = Game(in_order, human='X')
+    for cell in (4, 8, 6):
+        game.play(cell)
+    s = game.status()
+    assert (s['over'], s['winner'], s['line'], s['draw'], s['turn']) == (True, 'O', [0, 1, 2], False, None)
+
+
+def test_human_wins_and_the_ai_does_not_reply(in_order):
+    game = Game(in_order, human='X')
+    for cell in (4, 2, 6):
+        game.play(cell)
+    s = game.status()
+    assert (s['winner'], s['line'], s['moves']) == ('X', [2, 4, 6], [4, 0, 2, 1, 6])
+
+
+def test_draw(in_order):
+    game = Game(in_order, human='X')
+    for cell in (1, 3, 4, 6, 8):
+        game.play(cell)
+    s = game.status()
+    assert (s['over'], s['winner'], s['line'], s['draw']) == (True, None, None, True)
+    assert s['board'] == ['O', 'X', 'O', 'X', 'X', 'O', 'X', 'O', 'X']
+
+
+@pytest.mark.parametrize('cell', [0, 4, 9, -1, '3', 3.0, True, None, [1]])
+def test_illegal_moves_leave_the_game_unchanged(in_order, cell):
+    game = Game(in_order, human='X')
+    game.play(4)  # the AI took 0
+    before, state = copy.deepcopy(game.status()), game.state
+    with pytest.raises(IllegalMove) as caught:
+        game.play(cell)
+    assert str(caught.value)
+    assert game.status() == before and game.state is state
+
+
+def test_moves_after_the_end_and_out_of_turn_are_refused(in_order):
+    game = Game(in_order, human='X')
+    with pytest.raises(IllegalMove, match="not the AI's turn"):
+        game.ai_move()
+    for cell in (4, 8, 6):
+        game.play(cell)
+    before = copy.deepcopy(game.status())
+    with pytest.raises(IllegalMove, match='the game is over'):
+        game.play(3)
+    with pytest.raises(IllegalMove):
+        game.ai_move()
+    with pytest.raises(IllegalMove, match='side must be X or O'):
+        game.new('Z')
+    assert game.status() == before
+
+
+def test_new_game_without_rereading(tmp_path):
+    knowledge = read(make_knowledge(tmp_path, hidden=8, seed=5).read_bytes())
+    game = Game(knowledge, human='X')
+    network = game.network
+    game.play(4)
+    game.play(game.board.index(''))
+    game.new('O')
+    assert game.network is network and game.knowledge is knowledge
+    fresh = Game(knowledge, human='O')
+    assert game.status() == fresh.status()
+    game.new('X')
+    s = game.status()
+    assert s['board'] == [''] * 9 and s['moves'] == [] and s['last'] is None and s['probs'] is None
+    assert (s['turn'], s['over']) == ('X', False)
+
+
+def test_the_network_sees_every_board_of_both_sides(tmp_path):
+    """The AI's probabilities equal a network stepped by hand on each board after every move."""
+    knowledge = read(make_knowledge(tmp_path, hidden=8, seed=2, scale=3.0).read_bytes())
+    game = Game(knowledge, human='X')
+    while not game.status()['over']:
+        game.play(game.board.index(''))
+        if game.status()['over']:
+            break
+        boards, board = [], [''] * 9
+        for n, cell in enumerate(game.moves):
+            boards.append(list(board))
+            board[cell] = 'XO'[n % 2]
+        net = Network(knowledge)
+        state = net.start()
+        for b in boards:
+            state, probs = net.step(state, encode(b))
+        assert game.status()['probs'] == probs
