@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 WOPR   := $(VENV)/bin/wopr
 MPWASM := web/node_modules/@micropython/micropython-webassembly-pyscript/micropython.wasm
 
-.PHONY: play serve test bench knowledge lint clean
+.PHONY: play serve test bench knowledge lint clean chromium
 
 # Base install: runtime + terminal game, no torch.
 $(VENV)/.base: pyproject.toml
@@ -30,6 +30,10 @@ chromium:
 
 play: $(VENV)/.base
 	$(WOPR) play
+
+# The page on http://127.0.0.1:8000/ (built into site/ when missing or stale).
+serve: $(VENV)/.base $(MPWASM)
+	$(WOPR) serve
 
 test: $(VENV)/.dev $(MPWASM) chromium
 	$(PY) -m pytest -q

