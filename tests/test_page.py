@@ -10,6 +10,7 @@ from playwright.sync_api import sync_playwright
 
 from conftest import make_knowledge
 from wopr.runtime.game import Game
+from wopr.runtime.gob import knowledge_bytes
 from wopr.runtime.knowledge import KnowledgeError, read
 from wopr.sources import DEFAULT, KNOWLEDGE_DIR
 from wopr.train import solver
@@ -302,3 +303,14 @@ def test_phone_layout_shows_every_control_within_360px(web):
     assert page.locator('#ttt0').bounding_box()['width'] >= 44  # a comfortable touch target
     context.close()
     assert problems == []
+
+
+def test_a_2018_gob_file_plays_as_the_runtime_converts_it(page, web):
+    path = Path(__file__).parent / 'fixtures' / 'gob' / 'h8.bin'
+    knowledge = read(knowledge_bytes(path.read_bytes()))
+    open_page(page, web.url + 'good/')
+    page.set_input_files('#file', str(path))
+    page.wait_for_selector(READY)
+    assert page.text_content('#knowledge-error') == ''
+    assert page.text_content('#card-title') == 'h8.bin'
+    play_game(page, knowledge, 'X', random_player(random.Random(8)))
