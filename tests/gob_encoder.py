@@ -13,6 +13,12 @@ SLICE_T, STRUCT_T, MAP_T, GOB_ENCODER_T, BINARY_MARSHALER_T, TEXT_MARSHALER_T = 
 MODEL_ID, WEIGHTS_ID, FLOATS_ID = 65, 67, 68
 
 
+def lengths(h):
+    """How many weights each slice of the Model holds for hidden size h."""
+    per_gate = {'W': 18 * h, 'U': h * h, 'B': h}
+    return {n: 9 * h if n == 'Wy' else 9 if n == 'BiasY' else per_gate[n[0]] for n in WEIGHTS}
+
+
 def uint(n):
     if n < 128:
         return bytes([n])
@@ -81,13 +87,17 @@ def weights_value(values, names):
     return struct_value(fields)
 
 
-def inner(values, names=SIZES + WEIGHTS, field_types=None, floats_elem=FLOAT):
-    """What Model.MarshalBinary returns: definitions of the weights struct and []float32, then the value."""
+def definitions(names=SIZES + WEIGHTS, field_types=None, floats_elem=FLOAT):
+    """The type definitions MarshalBinary's encoder sends: the weights struct, then []float32."""
     field_types = field_types or {}
     fields = [(n, field_types.get(n, INT if n in SIZES else FLOATS_ID)) for n in names]
     return (define(WEIGHTS_ID, STRUCT_T, struct_type('backends', WEIGHTS_ID, fields))
-            + define(FLOATS_ID, SLICE_T, slice_type('[]float32', FLOATS_ID, floats_elem))
-            + message(sint(WEIGHTS_ID) + weights_value(values, names)))
+            + define(FLOATS_ID, SLICE_T, slice_type('[]float32', FLOATS_ID, floats_elem)))
+
+
+def inner(values, names=SIZES + WEIGHTS, **options):
+    """What Model.MarshalBinary returns: the type definitions, then the weights."""
+    return definitions(names, **options) + message(sint(WEIGHTS_ID) + weights_value(values, names))
 
 
 def outer(payload, kind=BINARY_MARSHALER_T):

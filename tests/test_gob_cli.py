@@ -3,6 +3,7 @@ evaluate, and the browser bridge in CPython and under MicroPython-wasm in Node."
 import functools
 import http.server
 import json
+import random
 import re
 import threading
 from pathlib import Path
@@ -156,12 +157,23 @@ def test_the_bridge_loads_gob_and_keeps_the_game_on_a_bad_file():
 HOSTILE = g.uint(2 ** 64 - 1) + g.sint(-65)  # a message claiming 2**64-1 bytes: big numbers in MicroPython too
 
 
-@pytest.mark.parametrize('name', ['h4.bin', 'h8.bin', 'h4-bare.bin'])
-def test_micropython_converts_and_plays_as_cpython(name, micropython):
+def hidden_64():
+    """A gob file of the size the original's trainer used (hidden 64 here: thousands of floats per tensor)."""
+    rng = random.Random(64)
+    values = {'InputSize': 18, 'OutputSize': 9, 'HiddenSize': 64}
+    for name, n in g.lengths(64).items():
+        values[name] = [rng.gauss(0, 0.3) for _ in range(n)]
+    return g.model_file(values)
+
+
+@pytest.mark.parametrize('name, data', [(name, (FIXTURES / name).read_bytes()) for name in
+                                        ('h4.bin', 'h8.bin', 'h4-bare.bin')] + [('h64.bin', hidden_64())])
+def test_micropython_converts_and_plays_as_cpython(name, data, micropython, tmp_path):
     """The gob reader under MicroPython-wasm (the npm build the page loads): the same knowledge bytes (sha256),
     the same moves and probabilities as CPython over whole games on both sides."""
-    path = str(FIXTURES / name)
-    micropython.put('/data/' + name, (FIXTURES / name).read_bytes())
+    path = str(tmp_path / name)
+    (tmp_path / name).write_bytes(data)
+    micropython.put('/data/' + name, data)
     ours, theirs = ask({'op': 'load', 'path': path}), ask({'op': 'load', 'path': '/data/' + name}, micropython)
     assert theirs['ok'] and theirs['knowledge']['sha256'] == ours['knowledge']['sha256']
     assert_same(theirs, ours)
@@ -179,6 +191,7 @@ def test_micropython_converts_and_plays_as_cpython(name, micropython):
     ('short-wi.bin', (FIXTURES / 'short-wi.bin').read_bytes()),
     ('truncated.bin', (FIXTURES / 'h8.bin').read_bytes()[:3000]),
     ('hostile.bin', HOSTILE),
+    ('name.bin', g.define(65, g.SLICE_T, g.slice_type(b'\xff\xfe', 65, g.FLOAT))),
     ('nan.bin', g.model_file({**json.loads((FIXTURES / 'h4.json').read_text()), 'BiasY': [float('nan')] * 9})),
 ])
 def test_micropython_refuses_broken_gob_as_cpython(name, data, micropython, tmp_path):

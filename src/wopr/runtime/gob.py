@@ -51,7 +51,7 @@ class _Reader:
 
     def take(self, n, what):
         if n > self.left():
-            raise _error('%s claims %d bytes but only %d remain: truncated?' % (what, n, self.left()))
+            raise _error(f'{what} claims {n} bytes but only {self.left()} remain: truncated?')
         self.pos += n
         return self.pos - n
 
@@ -60,7 +60,7 @@ class _Reader:
         if b < 128:
             return b
         if b < 248:  # the byte is minus the count of big-endian bytes that follow, at most 8
-            raise _error('bad number encoding (byte 0x%02x at offset %d)' % (b, self.pos - 1))
+            raise _error(f'bad number encoding (byte 0x{b:02x} at offset {self.pos - 1})')
         start = self.take(256 - b, 'a number')
         return int.from_bytes(self.data[start:self.pos], 'big')
 
@@ -72,20 +72,20 @@ class _Reader:
         """A length of items that take at least a byte each."""
         n = self.uint()
         if n > self.left():
-            raise _error('%s claims %d items but only %d bytes remain: truncated?' % (what, n, self.left()))
+            raise _error(f'{what} claims {n} items but only {self.left()} bytes remain: truncated?')
         return n
 
     def string(self):
         start = self.take(self.count('a name'), 'a name')
         try:
             return bytes(self.data[start:self.pos]).decode('utf-8')
-        except Exception:
-            raise _error('a type or field name is not text')
+        except UnicodeError:
+            raise _error('a type or field name is not text') from None
 
     def message(self):
         n = self.uint()
         if n == 0:
-            raise _error('empty message at offset %d' % (self.pos - 1))
+            raise _error(f'empty message at offset {self.pos - 1}')
         start = self.take(n, 'a message')
         return _Reader(self.data, start, start + n)
 
@@ -98,14 +98,14 @@ class _Reader:
             if b < 128:
                 raw = bytes((b,))
             elif b < 248:
-                raise _error('%s: bad number encoding (byte 0x%02x at offset %d)' % (name, b, self.pos - 1))
+                raise _error(f'{name}: bad number encoding (byte 0x{b:02x} at offset {self.pos - 1})')
             else:
                 start = self.take(256 - b, name)
                 raw = bytes(data[start:self.pos])
             v = struct.unpack('<d', bytes(8 - len(raw)) + raw)[0]
             if not -FLOAT32_MAX <= v <= FLOAT32_MAX:
-                raise _error('%s holds %s' % (name, 'a NaN weight' if math.isnan(v) else 'an infinite weight or one '
-                                              'beyond float32 (over 3.4e38)'))
+                what = 'a NaN weight' if math.isnan(v) else 'an infinite weight or one beyond float32 (over 3.4e38)'
+                raise _error(f'{name} holds {what}')
             out.append(v)
         return out
 
@@ -119,7 +119,7 @@ def _struct(r, schema):
             return fields
         field += delta
         if field >= len(schema):
-            raise _error('field number %d out of range in a type definition' % field)
+            raise _error(f'field number {field} out of range in a type definition')
         name, kind = schema[field]
         if kind == 'int':
             fields[name] = r.int()
@@ -133,12 +133,12 @@ def _struct(r, schema):
 
 def _define(types, tid, r):
     if tid < FIRST_USER_ID or tid in types:
-        raise _error('type id %d is %s' % (tid, 'defined twice' if tid in types else 'reserved'))
+        raise _error(f"type id {tid} is {'defined twice' if tid in types else 'reserved'}")
     wire = _struct(r, _WIRE)
     if len(wire) != 1:
-        raise _error('type %d is described as %d kinds of type at once' % (tid, len(wire)))
+        raise _error(f'type {tid} is described as {len(wire)} kinds of type at once')
     if r.left():
-        raise _error('%d extra bytes after the definition of type %d' % (r.left(), tid))
+        raise _error(f'{r.left()} extra bytes after the definition of type {tid}')
     kind = next(iter(wire))
     types[tid] = (kind, wire[kind])
 
@@ -150,7 +150,7 @@ def _describe(types, tid):
         if kind == 'SliceT' and body.get('Elem') in BUILTIN:
             return '[]' + BUILTIN[body['Elem']]
         return _KINDS[kind]
-    return BUILTIN.get(tid, 'undefined type %d' % tid)
+    return BUILTIN.get(tid, f'undefined type {tid}')
 
 
 def _layout(types, body):
@@ -159,17 +159,16 @@ def _layout(types, body):
     for field in body.get('Field', []):
         name, tid = field.get('Name', ''), field.get('Id', 0)
         if name in names:
-            raise _error('field %s appears twice' % name)
+            raise _error(f'field {name} appears twice')
         if name in SIZES:
             if tid != INT:
-                raise _error('field %s is %s, expected int' % (name, _describe(types, tid)))
+                raise _error(f'field {name} is {_describe(types, tid)}, expected int')
         elif name in WEIGHTS:
             kind, elem = types.get(tid, (None, {}))
             if kind != 'SliceT' or elem.get('Elem') != FLOAT:
-                raise _error('field %s is %s, expected []float32' % (name, _describe(types, tid)))
+                raise _error(f'field {name} is {_describe(types, tid)}, expected []float32')
         else:
-            raise _error('unexpected field %r: not the weights of %s (%s)'
-                         % (name, PACKAGE, ', '.join(SIZES + WEIGHTS)))
+            raise _error(f"unexpected field {name!r}: not the weights of {PACKAGE} ({', '.join(SIZES + WEIGHTS)})")
         names.append(name)
     return names
 
@@ -183,11 +182,11 @@ def _weights(r, names):
             break
         field += delta
         if field >= len(names):
-            raise _error('field number %d out of range (the struct has %d fields)' % (field, len(names)))
+            raise _error(f'field number {field} out of range (the struct has {len(names)} fields)')
         name = names[field]
         values[name] = r.int() if name in SIZES else r.floats(r.count(name), name)
     if r.left():
-        raise _error('%d extra bytes after the weights' % r.left())
+        raise _error(f'{r.left()} extra bytes after the weights')
     return values
 
 
@@ -210,29 +209,29 @@ def _stream(data, start, end, inner):
                 raise _error('corrupted value: non-zero field delta for a top-level value')
             begin = message.take(message.count("the Model's bytes"), "the Model's bytes")
             if message.left():
-                raise _error("%d extra bytes after the Model's bytes" % message.left())
+                raise _error(f"{message.left()} extra bytes after the Model's bytes")
             return _stream(data, begin, message.pos, True)
         if kind == 'StructT':
             return _weights(message, _layout(types, types[tid][1]))
-        raise _error('the stream holds a value of type %s, not the Model of %s' % (_describe(types, tid), PACKAGE))
+        raise _error(f'the stream holds a value of type {_describe(types, tid)}, not the Model of {PACKAGE}')
 
 
 def _check(values):
     """The sizes wopr can play with, and every slice of the size they imply; returns the hidden size."""
     inputs, outputs, h = [values.get(name, 0) for name in SIZES]
     if inputs != INPUTS:
-        raise _error('InputSize is %d: wopr needs %d inputs (9 cells, X and O planes)' % (inputs, INPUTS))
+        raise _error(f'InputSize is {inputs}: wopr needs {INPUTS} inputs (9 cells, X and O planes)')
     if outputs != OUTPUTS:
-        raise _error('OutputSize is %d: wopr needs %d outputs (one per cell)' % (outputs, OUTPUTS))
+        raise _error(f'OutputSize is {outputs}: wopr needs {OUTPUTS} outputs (one per cell)')
     if not 1 <= h <= MAX_HIDDEN:
-        raise _error('HiddenSize %d is not from 1 to %d' % (h, MAX_HIDDEN))
+        raise _error(f'HiddenSize {h} is not from 1 to {MAX_HIDDEN}')
     sizes = {'Wy': OUTPUTS * h, 'BiasY': OUTPUTS}
     for gate in 'ifoc':
         sizes['W' + gate], sizes['U' + gate], sizes['Bias' + gate.upper()] = h * INPUTS, h * h, h
     for name in WEIGHTS:
         n, got = sizes[name], len(values.get(name, ()))
         if got != n:
-            raise _error('%s holds %d weights, expected %d for HiddenSize %d' % (name, got, n, h))
+            raise _error(f'{name} holds {got} weights, expected {n} for HiddenSize {h}')
     return h
 
 

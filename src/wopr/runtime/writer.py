@@ -2,6 +2,8 @@
 import json
 import struct
 
+CHUNK = 256  # floats per struct.pack call: MicroPython's call stack cannot take thousands of arguments
+
 
 def to_json(value):
     """Compact JSON with sorted keys, built by hand: MicroPython's dicts keep no order, and both
@@ -20,7 +22,9 @@ def safetensors_bytes(tensors, shapes, metadata):
     header, chunks, at = {'__metadata__': metadata}, [], 0
     for name in sorted(tensors):
         values = tensors[name]
-        chunks.append(struct.pack('<%df' % len(values), *values))
+        for i in range(0, len(values), CHUNK):
+            part = values[i:i + CHUNK]
+            chunks.append(struct.pack(f'<{len(part)}f', *part))
         header[name] = {'dtype': 'F32', 'shape': shapes[name], 'data_offsets': [at, at + 4 * len(values)]}
         at += 4 * len(values)
     text = to_json(header).encode()
