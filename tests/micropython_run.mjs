@@ -5,6 +5,7 @@
 //   {"op": "put", "path", "hex"}        bytes into MicroPython's FS
 //   {"op": "run", "code"}               run source in __main__; result = what it printed
 //   {"op": "call", "module", "function", "args"}   module.function(*args) with JSON in and out
+//                                       (module "__main__": a function `run` defined)
 //   {"op": "time", "function", "args", "repeat"}   call a __main__ function `repeat` times, one JS call each
 //                                       (as the page's worker does); result = milliseconds per call
 import { createInterface } from "node:readline";
@@ -31,8 +32,12 @@ const ops = {
     mp.globals.set("_request", JSON.stringify(r));
     mp.runPython(
       "_r = json.loads(_request)\n" +
-      "__import__(_r['module'])\n" +
-      "_reply = json.dumps(getattr(sys.modules[_r['module']], _r['function'])(*_r['args']))");
+      "if _r['module'] == '__main__':\n" +
+      "    _f = globals()[_r['function']]\n" +
+      "else:\n" +
+      "    __import__(_r['module'])\n" +
+      "    _f = getattr(sys.modules[_r['module']], _r['function'])\n" +
+      "_reply = json.dumps(_f(*_r['args']))");
     return JSON.parse(mp.globals.get("_reply"));
   },
   time: (r) => {

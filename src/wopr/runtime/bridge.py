@@ -45,5 +45,6 @@ def handle(message):
         reply = _dispatch(request)
         reply['ok'] = True
     except (ValueError, KeyError, OSError) as e:  # KnowledgeError and IllegalMove are ValueErrors
-        reply = {'ok': False, 'error': str(e) if not isinstance(e, KeyError) else f'missing field {e}'}
+        # a KeyError's str() differs between CPython ("'path'") and MicroPython ("path"): use its argument
+        reply = {'ok': False, 'error': f'missing field {e.args[0]!r}' if isinstance(e, KeyError) else str(e)}
     return json.dumps(reply)

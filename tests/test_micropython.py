@@ -1,0 +1,195 @@
+"""The runtime under MicroPython-wasm in Node (the npm build the page loads) plays exactly as under CPython."""
+import ast
+import json
+import random
+
+import pytest
+
+from conftest import RUNTIME_DIR, make_knowledge
+from test_knowledge_reader import broken_files
+from wopr.sources import KNOWLEDGE_DIR
+
+ALLOWED = {'math', 'struct', 'json', 'array', 'hashlib', 'io'}
+TOLERANCE = 1e-9  # the same operations in the same order; only libm's tanh/exp and float printing may differ
+
+# Run as is by both interpreters: whole games, the human taking legal_moves[pick % n] from a list of picks.
+GAMES = '''
+from wopr.runtime.board import legal_moves
+from wopr.runtime.game import Game
+from wopr.runtime.knowledge import KnowledgeError, read
+
+_loaded = {}
+
+
+def play_games(path, games):
+    """For each (human side, picks): the status and the network's latest probabilities after every call."""
+    if path not in _loaded:
+        with open(path, 'rb') as f:
+            _loaded[path] = read(f.read())
+    records = []
+    for human, picks in games:
+        game = Game(_loaded[path], human)
+        record = [[game.status(), game.next_probs]]
+        for pick in picks:
+            if game.status()['over']:
+                break
+            moves = legal_moves(game.board)
+            game.play(moves[pick % len(moves)])
+            record.append([game.status(), game.next_probs])
+        records.append(record)
+    return records
+
+
+def read_error(path):
+    """What the reader says about a file: its error type and message, or 'ok'."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    try:
+        read(data)
+    except KnowledgeError as e:
+        return ['KnowledgeError', str(e)]
+    return ['ok', '']
+'''
+
+
+def cpython_games():
+    scope = {}
+    exec(GAMES, scope)  # noqa: S102 (the very source MicroPython runs)
+    return scope
+
+
+@pytest.fixture(scope='module')
+def both(micropython):
+    """(CPython functions, MicroPython caller) with GAMES defined in each."""
+    micropython.run(GAMES)
+    return cpython_games(), lambda name, *args: micropython.call_python('__main__', name, *args)
+
+
+def close(a, b, path='$'):
+    """Equal JSON values, floats within TOLERANCE; returns the first difference found, or None."""
+    if isinstance(a, float) or isinstance(b, float):
+        ok = isinstance(a, (int, float)) and isinstance(b, (int, float)) and abs(a - b) <= TOLERANCE
+        return None if ok else f'{path}: {a!r} != {b!r}'
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return next((d for i, (x, y) in enumerate(zip(a, b)) if (d := close(x, y, f'{path}[{i}]'))), None)
+    if isinstance(a, dict) and isinstance(b, dict) and set(a) == set(b):
+        return next((d for k in sorted(a) if (d := close(a[k], b[k], f'{path}.{k}'))), None)
+    return None if a == b else f'{path}: {a!r} != {b!r}'
+
+
+KNOWLEDGE = [  # (hidden, dtype, seed, scale): scaled-up weights give peaked, varied distributions
+    (4, 'F32', 1, 3.0), (16, 'F16', 2, 3.0), (32, 'F32', 3, 2.0), (64, 'F16', 4, 2.0), (64, 'F32', 5, 1.0)]
+
+
+@pytest.mark.parametrize('hidden, dtype, seed, scale', KNOWLEDGE)
+def test_whole_games_same_moves_and_probabilities(both, micropython, tmp_path, hidden, dtype, seed, scale):
+    ours, theirs = both
+    path = make_knowledge(tmp_path, hidden=hidden, dtype=dtype, seed=seed, scale=scale)
+    micropython.put(f'/data/{path.name}', path.read_bytes())
+    rng = random.Random(seed)
+    games = [[side, [rng.randrange(9) for _ in range(5)]] for side in ('X', 'O') for _ in range(12)]
+    expected = ours['play_games'](str(path), games)
+    json.dumps(expected)
+    for n, game in enumerate(games):  # one JS call per game: MicroPython collects its heap between calls only
+        got = theirs('play_games', f'/data/{path.name}', [game])[0]
+        assert [s['moves'] for s, _ in got] == [s['moves'] for s, _ in expected[n]]
+        assert close(got, expected[n]) is None, (n, close(got, expected[n]))
+
+
+@pytest.mark.parametrize('name', sorted(p.name for p in KNOWLEDGE_DIR.glob('*.safetensors')))
+def test_shipped_knowledge_plays_every_opening_alike(both, micropython, name):
+    ours, theirs = both
+    path = KNOWLEDGE_DIR / name
+    micropython.put(f'/data/{name}', path.read_bytes())
+    games = [['X', [first, 0, 1, 2]] for first in range(9)] + [['O', [0, 1, 2, 3]], ['O', [8, 7, 6, 5]]]
+    expected = ours['play_games'](str(path), games)
+    for n, game in enumerate(games):
+        assert close(theirs('play_games', f'/data/{name}', [game])[0], expected[n]) is None
+
+
+def test_reader_errors_are_the_same(both, micropython, tmp_path):
+    """Every broken file of the reader's corpus gives the same KnowledgeError message, but where MicroPython's
+    own json and str differ from CPython's: still a KnowledgeError, found later or worded differently."""
+    ours, theirs = both
+    differ = {
+        'header not UTF-8', 'non-JSON header',  # its bytes.decode does not check UTF-8; its json accepts '{"a": 1,,}'
+        'NaN in metadata',  # its json does not parse NaN: 'not valid JSON' instead of 'not finite'
+        'hidden size superscript',  # its repr() escapes non-ASCII: '\xb3' for '³'
+    }
+    valid = make_knowledge(tmp_path, hidden=3, seed=3).read_bytes()
+    compared = 0
+    for n, (what, data, _) in enumerate(broken_files(valid, tmp_path)):
+        if not isinstance(data, bytes):
+            continue
+        (tmp_path / 'broken').write_bytes(data)
+        micropython.put(f'/data/broken{n}', data)
+        expected, got = ours['read_error'](str(tmp_path / 'broken')), theirs('read_error', f'/data/broken{n}')
+        assert got[0] == 'KnowledgeError', (what, got)
+        if what not in differ:
+            assert got == expected, what
+            compared += 1
+    assert compared >= 40
+
+
+def test_bridge_session_is_the_same(micropython, tmp_path):
+    import importlib
+
+    from wopr.runtime import bridge
+    importlib.reload(bridge)  # both bridges start with no knowledge
+    micropython.run('import wopr.runtime.bridge\nwopr.runtime.bridge._game = None')
+    good = make_knowledge(tmp_path, hidden=8, seed=7, scale=2.0, name='good.safetensors')
+    broken = tmp_path / 'broken.safetensors'
+    broken.write_bytes(good.read_bytes()[:-3])
+    micropython.put('/data/good.safetensors', good.read_bytes())
+    micropython.put('/data/broken.safetensors', broken.read_bytes())
+    session = [
+        {'op': 'state'}, {'op': 'load', 'path': '@good'}, {'op': 'play', 'cell': 4}, {'op': 'play', 'cell': 4},
+        {'op': 'load', 'path': '@broken'}, {'op': 'play', 'cell': 8}, {'op': 'new', 'human': 'O'},
+        {'op': 'new', 'human': 'Z'}, {'op': 'play', 'cell': 9}, {'op': 'play', 'cell': 'a'}, {'op': 'fly'},
+        {'op': 'load'}, {'op': 'load', 'path': 3}, {'op': 'play', 'cell': 0}]
+    for request in session:
+        path = request.get('path')
+        local = dict(request, path=str(tmp_path / f'{path[1:]}.safetensors')) if path in ('@good', '@broken') else request
+        remote = dict(request, path=f'/data/{path[1:]}.safetensors') if path in ('@good', '@broken') else request
+        expected = json.loads(bridge.handle(json.dumps(local)))
+        got = json.loads(micropython.call_python('wopr.runtime.bridge', 'handle', json.dumps(remote)))
+        if 'knowledge' in expected:
+            assert got['knowledge']['sha256'] == expected['knowledge']['sha256']
+            got['knowledge'] = expected['knowledge'] = None
+        assert close(got, expected) is None, (request, close(got, expected))
+
+
+def runtime_imports():
+    """(file, module) for every import statement of every runtime file; relative ones as '.name'."""
+    found = []
+    for path in sorted(RUNTIME_DIR.glob('*.py')):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found += [(path.name, alias.name) for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                found.append((path.name, '.' * node.level + (node.module or '')))
+            elif isinstance(node, ast.Call) and getattr(node.func, 'id', None) == '__import__':
+                found.append((path.name, '__import__'))
+    return found
+
+
+def test_runtime_imports_only_what_micropython_has():
+    imports = runtime_imports()
+    assert imports
+    modules = {p.stem for p in RUNTIME_DIR.glob('*.py')}
+    for name, module in imports:
+        if module.startswith('.'):
+            assert module[1:] in modules and not module.startswith('..'), (name, module)
+        else:
+            assert module in ALLOWED, (name, module)
+
+
+def test_every_runtime_module_imports_in_micropython(micropython):
+    names = sorted(p.stem for p in RUNTIME_DIR.glob('*.py') if p.stem != '__init__')
+    printed = micropython.run(
+        'import sys\nbefore = set(sys.modules)\n'
+        + ''.join(f'import wopr.runtime.{n}\n' for n in names)
+        + 'print(json.dumps(sorted(m for m in set(sys.modules) - before if not m.startswith("wopr"))))')
+    assert set(json.loads(printed)) <= ALLOWED
+    assert micropython.run('import sys\nprint(sys.implementation.name, sys.implementation.version[:2])').split() == \
+        ['micropython', '(1,', '27)']
