@@ -1,7 +1,9 @@
 """The site build (files, runtime copies, catalog), the local server's content types, and the CLI around them."""
+import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -140,3 +142,19 @@ def test_wopr_serve_builds_then_prints_a_url_that_serves_the_page(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_plain_js_sha256_for_insecure_pages_matches_hashlib():
+    """sha256.js checks catalog files where crypto.subtle is missing (a page on plain http); Node runs the same file."""
+    node = shutil.which('node')
+    assert node, 'node is not on PATH: this test runs the page’s sha256.js in Node'
+    samples = [b'', b'abc', bytes(range(256)) * 3] + [bytes([n % 251]) * n for n in (55, 56, 63, 64, 65, 119, 120)]
+    samples.append(DEFAULT.read_bytes())
+    module = (site.STATIC / 'sha256.js').as_uri()
+    script = (f"import {{ sha256 }} from '{module}';\n"
+              "import { readFileSync } from 'fs';\n"
+              "for (const hex of JSON.parse(readFileSync(0, 'utf8')))\n"
+              "  console.log(Buffer.from(sha256(Buffer.from(hex, 'hex'))).toString('hex'));")
+    result = subprocess.run([node, '--input-type=module', '-e', script], input=json.dumps([s.hex() for s in samples]),
+                            capture_output=True, text=True, check=True)
+    assert result.stdout.split() == [hashlib.sha256(s).hexdigest() for s in samples]

@@ -210,7 +210,15 @@ async function useUrl(text) {
 
 async function useFile(file) {
   if (!file || loading || stopped) return;
-  const bytes = await file.arrayBuffer();
+  setLoading(`Loading ${file.name}…`);  // at once: the page is busy from the moment a file is chosen
+  let bytes;
+  try {
+    bytes = await file.arrayBuffer();
+  } catch (e) {
+    $('knowledge-error').textContent = `Could not read ${file.name}: ${e.message}`;
+    setLoading('');
+    return;
+  }
   if (await loadKnowledge({ bytes, name: file.name }, file.name, '')) setShareLink(null);
 }
 

@@ -12,17 +12,18 @@ const engine = start().catch((e) => {
 engine.catch(() => {});  // reported to the page with the first request's reply
 let queue = Promise.resolve();  // messages are answered one at a time, in order
 
+const tooLarge = (what) => `${what} is over ${MAX_BYTES} bytes: too large for a knowledge file`;
+
 async function fetchBytes(url) {
   let response;
   try {
     response = await fetch(url);
-  } catch (e) {
+  } catch {
     throw new Error(`cannot fetch ${url}: the network or the server's CORS settings refused it`);
   }
   if (!response.ok) throw new Error(`cannot fetch ${url}: HTTP ${response.status}`);
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  if (bytes.length > MAX_BYTES) throw new Error(`${url} is over ${MAX_BYTES} bytes: too large for a knowledge file`);
-  return bytes;
+  if (Number(response.headers.get('content-length')) > MAX_BYTES) throw new Error(tooLarge(url));  // unread
+  return new Uint8Array(await response.arrayBuffer());
 }
 
 async function fetchText(url) {
@@ -42,7 +43,7 @@ async function start() {
   }), runtimeFiles]);
   mp.FS.mkdirTree('/lib/wopr/runtime');
   mp.FS.mkdirTree('/knowledge');
-  mp.FS.writeFile('/lib/wopr/__init__.py', '');  // the package's own __init__ is CPython-side; the runtime needs none of it
+  mp.FS.writeFile('/lib/wopr/__init__.py', '');  // the CPython package's own __init__ is not the runtime's
   for (const [name, text] of files) mp.FS.writeFile(`/lib/wopr/runtime/${name}`, text);
   const loaded = performance.now();
   const bridge = mp.pyimport('wopr.runtime.bridge');
@@ -67,6 +68,7 @@ async function sha256Hex(bytes) {
 // The bytes of {url, sha256?} (checked against the catalog's sha256) or of {bytes} (a file the user chose).
 async function knowledgeBytes(source) {
   const bytes = source.bytes ? new Uint8Array(source.bytes) : await fetchBytes(source.url);
+  if (bytes.length > MAX_BYTES) throw new Error(tooLarge(source.url || source.name));
   if (source.sha256) {
     const actual = await sha256Hex(bytes);
     if (actual !== source.sha256) {
