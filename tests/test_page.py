@@ -209,8 +209,8 @@ def test_good_upload_and_drop_play_the_uploaded_knowledge(page, web):
         data.items.add(new File([new Uint8Array(bytes)], 'dropped.safetensors'));
         document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true }));
     }''', list(path.read_bytes()))
-    page.wait_for_function('document.querySelector("#card-title").textContent === "dropped.safetensors"')
-    page.wait_for_selector(READY)
+    page.wait_for_selector(READY)  # the drop makes the page busy at once
+    assert page.text_content('#card-title') == 'dropped.safetensors'
     play_game(page, web.lively, 'X', random_player(random.Random(2)))
 
 
