@@ -1,0 +1,180 @@
+"""The NNDK: datasets, the model's contract names, the runtime against torch.nn.LSTM, export, training to perfect."""
+import json
+import struct
+import subprocess
+import sys
+
+import pytest
+import torch
+from safetensors.torch import load_file
+from typer.testing import CliRunner
+
+from wopr.cli import app
+from wopr.evaluate import evaluate_knowledge
+from wopr.runtime import knowledge as kn
+from wopr.runtime.board import encode, new_board, to_move, winner
+from wopr.runtime.lstm import Network
+from wopr.sources import DEFAULT, load_knowledge
+from wopr.train import datasets, solver
+from wopr.train.export import knowledge_bytes
+from wopr.train.model import Model
+
+
+@pytest.fixture(scope='module')
+def optimal():
+    return datasets.build('optimal')
+
+
+def boards_of(game):
+    """The board before each move of a game."""
+    board, boards = new_board(), []
+    for cell in game:
+        boards.append(list(board))
+        board[cell] = to_move(board)
+    return boards
+
+
+def test_optimal_dataset_targets_are_the_fastest_moves(optimal):
+    assert optimal.moves.shape == (255_168, 9) and optimal.moves.dtype == torch.int8
+    index = torch.arange(0, len(optimal), 509)
+    x, target, steps = optimal.batch(index)
+    assert x.shape == (len(index), 9, 18) and target.shape == (len(index), 9, 9) and steps.shape == (len(index), 9)
+    for row, i in enumerate(index.tolist()):
+        game = tuple(c for c in optimal.moves[i].tolist() if c >= 0)
+        assert steps[row].tolist() == [t < len(game) for t in range(9)]
+        for t, board in enumerate(boards_of(game)):
+            assert x[row, t].tolist() == encode(board)
+            assert torch.nonzero(target[row, t]).flatten().tolist() == solver.fastest_moves(board)
+
+
+def test_winning_x_targets_are_the_moves_played():
+    data = datasets.build('winning-x')
+    assert len(data) == 131_184
+    _, target, steps = data.batch(torch.arange(0, len(data), 1001))
+    moves = data.moves[::1001].long()
+    assert torch.equal(target[steps].nonzero()[:, 1], moves[moves >= 0])
+    centre = datasets.build('winning-x', centre_first=True)
+    assert (centre.moves[:, 0] == datasets.CENTRE).all()
+    assert len(centre) == int((data.moves[:, 0] == datasets.CENTRE).sum())
+    for game in centre.moves[::97].tolist():
+        board = boards_of([c for c in game if c >= 0])[-1]
+        board[[c for c in game if c >= 0][-1]] = 'X'
+        assert winner(board)[0] == 'X'
+
+
+def test_unknown_dataset_is_refused():
+    with pytest.raises(ValueError, match='unknown dataset'):
+        datasets.build('everything')
+    with pytest.raises(ValueError, match='winning-x'):
+        datasets.build('optimal', centre_first=True)
+
+
+@pytest.mark.parametrize('hidden', [8, 64])
+def test_model_names_are_the_contract(hidden):
+    shapes = {name: list(t.shape) for name, t in Model(hidden).state_dict().items()}
+    assert shapes == kn.expected_shapes(hidden)
+
+
+def f16_copy(path, tmp_path):
+    model = Model(kn.read(path.read_bytes()).hidden_size)
+    model.load_state_dict(load_file(str(path)))
+    out = tmp_path / 'f16.safetensors'
+    out.write_bytes(knowledge_bytes(model, {}, [], dtype='f16', games=0))
+    return out
+
+
+@pytest.mark.parametrize('dtype', ['F32', 'F16'])
+def test_runtime_lstm_matches_torch_on_every_position(dtype, tmp_path):
+    """The pure-Python step against torch.nn.LSTM on the same file, at every step of a spread of games."""
+    path = DEFAULT if dtype == 'F32' else f16_copy(DEFAULT, tmp_path)
+    knowledge = kn.read(path.read_bytes())
+    assert set(knowledge.dtypes.values()) == {dtype}
+    model = Model(knowledge.hidden_size)
+    model.load_state_dict(load_file(str(path)))
+    network = Network(knowledge)
+    worst, steps = 0.0, 0
+    for game in list(solver.games())[::2003]:
+        boards = boards_of(game)
+        with torch.no_grad():
+            expected = torch.softmax(model(torch.tensor([encode(b) for b in boards]).unsqueeze(0))[0][0], -1)
+        state = network.start()
+        for board, want in zip(boards, expected.tolist()):
+            state, probs = network.step(state, encode(board))
+            worst = max(worst, max(abs(a - b) for a, b in zip(probs, want)))
+            assert probs.index(max(probs)) == want.index(max(want))
+            steps += 1
+    assert steps > 900 and worst <= 1e-5
+
+
+@pytest.mark.parametrize('dtype', ['f32', 'f16'])
+def test_export_metadata_round_trip(dtype):
+    torch.manual_seed(5)
+    model = Model(16)
+    training, history = {'dataset': 'optimal', 'seed': 5}, [{'epoch': 1, 'loss': 0.5, 'perfect': False}]
+    data = knowledge_bytes(model, training, history, dtype=dtype, games=20, seed=3)
+    knowledge = kn.read(data)
+    assert knowledge.metadata['format'] == kn.FORMAT and knowledge.metadata['encoding'] == kn.ENCODING
+    assert knowledge.hidden_size == 16 and set(knowledge.dtypes.values()) == {dtype.upper()}
+    assert knowledge.training['dataset'] == 'optimal' and knowledge.training['seed'] == 5
+    assert set(knowledge.training['versions']) >= {'python', 'torch', 'safetensors'}
+    assert knowledge.history == history
+    # measured by torch on the stored weights; the runtime plays those same weights to the same figures
+    assert knowledge.evaluation == evaluate_knowledge(knowledge, games=20, seed=3)
+    for name, tensor in model.state_dict().items():
+        stored = tensor.to(torch.float16 if dtype == 'f16' else torch.float32).float().flatten().tolist()
+        assert knowledge.tensors[name] == stored
+
+
+def tensor_bytes(path):
+    """The file's tensor data, without the header (whose metadata holds the wall time)."""
+    data = path.read_bytes()
+    return data[8 + struct.unpack_from('<Q', data)[0]:]
+
+
+def train_cli(*args):
+    result = CliRunner().invoke(app, ['train', *map(str, args)])
+    assert 'Traceback' not in result.output
+    return result
+
+
+def test_training_reaches_perfect_play_and_saves_that_epoch(tmp_path):
+    out = tmp_path / 'perfect.safetensors'
+    result = train_cli('--until-perfect', '--hidden', 64, '--seed', 1, '--out', out)
+    assert result.exit_code == 0, result.output
+    knowledge = load_knowledge(out)
+    history = knowledge.history
+    assert history[-1]['perfect'] and not any(e['perfect'] for e in history[:-1])
+    assert knowledge.training['epochs'] == len(history) and knowledge.training['until_perfect']
+    assert knowledge.evaluation['perfect']
+    assert evaluate_knowledge(knowledge, games=0)['perfect']
+
+
+def test_same_seed_same_weights(tmp_path):
+    paths = [tmp_path / f'{name}.safetensors' for name in ('a', 'b', 'c')]
+    for path, seed in zip(paths, (3, 3, 4)):
+        result = train_cli('--dataset', 'winning-x', '--centre-first', '--hidden', 8, '--epochs', 1,
+                           '--seed', seed, '--dtype', 'f16', '--out', path)
+        assert result.exit_code == 0, result.output
+    assert tensor_bytes(paths[0]) == tensor_bytes(paths[1])
+    assert tensor_bytes(paths[0]) != tensor_bytes(paths[2])
+    assert set(load_knowledge(paths[0]).dtypes.values()) == {'F16'}
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--dataset', 'everything'], 'unknown dataset'),
+    (['--dtype', 'f64'], 'unknown dtype'),
+    (['--centre-first'], 'winning-x'),
+])
+def test_train_refuses_bad_options(args, message, tmp_path):
+    result = train_cli(*args, '--out', tmp_path / 'k.safetensors')
+    assert result.exit_code == 1 and message in result.output
+    assert not (tmp_path / 'k.safetensors').exists()
+
+
+def test_solver_and_evaluation_need_no_torch():
+    code = ('import sys; sys.modules["torch"] = None\n'
+            'import wopr.train, wopr.train.solver, wopr.evaluate, wopr.sources, json\n'
+            'print(json.dumps(wopr.evaluate.evaluate_knowledge(wopr.sources.load_knowledge(), games=5)))')
+    result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)['perfect']
