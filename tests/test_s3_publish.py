@@ -1,5 +1,6 @@
 """`wopr publish` against a real S3 endpoint (moto's server over HTTP): types, caching, skips, order, CORS, errors."""
 import json
+import shutil
 import time
 
 import pytest
@@ -157,9 +158,13 @@ def test_interrupted_publish_leaves_a_whole_site_and_a_rerun_finishes(endpoint, 
     own = Endpoint()  # its own server, so stopping it leaves the module's endpoint alone
     s3 = own.client()
     publisher.publish(s3, site, f's3://{bucket}/p', create=True)
+    # the same site with a third knowledge file: only its knowledge folder is rebuilt (the same k1, k2 bytes)
     grown = tmp_path / 'grown'
-    old = [site / 'knowledge' / f'k{s}.safetensors' for s in (1, 2)]  # the same bytes: safetensors' own differ
-    build(grown, [*old, make_knowledge(tmp_path, hidden=8, seed=3, name='k3.safetensors')])
+    shutil.copytree(site, grown)
+    old = [site / 'knowledge' / f'k{s}.safetensors' for s in (1, 2)]
+    build(tmp_path / 'rebuilt', [*old, make_knowledge(tmp_path, hidden=8, seed=3, name='k3.safetensors')])
+    shutil.rmtree(grown / 'knowledge')
+    shutil.copytree(tmp_path / 'rebuilt' / 'knowledge', grown / 'knowledge')
     sent = []
 
     def cut(request, **_):

@@ -4,6 +4,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from .runtime.knowledge import KnowledgeError
 
@@ -24,7 +25,7 @@ def user_errors():
     try:
         yield
     except (KnowledgeError, ValueError, OSError) as e:
-        err.print(f'[bold red]error:[/] {e}', highlight=False)
+        err.print(f'[bold red]error:[/] {escape(str(e))}', highlight=False)  # "wopr[s3]" is not markup
         raise typer.Exit(1) from None
 
 

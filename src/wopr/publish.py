@@ -164,6 +164,7 @@ def publish(s3, site, target, create=False, website=False, public=False, cors_or
     """Publish the folder `site` to `target` (s3://BUCKET[/PREFIX]) through the client `s3`; returns a Report."""
     console = console or Console(stderr=True)
     bucket, prefix = split_url(target)
+    prefix = prefix.rstrip('/')
     uploads = plan(site, prefix)
     would = 'would ' if dry_run else ''
     with errors(f's3://{bucket}'):

@@ -27,13 +27,13 @@ class S3Error(OSError):
 
 
 def split_url(url):
-    """'s3://bucket/some/key' -> ('bucket', 'some/key'); the key may be empty."""
+    """'s3://bucket/some/key' -> ('bucket', 'some/key'); the key may be empty or end with '/'."""
     if not str(url).startswith('s3://'):
         raise ValueError(f'not an s3:// URL: {url}')
     bucket, _, key = str(url)[len('s3://'):].partition('/')
     if not bucket:
         raise ValueError(f'no bucket in {url}: write s3://BUCKET/KEY')
-    return bucket, key.strip('/')
+    return bucket, key.lstrip('/')
 
 
 def client(endpoint_url=None, region=None, profile=None):
@@ -109,8 +109,8 @@ def put(s3, bucket, key, rel, data, sha256):
 def read_object(url, max_bytes):
     """The bytes of an s3:// object (endpoint from AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3, as boto3 reads them)."""
     bucket, key = split_url(url)
-    if not key:
-        raise S3Error(f'{url} names a bucket, not a file: write s3://BUCKET/KEY')
+    if not key or key.endswith('/'):
+        raise S3Error(f'{url} names a bucket or folder, not a file: write s3://BUCKET/KEY')
     s3 = client()
     with errors(url):
         response = s3.get_object(Bucket=bucket, Key=key)

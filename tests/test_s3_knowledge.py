@@ -1,0 +1,123 @@
+"""s3:// (and http://) knowledge wherever a knowledge file goes: sources, inspect, evaluate, play, site build, train."""
+import hashlib
+import os
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from s3_endpoint import serve
+from wopr import publish as publisher
+from wopr import s3
+from wopr.cli import app
+from wopr.runtime.knowledge import KnowledgeError
+from wopr.sources import load_knowledge, read_bytes, write_bytes
+
+BUCKET = 'know-bk'
+
+
+@pytest.fixture(scope='module')
+def endpoint():
+    yield from serve()
+
+
+@pytest.fixture
+def env(endpoint, monkeypatch):
+    """s3:// URLs reach the endpoint the way a MinIO user would point them: AWS_ENDPOINT_URL_S3, read by boto3."""
+    monkeypatch.setenv('AWS_ENDPOINT_URL_S3', endpoint.url)
+    client = endpoint.client()
+    if BUCKET not in [b['Name'] for b in client.list_buckets()['Buckets']]:
+        client.create_bucket(Bucket=BUCKET)
+    return endpoint
+
+
+@pytest.fixture
+def stored(env, knowledge_file):
+    """A knowledge file written to the bucket through wopr.sources: (url, bytes)."""
+    data = knowledge_file.read_bytes()
+    url = f's3://{BUCKET}/dir/{knowledge_file.name}'
+    write_bytes(url, data)
+    return url, data
+
+
+def cli(*args):
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    assert 'Traceback' not in result.output, result.output
+    return result
+
+
+def test_round_trip_through_sources(env, stored):
+    url, data = stored
+    assert read_bytes(url) == data
+    assert load_knowledge(url).sha256 == hashlib.sha256(data).hexdigest()
+    head = env.client().head_object(Bucket=BUCKET, Key=url.split('/', 3)[3])
+    assert head['ContentType'] == 'application/octet-stream'
+    assert head['Metadata']['sha256'] == hashlib.sha256(data).hexdigest()
+
+
+def test_commands_take_s3_urls(env, stored, tmp_path):
+    url, data = stored
+    sha = hashlib.sha256(data).hexdigest()
+    result = cli('inspect', url)
+    assert result.exit_code == 0 and url in result.output and sha[:48] in result.output, result.output
+    assert cli('evaluate', url).exit_code == 0
+    result = cli('site', 'build', '--out', tmp_path / 'site', '--knowledge', url)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / 'site' / 'knowledge' / url.rsplit('/', 1)[1]).read_bytes() == data
+    # the terminal game, as a user runs it: a real process, its first board, then q
+    game = subprocess.run([sys.executable, '-m', 'wopr', 'play', '--knowledge', url], input='q\n', text=True,
+                          check=False, capture_output=True, timeout=60, env=os.environ.copy())
+    assert game.returncode == 0, game.stderr
+    assert '(knowledge: hidden 16)' in game.stdout and 'Goodbye' in game.stdout, game.stdout
+
+
+def test_train_writes_to_s3(env):
+    url = f's3://{BUCKET}/trained/tiny.safetensors'
+    result = cli('train', '--hidden', 8, '--epochs', 1, '--dataset', 'winning-x', '--centre-first', '--out', url)
+    assert result.exit_code == 0, result.output
+    knowledge = load_knowledge(url)
+    assert knowledge.hidden_size == 8 and knowledge.training['dataset'] == 'winning-x'
+
+
+def test_http_url_of_a_public_object(env, stored):
+    url, data = stored
+    publisher.make_public(env.client(), BUCKET, 'dir', 'us-east-1')
+    http_url = f'{env.url}/{BUCKET}/dir/{url.rsplit("/", 1)[1]}'
+    assert read_bytes(http_url) == data
+    assert cli('inspect', http_url).exit_code == 0
+
+
+def error(*args):
+    result = cli(*args)
+    text = ' '.join(result.output.split())
+    assert result.exit_code == 1 and text.startswith('error: '), result.output
+    return text
+
+
+def test_errors(env, stored, monkeypatch):
+    url, _ = stored
+    assert f'not found: s3://{BUCKET}/dir/nope.safetensors' in error('inspect', f's3://{BUCKET}/dir/nope.safetensors')
+    assert 'no such bucket: s3://absent-bk/k.safetensors' in error('inspect', 's3://absent-bk/k.safetensors')
+    assert 'names a bucket or folder, not a file' in error('evaluate', f's3://{BUCKET}')
+    assert 'no bucket in s3://' in error('play', '--knowledge', 's3:///k.safetensors')
+    with pytest.raises(s3.S3Error, match='too large for a knowledge file'):
+        s3.read_object(url, max_bytes=100)
+    with pytest.raises(s3.S3Error, match='names no file'):
+        write_bytes(f's3://{BUCKET}/dir/', b'x')
+    with pytest.raises(ValueError, match='give a path or an s3:// URL'):
+        write_bytes(f'{env.url}/{BUCKET}/k.safetensors', b'x')
+    monkeypatch.setenv('AWS_ENDPOINT_URL_S3', 'http://127.0.0.1:9')
+    assert 'cannot reach the S3 endpoint http://127.0.0.1:9' in error('inspect', url)
+    monkeypatch.setenv('AWS_ENDPOINT_URL_S3', env.url)
+    monkeypatch.delenv('AWS_ACCESS_KEY_ID')
+    with pytest.raises(KnowledgeError, match='no AWS credentials found'):
+        read_bytes(url)
+
+
+def test_without_boto3_the_message_says_what_to_install():
+    """The base install has no boto3: s3:// then fails with the pip command, not an ImportError."""
+    code = "import sys; sys.modules['boto3'] = None; from wopr.cli import app; app(['inspect', 's3://b/k'])"
+    result = subprocess.run([sys.executable, '-c', code], check=False, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and 'Traceback' not in result.stderr
+    assert "pip install 'wopr[s3]'" in result.stderr
