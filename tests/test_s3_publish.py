@@ -70,6 +70,13 @@ def test_every_object_has_its_type_caching_and_bytes(endpoint, site):
     assert (status, headers['Content-Type'], body) == (200, 'application/wasm', files['micropython.wasm'])
 
 
+def test_without_site_it_builds_the_shipped_site(endpoint):
+    result = cli('publish', 's3://built-bk', '--endpoint-url', endpoint.url, '--create-bucket')
+    assert result.exit_code == 0, result.output
+    keys = {o['Key'] for o in endpoint.client().list_objects_v2(Bucket='built-bk')['Contents']}
+    assert {'index.html', 'micropython.wasm', 'knowledge/index.json', 'knowledge/default.safetensors'} <= keys
+
+
 def test_second_publish_skips_what_did_not_change(endpoint, site, tmp_path):
     s3 = endpoint.client()
     publisher.publish(s3, site, 's3://skip-bk/a', create=True)
