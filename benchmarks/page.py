@@ -63,11 +63,12 @@ def reply_times(playwright, url, games=GAMES, seed=0):
             page.check(f'input[name="side"][value="{"XO"[game % 2]}"]')
             page.click('#new-game')
             page.wait_for_selector(READY)
-            while page.locator('.cell:enabled').count():
-                page.locator('.cell:enabled').nth(rng.randrange(page.locator('.cell:enabled').count())).click()
+            while free := page.locator('.cell:enabled').count():
+                page.locator('.cell:enabled').nth(rng.randrange(free)).click()
                 page.wait_for_selector(READY)
-                replies.append(float(page.get_attribute('#board', 'data-reply-ms')))
-                python.append(float(page.get_attribute('#board', 'data-python-ms')))
+                if page.locator('.cell:not([data-mark=""])').count() == 11 - free:  # the AI replied
+                    replies.append(float(page.get_attribute('#board', 'data-reply-ms')))
+                    python.append(float(page.get_attribute('#board', 'data-python-ms')))
         return replies, python
     finally:
         browser.close()

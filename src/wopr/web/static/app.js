@@ -48,9 +48,13 @@ function fail(message) {
   $('status').classList.add('bad');
 }
 
+let focused = null;  // the control in use when loading disabled it, so keyboard users keep their place
+
 function setLoading(what) {
+  if (what && !loading) focused = document.activeElement;
   loading = what;
   refresh();
+  if (!what && focused && document.activeElement === document.body) focused.focus();
 }
 
 // Enable what can be used now and show the state; called after every change.
