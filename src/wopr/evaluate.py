@@ -66,7 +66,7 @@ def play_out(policy, side, replies, games=1):
     return t
 
 
-def _percent(part, whole):
+def percent(part, whole):
     return round(100.0 * part / whole, 3) if whole else 100.0
 
 
@@ -75,8 +75,8 @@ def evaluate(policy, games=100, seed=0):
     result = {}
     for side in SIDES:
         t = play_out(policy, side, legal_moves)
-        t['optimal_pct'] = _percent(t.pop('optimal'), t['moves'])
-        t['fastest_pct'] = _percent(t.pop('fastest'), t['moves'])
+        t['optimal_pct'] = percent(t['optimal'], t['moves'])
+        t['fastest_pct'] = percent(t['fastest'], t['moves'])
         result[side] = t
     rng = random.Random(seed)
     result['random'] = {'games': games, 'seed': seed}
@@ -95,7 +95,7 @@ def evaluate_knowledge(knowledge, games=100, seed=0):
 def table(result):
     """The figures as a rich Table (for `wopr evaluate` and `wopr inspect`)."""
     from rich.table import Table
-    rows = [('games', 'games'), ('wins', 'wins'), ('draws', 'draws'), ('losses', 'losses'),
+    rows = [('games', 'games'), ('wins', 'wins'), ('draws', 'draws'), ('losses', 'losses'), ('moves', 'moves'),
             ('minimax-optimal moves %', 'optimal_pct'), ('fastest-optimal moves %', 'fastest_pct'),
             ('missed immediate wins', 'missed_wins')]
     out = Table(title='exhaustive evaluation' + (' (perfect)' if result.get('perfect') else ''))
@@ -105,7 +105,7 @@ def table(result):
     for label, key in rows:
         out.add_row(label, *(str(result[side][key]) for side in SIDES))
     rand = result.get('random')
-    if rand:
+    if rand and rand['games']:
         out.add_section()
         for key in ('wins', 'draws', 'losses'):
             out.add_row(f'vs random: {key} / {rand["games"]} (seed {rand["seed"]})',

@@ -58,13 +58,14 @@ def train(dataset='optimal', centre_first=False, hidden=64, epochs=20, batch_siz
             # The loss cannot tell when play is perfect; the exhaustive check on the weights as exported does.
             check = evaluate.evaluate(TorchPolicy(model, dtype), games=0)
             perfect = check['perfect']
+            both = {k: check['X'][k] + check['O'][k] for k in ('losses', 'moves', 'optimal', 'fastest')}
             history.append({'epoch': epoch, 'loss': round(total / batches, 6),
-                            'seconds': round(time.perf_counter() - started, 3),
-                            'losses': check['X']['losses'] + check['O']['losses'],
-                            'optimal_pct': round((check['X']['optimal_pct'] + check['O']['optimal_pct']) / 2, 3),
-                            'fastest_pct': round((check['X']['fastest_pct'] + check['O']['fastest_pct']) / 2, 3),
-                            'perfect': perfect})
+                            'seconds': round(time.perf_counter() - started, 3), 'losses': both['losses'],
+                            'optimal_pct': evaluate.percent(both['optimal'], both['moves']),
+                            'fastest_pct': evaluate.percent(both['fastest'], both['moves']), 'perfect': perfect})
             bar.update(task, loss=history[-1]['loss'], strength=strength(check))
+            if progress:  # one line per epoch stays on screen above the bar
+                bar.console.print(f"epoch {epoch}: loss {history[-1]['loss']:.4f} · {strength(check)}", highlight=False)
             if until_perfect and perfect:
                 break
     training = {'dataset': dataset, 'centre_first': centre_first, 'games': len(data), 'hidden_size': hidden,
