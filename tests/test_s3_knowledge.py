@@ -103,7 +103,7 @@ def test_errors(env, stored, monkeypatch):
     assert 'no bucket in s3://' in error('play', '--knowledge', 's3:///k.safetensors')
     with pytest.raises(s3.S3Error, match='too large for a knowledge file'):
         s3.read_object(url, max_bytes=100)
-    with pytest.raises(s3.S3Error, match='names no file'):
+    with pytest.raises(s3.S3Error, match='names a bucket or folder, not a file'):
         write_bytes(f's3://{BUCKET}/dir/', b'x')
     with pytest.raises(ValueError, match='give a path or an s3:// URL'):
         write_bytes(f'{env.url}/{BUCKET}/k.safetensors', b'x')
@@ -117,7 +117,13 @@ def test_errors(env, stored, monkeypatch):
 
 def test_without_boto3_the_message_says_what_to_install():
     """The base install has no boto3: s3:// then fails with the pip command, not an ImportError."""
-    code = "import sys; sys.modules['boto3'] = None; from wopr.cli import app; app(['inspect', 's3://b/k'])"
-    result = subprocess.run([sys.executable, '-c', code], check=False, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 1 and 'Traceback' not in result.stderr
-    assert "pip install 'wopr[s3]'" in result.stderr
+    no_boto3 = "import sys; sys.modules['boto3'] = None; "
+    runs = [f"from wopr.cli import app; app({command!r})"
+            for command in (['inspect', 's3://b/k'], ['publish', 's3://b', '--site', '.'])]
+    runs.append("from wopr.sources import write_bytes\ntry:\n    write_bytes('s3://b/k', b'x')\n"
+                "except OSError as e:\n    sys.exit(f'error: {e}')")
+    for code in runs:
+        result = subprocess.run([sys.executable, '-c', no_boto3 + code], check=False, capture_output=True, text=True,
+                                timeout=60)
+        assert result.returncode == 1 and 'Traceback' not in result.stderr, result.stderr
+        assert "pip install 'wopr[s3]'" in result.stderr, result.stderr

@@ -57,31 +57,30 @@ def check_catalog(site):
         raise ValueError(f'{catalog} names files the site lacks: {", ".join(missing)}')
 
 
-def mark_unchanged(s3, bucket, uploads):
-    """Flag uploads whose object already has the same sha256, type and caching (list once, head what exists)."""
-    prefixes = {u.key.split('/', 1)[0] for u in uploads}
-    existing = set()
-    for top in prefixes:
-        for page in s3.get_paginator('list_objects_v2').paginate(Bucket=bucket, Prefix=top):
-            existing.update(o['Key'] for o in page.get('Contents', []))
-    for u in uploads:
-        if u.key in existing:
-            head = s3.head_object(Bucket=bucket, Key=u.key)
-            u.skip = (head.get('Metadata', {}).get('sha256') == u.sha256
-                      and head.get('ContentType') == content_type(u.rel)
-                      and head.get('CacheControl') == cache_control(u.rel, u.sha256))
-
-
-def bucket_region(s3, bucket):
-    """The bucket's region, or None when it does not exist."""
+def found(call, **params):
+    """The response of a HEAD or GET call, or None on a 404: no such bucket, object or bucket configuration."""
     from botocore.exceptions import ClientError
     try:
-        response = s3.head_bucket(Bucket=bucket)
+        return call(**params)
     except ClientError as e:
         if e.response.get('ResponseMetadata', {}).get('HTTPStatusCode') == 404:
             return None
         raise
-    return response.get('BucketRegion') or s3.meta.region_name or 'us-east-1'
+
+
+def mark_unchanged(s3, bucket, uploads):
+    """Flag uploads whose object already has the same sha256, type and caching."""
+    for u in uploads:
+        head = found(s3.head_object, Bucket=bucket, Key=u.key) or {}
+        u.skip = (head.get('Metadata', {}).get('sha256') == u.sha256
+                  and head.get('ContentType') == content_type(u.rel)
+                  and head.get('CacheControl') == cache_control(u.rel, u.sha256))
+
+
+def bucket_region(s3, bucket):
+    """The bucket's region, or None when it does not exist."""
+    response = found(s3.head_bucket, Bucket=bucket)
+    return response and (response.get('BucketRegion') or s3.meta.region_name or 'us-east-1')
 
 
 def create_bucket(s3, bucket):
@@ -100,36 +99,22 @@ def make_public(s3, bucket, prefix, region):
     s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
         'BlockPublicAcls': False, 'IgnorePublicAcls': False, 'BlockPublicPolicy': False,
         'RestrictPublicBuckets': False})
-    policy = {'Version': '2012-10-17', 'Statement': []}
-    try:
-        policy = json.loads(s3.get_bucket_policy(Bucket=bucket)['Policy'])
-    except s3.exceptions.ClientError as e:
-        if e.response['Error']['Code'] != 'NoSuchBucketPolicy':
-            raise
+    current = found(s3.get_bucket_policy, Bucket=bucket)
+    policy = json.loads(current['Policy']) if current else {'Version': '2012-10-17', 'Statement': []}
     policy['Statement'] = [s for s in policy.get('Statement', []) if s.get('Sid') != sid] + [statement]
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
 
 
 def set_website(s3, bucket):
     """Serve index.html for folder URLs on the website endpoint (an existing error page or routing kept)."""
-    config = {}
-    try:
-        config = s3.get_bucket_website(Bucket=bucket)
-    except s3.exceptions.ClientError as e:
-        if e.response['Error']['Code'] != 'NoSuchWebsiteConfiguration':
-            raise
+    config = found(s3.get_bucket_website, Bucket=bucket) or {}
     config = {k: v for k, v in config.items() if k in ('ErrorDocument', 'RoutingRules')}
     s3.put_bucket_website(Bucket=bucket, WebsiteConfiguration={**config, 'IndexDocument': {'Suffix': 'index.html'}})
 
 
 def set_cors(s3, bucket, origins):
     """Let pages on `origins` GET/HEAD objects; our rule has ID 'wopr', other rules are kept."""
-    rules = []
-    try:
-        rules = s3.get_bucket_cors(Bucket=bucket)['CORSRules']
-    except s3.exceptions.ClientError as e:
-        if e.response['Error']['Code'] != 'NoSuchCORSConfiguration':
-            raise
+    rules = (found(s3.get_bucket_cors, Bucket=bucket) or {}).get('CORSRules', [])
     rule = {'ID': 'wopr', 'AllowedOrigins': list(origins), 'AllowedMethods': ['GET', 'HEAD'],
             'AllowedHeaders': ['*'], 'ExposeHeaders': ['ETag', 'Content-Length'], 'MaxAgeSeconds': 3600}
     rules = [r for r in rules if r.get('ID') != 'wopr'] + [rule]

@@ -106,11 +106,17 @@ def put(s3, bucket, key, rel, data, sha256):
                   CacheControl=cache_control(rel, sha256), Metadata={'sha256': sha256})
 
 
-def read_object(url, max_bytes):
-    """The bytes of an s3:// object (endpoint from AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3, as boto3 reads them)."""
+def file_url(url):
+    """(bucket, key) of an s3:// URL that names a file."""
     bucket, key = split_url(url)
     if not key or key.endswith('/'):
         raise S3Error(f'{url} names a bucket or folder, not a file: write s3://BUCKET/KEY')
+    return bucket, key
+
+
+def read_object(url, max_bytes):
+    """The bytes of an s3:// object (endpoint from AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3, as boto3 reads them)."""
+    bucket, key = file_url(url)
     s3 = client()
     with errors(url):
         response = s3.get_object(Bucket=bucket, Key=key)
@@ -120,9 +126,9 @@ def read_object(url, max_bytes):
 
 
 def write_object(url, data):
-    bucket, key = split_url(url)
-    if not key or key.endswith('/'):
-        raise S3Error(f'{url} names no file: write s3://BUCKET/KEY')
+    """Store bytes at an s3:// URL, typed and cached like a published file of the same name."""
+    bucket, key = file_url(url)
     data = bytes(data)
+    s3 = client()
     with errors(url):
-        put(client(), bucket, key, key.rsplit('/', 1)[-1], data, sha256_hex(data))
+        put(s3, bucket, key, key.rsplit('/', 1)[-1], data, sha256_hex(data))
