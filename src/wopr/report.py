@@ -4,6 +4,7 @@ import json
 from rich.console import Group
 from rich.table import Table
 
+from .evaluate import SIDES, table
 from .runtime.knowledge import expected_shapes
 
 BARS = '▁▂▃▄▅▆▇█'
@@ -70,6 +71,8 @@ def knowledge_report(knowledge, location):
         parts.append(key_value_table('Training', flatten(knowledge.training)))
     if knowledge.history:
         parts.append(history_table(knowledge.history))
-    if knowledge.evaluation:
+    if all(side in knowledge.evaluation for side in SIDES):  # as `wopr evaluate` wrote it
+        parts.append(table(knowledge.evaluation))
+    elif knowledge.evaluation:
         parts.append(key_value_table('Evaluation', flatten(knowledge.evaluation)))
     return Group(*parts)

@@ -1,0 +1,58 @@
+"""`wopr inspect` through typer's CliRunner: what it shows of a knowledge file, and its error paths."""
+import hashlib
+import json
+import re
+
+from typer.testing import CliRunner
+
+from wopr.cli import app
+from wopr.report import sparkline
+from wopr.runtime.knowledge import expected_shapes
+from wopr.sources import DEFAULT
+
+from conftest import make_knowledge
+
+runner = CliRunner()
+
+
+def inspect(*args):
+    return runner.invoke(app, ['inspect', *args], env={'COLUMNS': '200'})
+
+
+def test_shows_size_hash_tensors_history_and_evaluation():
+    result = inspect(str(DEFAULT))
+    assert result.exit_code == 0, result.output
+    data = DEFAULT.read_bytes()
+    assert hashlib.sha256(data).hexdigest() in result.output
+    assert str(len(data)) in result.output
+    for name, shape in expected_shapes(64).items():
+        assert re.search(rf'{name}\s*│\s*F32\s*│\s*{"x".join(map(str, shape))}\s*│', result.output)
+    assert 'wopr.knowledge/1' in result.output and 'ttt-planes/1' in result.output
+    assert 'Training history' in result.output and 'exhaustive evaluation (perfect)' in result.output
+    assert 'optimal' in result.output  # the dataset
+
+
+def test_sparkline_scales_between_min_and_max():
+    assert sparkline([3.0, 2.0, 1.0]) == '█▅▁'
+    assert sparkline([5, 5]) == '▁▁'
+    assert sparkline([]) == ''
+
+
+def test_file_without_training_metadata(tmp_path):
+    path = make_knowledge(tmp_path, hidden=8)
+    result = inspect(str(path))
+    assert result.exit_code == 0, result.output
+    assert re.search(r'lstm.weight_hh_l0\s*│\s*F32\s*│\s*32x8\s*│', result.output)
+    assert 'Training history' not in result.output and 'exhaustive evaluation' not in result.output
+
+
+def test_errors_are_one_line_without_traceback(tmp_path):
+    broken = tmp_path / 'broken.safetensors'
+    header = json.dumps({'__metadata__': {'format': 'wopr.knowledge/9'}}).encode()
+    broken.write_bytes(len(header).to_bytes(8, 'little') + header)
+    for path, message in [(tmp_path / 'missing.safetensors', 'no such file'),
+                          (broken, "unknown format version 'wopr.knowledge/9'")]:
+        result = inspect(str(path))
+        assert result.exit_code == 1
+        assert message in result.output
+        assert 'Traceback' not in result.output
