@@ -54,7 +54,7 @@ function setLoading(what) {
   if (what && !loading) focused = document.activeElement;
   loading = what;
   refresh();
-  if (!what && focused && document.activeElement === document.body) focused.focus();
+  if (!what && focused && focused !== document.body && document.activeElement === document.body) focused.focus();
 }
 
 // Enable what can be used now and show the state; called after every change.
