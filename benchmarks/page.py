@@ -29,8 +29,8 @@ def transferred(request):
     return sizes['requestHeadersSize'] + sizes['responseHeadersSize'] + body
 
 
-PHASES = {'engineMs': 'MicroPython-wasm start (worker)', 'importMs': 'runtime import (Python)',
-          'loadMs': 'knowledge load (Python)'}
+PHASES = {'engineMs': 'worker: MicroPython-wasm start', 'importMs': 'worker: runtime import',
+          'loadMs': 'worker: knowledge load (Python)'}
 
 
 def cold_load(playwright, url):
@@ -93,7 +93,7 @@ def main():
     ready = statistics.median(load['ready'] for load in loads)
     reply = statistics.median(replies)
     table = Table(title=f'The page in headless Chromium ({platform.machine()}, {COLD_RUNS} cold loads, '
-                        f'{len(replies)} replies over {GAMES} games; a shared 2-core machine: provisional)')
+                        f'{len(replies)} replies in {GAMES} games; shared 2 cores: provisional)')
     for column in ('', '2018 original', 'wopr', 'target', 'met'):
         table.add_column(column, justify='right' if column else 'left')
     row(table, f'bytes before the board plays ({loads[0]["requests"]} requests)',
@@ -103,11 +103,11 @@ def main():
         f'<= {TARGET_READY_MS} ms', ready <= TARGET_READY_MS)
     table.add_row('  each cold run', '', ', '.join(f'{load["ready"]:.0f}' for load in loads), '', '')
     for key, label in PHASES.items():
-        table.add_row(f'  of which {label} (median)', '', f'{statistics.median(x[key] for x in loads):.0f} ms', '', '')
-    row(table, 'AI reply in the page, median (click to rendered)', 'a reload per game', f'{reply:.1f} ms',
+        table.add_row(f'  {label}, median', '', f'{statistics.median(x[key] for x in loads):.0f} ms', '', '')
+    row(table, 'AI reply, median (click to rendered)', 'a reload per game', f'{reply:.1f} ms',
         f'<= {TARGET_REPLY_MS} ms', reply <= TARGET_REPLY_MS)
     table.add_row('AI reply, p90', '', f'{p90(replies):.1f} ms', '', '')
-    table.add_row('  of which Python in the worker (median / p90)', '',
+    table.add_row('  Python part (median / p90)', '',
                   f'{statistics.median(python):.1f} / {p90(python):.1f} ms', '', '')
     table.add_row('site on disk (every catalog file)', '', f'{sum(files.values()) / 1e6:.3f} MB', '', '')
     console.print(table)

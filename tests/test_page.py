@@ -314,3 +314,23 @@ def test_a_2018_gob_file_plays_as_the_runtime_converts_it(page, web):
     assert page.text_content('#knowledge-error') == ''
     assert page.text_content('#card-title') == 'h8.bin'
     play_game(page, knowledge, 'X', random_player(random.Random(8)))
+
+
+def test_a_catalog_file_older_than_the_catalog_is_fetched_again_not_refused(page, web):
+    """A browser cache may hold the previous publish's file for a while; the page asks the server again once."""
+    second = json.loads((web.root / 'good' / 'knowledge' / 'index.json').read_text())['knowledge'][1]
+    served = []
+
+    def stale_first(route):
+        served.append(route.request.url)
+        if len(served) == 1:
+            route.fulfill(body=DEFAULT.read_bytes(), content_type='application/octet-stream')
+        else:
+            route.continue_()
+    page.context.route(f'**/good/knowledge/{second["file"]}', stale_first)
+    open_page(page, web.url + 'good/')
+    page.select_option('#catalog', second['name'])
+    page.wait_for_selector(READY)
+    assert page.text_content('#knowledge-error') == ''
+    assert page.text_content('#card-title') == second['name']
+    assert len(served) == 2

@@ -14,10 +14,10 @@ let queue = Promise.resolve();  // messages are answered one at a time, in order
 
 const tooLarge = (what) => `${what} is over ${MAX_BYTES} bytes: too large for a knowledge file`;
 
-async function fetchBytes(url) {
+async function fetchBytes(url, cache = 'default') {
   let response;
   try {
-    response = await fetch(url);
+    response = await fetch(url, { cache });
   } catch {
     throw new Error(`cannot fetch ${url}: the network or the server's CORS settings refused it`);
   }
@@ -67,9 +67,10 @@ async function sha256Hex(bytes) {
 
 // The bytes of {url, sha256?} (checked against the catalog's sha256) or of {bytes} (a file the user chose).
 async function knowledgeBytes(source) {
-  const bytes = source.bytes ? new Uint8Array(source.bytes) : await fetchBytes(source.url);
+  let bytes = source.bytes ? new Uint8Array(source.bytes) : await fetchBytes(source.url);
   if (bytes.length > MAX_BYTES) throw new Error(tooLarge(source.url || source.name));
-  if (source.sha256) {
+  if (source.sha256 && await sha256Hex(bytes) !== source.sha256) {
+    bytes = await fetchBytes(source.url, 'no-cache');  // a cached copy older than the catalog: ask the server
     const actual = await sha256Hex(bytes);
     if (actual !== source.sha256) {
       throw new Error(`${source.url} does not match the catalog (sha256 ${actual.slice(0, 12)}…, expected ` +
