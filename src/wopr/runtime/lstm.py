@@ -63,7 +63,7 @@ def _rows(flat, n, width):
 
 
 class Network:
-    """Weights arranged for the step; the recurrent state (h, c) is passed in and out, so games can branch."""
+    """Weights arranged for the step; the state is a value passed in and out, never changed, so games can branch."""
 
     def __init__(self, knowledge):
         t = knowledge.tensors
