@@ -71,12 +71,18 @@ def page(web):
     """A new page (own context) that fails the test on any console error or warning, the worker's included."""
     context = web.browser.new_context(viewport={'width': 1280, 'height': 900})
     page = context.new_page()
-    problems = []
-    page.on('console', lambda m: problems.append(f'{m.type}: {m.text}') if m.type in ('error', 'warning') else None)
-    page.on('pageerror', lambda e: problems.append(f'page error: {e}'))
+    problems = watch(page)
     yield page
     context.close()
     assert problems == []
+
+
+def watch(page):
+    """The console errors and warnings (the worker's included) and uncaught errors of a page, as they come."""
+    problems = []
+    page.on('console', lambda m: problems.append(f'{m.type}: {m.text}') if m.type in ('error', 'warning') else None)
+    page.on('pageerror', lambda e: problems.append(f'page error: {e}'))
+    return problems
 
 
 def open_page(page, url):
@@ -287,8 +293,7 @@ def test_phone_layout_shows_every_control_within_360px(web):
     context = web.browser.new_context(viewport={'width': 360, 'height': 740}, device_scale_factor=2,
                                       is_mobile=True, has_touch=True)
     page = context.new_page()
-    problems = []
-    page.on('console', lambda m: problems.append(m.text) if m.type in ('error', 'warning') else None)
+    problems = watch(page)
     open_page(page, web.url + 'good/')
     page.tap('#ttt4')
     page.wait_for_selector(READY)
