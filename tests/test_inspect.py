@@ -16,7 +16,7 @@ runner = CliRunner()
 
 
 def inspect(*args):
-    return runner.invoke(app, ['inspect', *args], env={'COLUMNS': '200'})
+    return runner.invoke(app, ['inspect', *args])
 
 
 def test_shows_size_hash_tensors_history_and_evaluation():

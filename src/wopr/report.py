@@ -33,7 +33,8 @@ def flatten(data, prefix=''):
 
 
 def key_value_table(title, rows):
-    table = Table(title=title, show_header=False, title_justify='left')
+    # no borders: a sha256 (64 characters) then fits an 80-column terminal unbroken, ready to copy
+    table = Table(title=title, show_header=False, title_justify='left', box=None)
     table.add_column(style='bold')
     table.add_column(overflow='fold')
     for key, value in rows:
