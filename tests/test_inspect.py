@@ -5,12 +5,11 @@ import re
 
 from typer.testing import CliRunner
 
+from conftest import make_knowledge
 from wopr.cli import app
 from wopr.report import sparkline
 from wopr.runtime.knowledge import expected_shapes
 from wopr.sources import DEFAULT
-
-from conftest import make_knowledge
 
 runner = CliRunner()
 

@@ -74,6 +74,15 @@ def test_build_with_chosen_knowledge_replaces_the_old_catalog(tmp_path):
                                                                       'mine.safetensors']
 
 
+def test_a_2018_gob_file_ships_converted(tmp_path):
+    gob = Path(__file__).parent / 'fixtures' / 'gob' / 'h8.bin'
+    site.build(tmp_path, [gob])
+    shipped = tmp_path / 'knowledge' / 'h8.safetensors'
+    entry, = json.loads((tmp_path / 'knowledge' / 'index.json').read_text())['knowledge']
+    assert entry['file'] == 'h8.safetensors' and entry['sha256'] == sha256_hex(shipped.read_bytes())
+    assert read(shipped.read_bytes()).training['source'] == 'gob'
+
+
 def test_build_refuses_what_the_runtime_would_refuse(tmp_path):
     bad = tmp_path / 'bad.safetensors'
     bad.write_bytes(b'\x10\x00\x00\x00\x00\x00\x00\x00{"a": 1}')

@@ -16,7 +16,7 @@ WOPR = [sys.executable, '-m', 'wopr']
 
 
 def wopr(*args, script='', timeout=60):
-    return subprocess.run([*WOPR, *args], input=script, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([*WOPR, *args], check=False, input=script, capture_output=True, text=True, timeout=timeout)
 
 
 def scripted_game(knowledge, side, pick):

@@ -3,8 +3,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from .runtime.gob import knowledge_bytes
-from .runtime.knowledge import Knowledge, KnowledgeError, read
+from .runtime.knowledge import Knowledge, KnowledgeError, load
 
 KNOWLEDGE_DIR = Path(__file__).parent / 'knowledge'
 DEFAULT = KNOWLEDGE_DIR / 'default.safetensors'
@@ -42,7 +41,7 @@ def read_bytes(location):
 def load_knowledge(location=None) -> Knowledge:
     """Read and validate knowledge from a path, http(s):// or s3:// URL (the shipped default when None);
     the 2018 original's Go gob files are converted on the way."""
-    return read(knowledge_bytes(read_bytes(location or DEFAULT)))
+    return load(read_bytes(location or DEFAULT))
 
 
 def write_bytes(location, data):

@@ -2,8 +2,7 @@
 import json
 
 from .game import Game
-from .gob import knowledge_bytes
-from .knowledge import KnowledgeError, read
+from .knowledge import KnowledgeError, load
 
 _game = None
 
@@ -21,8 +20,7 @@ def _read_file(path):
 def _load(path):
     global _game
     data = _read_file(path)
-    # a 2018 gob file is converted first; both raise before anything changes: a bad file keeps the knowledge in use
-    knowledge = read(knowledge_bytes(data))
+    knowledge = load(data)  # raises before anything changes: a bad file keeps the knowledge in use
     _game = Game(knowledge, _game.human if _game else 'X')
     return {'knowledge': knowledge.summary(), 'state': _game.status()}
 

@@ -7,7 +7,17 @@ inner stream alone, which an early version of the original's runtime read): type
 import math
 import struct
 
-from .knowledge import ENCODING, FORMAT, INPUTS, MAX_HIDDEN, OUTPUTS, KnowledgeError, expected_shapes, sha256_hex
+from .knowledge import (
+    ENCODING,
+    FORMAT,
+    INPUTS,
+    MAX_HIDDEN,
+    OUTPUTS,
+    KnowledgeError,
+    expected_shapes,
+    is_safetensors,
+    sha256_hex,
+)
 from .writer import safetensors_bytes, to_json
 
 PACKAGE = 'github.com/owulveryck/lstm'
@@ -242,12 +252,6 @@ def _planes_swapped(w, h):
         row = w[r * INPUTS:(r + 1) * INPUTS]
         out += row[9:] + row[:9]
     return out
-
-
-def is_safetensors(data):
-    if len(data) < 9 or data[8] != 0x7b:  # '{' opens the JSON header
-        return False
-    return 8 + struct.unpack_from('<Q', data, 0)[0] <= len(data)
 
 
 def is_gob(data):

@@ -6,6 +6,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .. import runtime
+from ..runtime.gob import knowledge_bytes
 from ..runtime.knowledge import KnowledgeError, read
 from ..sources import KNOWLEDGE_DIR, read_bytes
 
@@ -50,7 +51,7 @@ def catalog_entry(name, data):
 def _knowledge_name(location):
     """The catalog name of a path or URL: its file name without query or extension."""
     name = urlsplit(str(location)).path.rstrip('/').rsplit('/', 1)[-1]
-    name = name.removesuffix('.safetensors')
+    name = name.removesuffix('.safetensors').removesuffix('.bin')  # a 2018 gob file ships converted
     if not re.fullmatch(r'[A-Za-z0-9][A-Za-z0-9._-]*', name):
         raise ValueError(f'cannot name knowledge from {location!r}: use a file name of letters, digits, . _ -')
     return name
@@ -66,7 +67,7 @@ def build(out=DEFAULT_OUT, knowledge_files=None):
         name = _knowledge_name(location)
         if name in blobs:
             raise ValueError(f'two knowledge files are named {name!r}: rename one')
-        blobs[name] = read_bytes(location)
+        blobs[name] = knowledge_bytes(read_bytes(location))
         entries.append(catalog_entry(name, blobs[name]))
     runtime_files = sorted(Path(runtime.__file__).parent.glob('*.py'))
 
