@@ -12,7 +12,7 @@ from conftest import make_knowledge
 from wopr.runtime.game import Game
 from wopr.runtime.gob import knowledge_bytes
 from wopr.runtime.knowledge import KnowledgeError, read
-from wopr.sources import DEFAULT, KNOWLEDGE_DIR
+from wopr.sources import DEFAULT
 from wopr.train import solver
 from wopr.web import site
 from wopr.web.harness import READY, launch, static_server
@@ -272,7 +272,7 @@ def test_a_broken_shared_link_says_why_and_the_default_plays(page, web):
 
 def test_catalog_files_are_checked_against_their_sha256(page, web):
     second = json.loads((web.root / 'good' / 'knowledge' / 'index.json').read_text())['knowledge'][1]
-    knowledge = read((KNOWLEDGE_DIR / second['file']).read_bytes())
+    knowledge = read((web.root / 'good' / 'knowledge' / second['file']).read_bytes())
     open_page(page, web.url + 'good/')
     page.select_option('#catalog', second['name'])
     page.wait_for_selector(READY)

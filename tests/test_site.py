@@ -53,8 +53,9 @@ def test_catalog_describes_each_shipped_file_default_first(built):
     assert sorted(e['name'] for e in entries) == sorted(p.stem for p in shipped)
     assert entries[0]['name'] == DEFAULT.stem
     for entry in entries:
+        assert entry['file'] == f"{entry['name']}-{entry['sha256'][:16]}.safetensors"  # content-addressed
         data = (out / 'knowledge' / entry['file']).read_bytes()
-        assert data == (KNOWLEDGE_DIR / entry['file']).read_bytes()
+        assert data == (KNOWLEDGE_DIR / f"{entry['name']}.safetensors").read_bytes()
         knowledge = read(data)
         assert entry['bytes'] == len(data)
         assert entry['sha256'] == sha256_hex(data)
@@ -70,16 +71,17 @@ def test_build_with_chosen_knowledge_replaces_the_old_catalog(tmp_path):
     site.build(out, [mine, DEFAULT])
     names = [e['name'] for e in json.loads((out / 'knowledge' / 'index.json').read_text())['knowledge']]
     assert names == ['mine', 'default']
-    assert sorted(p.name for p in (out / 'knowledge').iterdir()) == ['default.safetensors', 'index.json',
-                                                                      'mine.safetensors']
+    files = sorted(p.name for p in (out / 'knowledge').iterdir())
+    assert files == sorted(['index.json', f'default-{sha256_hex(DEFAULT.read_bytes())[:16]}.safetensors',
+                            f'mine-{sha256_hex(mine.read_bytes())[:16]}.safetensors'])
 
 
 def test_a_2018_gob_file_ships_converted(tmp_path):
     gob = Path(__file__).parent / 'fixtures' / 'gob' / 'h8.bin'
     site.build(tmp_path, [gob])
-    shipped = tmp_path / 'knowledge' / 'h8.safetensors'
     entry, = json.loads((tmp_path / 'knowledge' / 'index.json').read_text())['knowledge']
-    assert entry['file'] == 'h8.safetensors' and entry['sha256'] == sha256_hex(shipped.read_bytes())
+    shipped = tmp_path / 'knowledge' / entry['file']
+    assert entry['name'] == 'h8' and entry['sha256'] == sha256_hex(shipped.read_bytes())
     assert read(shipped.read_bytes()).training['source'] == 'gob'
 
 
@@ -110,7 +112,7 @@ def test_server_sends_the_types_browsers_insist_on(built):
         expected = {'index.html': 'text/html', 'app.js': 'text/javascript', 'micropython.mjs': 'text/javascript',
                     'micropython.wasm': 'application/wasm', 'knowledge/index.json': 'application/json',
                     'runtime/game.py': 'text/plain', 'style.css': 'text/css',
-                    'knowledge/default.safetensors': 'application/octet-stream'}
+                    f'knowledge/default-{sha256_hex(DEFAULT.read_bytes())[:16]}.safetensors': 'application/octet-stream'}
         for path, kind in expected.items():
             with urllib.request.urlopen(url_of(server) + path) as response:
                 assert response.headers['Content-Type'].split(';')[0] == kind, path

@@ -41,8 +41,10 @@ def catalog_entry(name, data):
         knowledge = read(data)
     except KnowledgeError as e:
         raise KnowledgeError(f'{name}: {e}') from None
+    # content-addressed: a published file never changes under its name, so caches may keep it for good
     return {
-        'name': name, 'file': f'{name}.safetensors', 'bytes': knowledge.nbytes, 'sha256': knowledge.sha256,
+        'name': name, 'file': f'{name}-{knowledge.sha256[:16]}.safetensors', 'bytes': knowledge.nbytes,
+        'sha256': knowledge.sha256,
         'hidden_size': knowledge.hidden_size, 'dtype': knowledge.dtypes['lstm.weight_hh_l0'],
         'dataset': knowledge.training.get('dataset'), 'evaluation': knowledge.evaluation,
     }
@@ -83,8 +85,8 @@ def build(out=DEFAULT_OUT, knowledge_files=None):
         shutil.copyfile(path, out / 'runtime' / path.name)
     # the worker fetches this list, so a runtime module added later ships without touching the page
     (out / 'runtime' / 'index.json').write_text(json.dumps([p.name for p in runtime_files]))
-    for name, data in blobs.items():
-        (out / 'knowledge' / f'{name}.safetensors').write_bytes(data)
+    for entry in entries:
+        (out / 'knowledge' / entry['file']).write_bytes(blobs[entry['name']])
     catalog = {'format': CATALOG_FORMAT, 'knowledge': entries}
     (out / 'knowledge' / 'index.json').write_text(json.dumps(catalog, indent=1))
     return {str(p.relative_to(out)): p.stat().st_size for p in sorted(out.rglob('*')) if p.is_file()}
