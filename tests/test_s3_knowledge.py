@@ -64,7 +64,8 @@ def test_commands_take_s3_urls(env, stored, tmp_path):
     assert cli('evaluate', url).exit_code == 0
     result = cli('site', 'build', '--out', tmp_path / 'site', '--knowledge', url)
     assert result.exit_code == 0, result.output
-    assert (tmp_path / 'site' / 'knowledge' / url.rsplit('/', 1)[1]).read_bytes() == data
+    stem = url.rsplit('/', 1)[1].removesuffix('.safetensors')
+    assert (tmp_path / 'site' / 'knowledge' / f'{stem}-{sha[:16]}.safetensors').read_bytes() == data
     # the terminal game, as a user runs it: a real process, its first board, then q
     game = subprocess.run([sys.executable, '-m', 'wopr', 'play', '--knowledge', url], input='q\n', text=True,
                           check=False, capture_output=True, timeout=60, env=os.environ.copy())
