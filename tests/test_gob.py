@@ -103,7 +103,7 @@ def test_mapping_and_metadata():
     knowledge = read(gob.from_gob(data))
     w, h = weights('h4'), 4
     assert knowledge.hidden_size == h
-    t = knowledge.tensors
+    t = {name: list(values) for name, values in knowledge.tensors.items()}
     # gate blocks in PyTorch's order i, f, g (the original's c), o; columns X plane first
     for block, gate in enumerate('ifco'):
         rows = np.array(t['lstm.weight_ih_l0']).reshape(4 * h, 18)[block * h:(block + 1) * h]
@@ -299,5 +299,5 @@ def test_fuzz_structured(data):
         assert flaw  # any flaw: another size cannot fit the drawn lengths either
         return
     assert flaw is None
-    assert knowledge.tensors['head.weight'] == [f32(x) for x in values['Wy']]
-    assert knowledge.tensors['lstm.weight_hh_l0'] == [f32(x) for gate in 'ifco' for x in values['U' + gate]]
+    assert list(knowledge.tensors['head.weight']) == [f32(x) for x in values['Wy']]
+    assert list(knowledge.tensors['lstm.weight_hh_l0']) == [f32(x) for gate in 'ifco' for x in values['U' + gate]]

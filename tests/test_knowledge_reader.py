@@ -42,7 +42,7 @@ def test_reads_what_safetensors_writes(tmp_path, dtype, hidden):
     assert set(k.tensors) == set(reference) == set(expected_shapes(hidden))
     for name, array in reference.items():
         assert list(array.shape) == expected_shapes(hidden)[name]
-        assert k.tensors[name] == array.astype(np.float64).ravel().tolist()  # exact, F16 included
+        assert list(k.tensors[name]) == array.astype(np.float64).ravel().tolist()  # exact, F16 included
         assert k.dtypes[name] == dtype
     assert k.hidden_size == hidden
     assert k.metadata['format'] == FORMAT and k.training == {'seed': hidden}
@@ -59,7 +59,7 @@ def test_reads_a_file_written_by_safetensors_numpy_with_bare_metadata(tmp_path):
     arrays = {name: rng.standard_normal(shape).astype(np.float32) for name, shape in expected_shapes(5).items()}
     save_numpy(arrays, str(tmp_path / 'k.safetensors'), metadata=contract_metadata(5))
     k = read((tmp_path / 'k.safetensors').read_bytes())
-    assert k.tensors['lstm.weight_hh_l0'] == arrays['lstm.weight_hh_l0'].astype(np.float64).ravel().tolist()
+    assert list(k.tensors['lstm.weight_hh_l0']) == arrays['lstm.weight_hh_l0'].astype(np.float64).ravel().tolist()
     assert (k.training, k.history, k.evaluation) == ({}, [], {})
     assert read(bytearray((tmp_path / 'k.safetensors').read_bytes())).sha256 == k.sha256
 

@@ -122,7 +122,7 @@ def test_export_metadata_round_trip(dtype):
     assert knowledge.evaluation == evaluate_knowledge(knowledge, games=20, seed=3)
     for name, tensor in model.state_dict().items():
         stored = tensor.to(torch.float16 if dtype == 'f16' else torch.float32).float().flatten().tolist()
-        assert knowledge.tensors[name] == stored
+        assert list(knowledge.tensors[name]) == stored
 
 
 def tensor_bytes(path):

@@ -59,7 +59,7 @@ def softmax(logits):
 
 
 def _rows(flat, n, width):
-    return [tuple(flat[r * width:(r + 1) * width]) for r in range(n)]
+    return [flat[r * width:(r + 1) * width] for r in range(n)]  # the reader's tensors are tuples: so are their slices
 
 
 class Network:
@@ -69,9 +69,9 @@ class Network:
         t = knowledge.tensors
         self.hidden = h = knowledge.hidden_size
         self.dot = dot_function(h)
-        # W_ih is kept by column: W_ih·x changes by one column per step (see step).
-        w_ih = _rows(t['lstm.weight_ih_l0'], 4 * h, INPUTS)
-        self.columns = [[row[k] for row in w_ih] for k in range(INPUTS)]
+        # W_ih·x changes by one column per step (see step), read from the rows: a transposed copy cost more at
+        # load (the page's start) than the indexing costs over a game
+        self.inputs = _rows(t['lstm.weight_ih_l0'], 4 * h, INPUTS)
         self.bias = [a + b for a, b in zip(t['lstm.bias_ih_l0'], t['lstm.bias_hh_l0'])]
         self.recurrent = _rows(t['lstm.weight_hh_l0'], 4 * h, h)
         self.head = _rows(t['head.weight'], OUTPUTS, h)
@@ -93,9 +93,10 @@ class Network:
         for k in range(INPUTS):
             if x[k] != x_prev[k]:
                 d = x[k] - x_prev[k]
-                inputs = [s + d * w for s, w in zip(inputs, self.columns[k])]
+                inputs = [s + d * row[k] for s, row in zip(inputs, self.inputs)]
         n, dot = self.hidden, self.dot
-        gates = list(map(dot, inputs, self.recurrent, [h_prev] * (4 * n)))
+        # h is zero at a game's first step, so is W_hh·h (weights are finite): the gates are the input part alone
+        gates = list(map(dot, inputs, self.recurrent, [h_prev] * (4 * n))) if any(h_prev) else list(inputs)
         c, h = [], []
         for j in range(n):
             cj = sigmoid(gates[n + j]) * c_prev[j] + sigmoid(gates[j]) * math.tanh(gates[2 * n + j])
