@@ -65,13 +65,13 @@ class _Reader:
         self.pos += n
         return self.pos - n
 
-    def uint(self):
-        b = self.data[self.take(1, 'a number')]
+    def uint(self, what='a number'):
+        b = self.data[self.take(1, what)]
         if b < 128:
             return b
         if b < 248:  # the byte is minus the count of big-endian bytes that follow, at most 8
-            raise _error(f'bad number encoding (byte 0x{b:02x} at offset {self.pos - 1})')
-        start = self.take(256 - b, 'a number')
+            raise _error(f'{what} has a bad number encoding (byte 0x{b:02x} at offset {self.pos - 1})')
+        start = self.take(256 - b, what)
         return int.from_bytes(self.data[start:self.pos], 'big')
 
     def int(self):
@@ -100,19 +100,10 @@ class _Reader:
         return _Reader(self.data, start, start + n)
 
     def floats(self, n, name):
-        """n gob floats: float64 bits with their bytes reversed, sent as an unsigned number, i.e. the
-        little-endian bytes of the float64 with the leading zero bytes left out."""
-        data, out = self.data, []
+        """n gob floats: each an unsigned number whose big-endian bytes are the float64's little-endian ones."""
+        out = []
         for _ in range(n):
-            b = data[self.take(1, name)]
-            if b < 128:
-                raw = bytes((b,))
-            elif b < 248:
-                raise _error(f'{name}: bad number encoding (byte 0x{b:02x} at offset {self.pos - 1})')
-            else:
-                start = self.take(256 - b, name)
-                raw = bytes(data[start:self.pos])
-            v = struct.unpack('<d', bytes(8 - len(raw)) + raw)[0]
+            v = struct.unpack('<d', struct.pack('>Q', self.uint(name)))[0]
             if not -FLOAT32_MAX <= v <= FLOAT32_MAX:
                 what = 'a NaN weight' if math.isnan(v) else 'an infinite weight or one beyond float32 (over 3.4e38)'
                 raise _error(f'{name} holds {what}')
