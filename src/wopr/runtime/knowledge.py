@@ -194,7 +194,7 @@ def is_safetensors(data):
 
 def load(data):
     """Knowledge from bytes: a safetensors file, or a 2018 Go gob file converted on the way (told by content)."""
-    if not is_safetensors(data):
+    if isinstance(data, (bytes, bytearray)) and not is_safetensors(data):  # read() refuses anything but bytes
         from .gob import knowledge_bytes  # a third of the runtime's source: the browser compiles it only if needed
         data = knowledge_bytes(data)
     return read(data)
