@@ -25,6 +25,16 @@ def _load(path):
     return {'knowledge': knowledge.summary(), 'state': _game.status()}
 
 
+def _request(message):
+    try:
+        request = json.loads(message)
+    except Exception:  # noqa: BLE001 (bad JSON, or nesting deep enough to exhaust CPython's parser: RecursionError)
+        request = None
+    if type(request) is not dict:
+        raise ValueError('a request is a JSON object')
+    return request
+
+
 def _dispatch(request):
     op = request.get('op')
     if op not in ('load', 'new', 'play', 'state'):
@@ -46,10 +56,7 @@ def _dispatch(request):
 def handle(message):
     """Answer one request: {'op': 'load', 'path'} | {'op': 'new', 'human'} | {'op': 'play', 'cell'} | {'op': 'state'}."""
     try:
-        request = json.loads(message)
-        if type(request) is not dict:
-            raise ValueError('a request is a JSON object')
-        reply = _dispatch(request)
+        reply = _dispatch(_request(message))
         reply['ok'] = True
     except (ValueError, KeyError, OSError) as e:  # KnowledgeError and IllegalMove are ValueErrors
         # a KeyError's str() differs between CPython ("'path'") and MicroPython ("path"): use its argument
