@@ -1,5 +1,5 @@
 """Where knowledge comes from and goes to: local paths, http(s):// URLs and s3:// URLs."""
-import urllib.error
+import http.client
 import urllib.request
 from pathlib import Path
 
@@ -24,8 +24,10 @@ def read_bytes(location):
         try:
             with urllib.request.urlopen(location, timeout=TIMEOUT) as response:
                 data = response.read(MAX_BYTES + 1)
-        except (urllib.error.URLError, OSError, ValueError) as e:
+        except (OSError, ValueError) as e:  # URLError is an OSError; a malformed URL a ValueError
             raise KnowledgeError(f'cannot fetch {location}: {getattr(e, "reason", e)}') from None
+        except http.client.HTTPException as e:  # not an OSError: a port speaking another protocol, a cut answer
+            raise KnowledgeError(f'cannot fetch {location}: broken HTTP answer ({type(e).__name__})') from None
     else:
         path = Path(location)
         if not path.is_file():
