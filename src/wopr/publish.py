@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 from rich.table import Table
 
-from .s3 import LAST, S3Error, cache_control, client, content_type, errors, put, sha256_hex, split_url
+from .runtime.knowledge import sha256_hex
+from .s3 import LAST, S3Error, cache_control, client, content_type, errors, put, split_url
 
 WEBSITE_DASH_REGIONS = {'us-east-1', 'us-west-1', 'us-west-2', 'eu-west-1', 'ap-southeast-1', 'ap-southeast-2',
                         'ap-northeast-1', 'sa-east-1', 'us-gov-west-1'}  # older regions spell it s3-website-REGION

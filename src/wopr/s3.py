@@ -1,8 +1,9 @@
 """S3 through boto3 (the `s3` extra, imported lazily): clients, one-line errors, object headers, s3:// knowledge I/O."""
-import hashlib
 import re
 from contextlib import contextmanager
 from pathlib import Path
+
+from .runtime.knowledge import sha256_hex
 
 CONTENT_TYPES = {
     '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8',
@@ -81,10 +82,6 @@ def client_error_message(e, where):
     if code in ('NoSuchKey', 'NotFound') or status == 404:
         return f'not found: {where}'
     return f'{where}: {code or status}: {e.response.get("Error", {}).get("Message", "")}'.rstrip(': ')
-
-
-def sha256_hex(data):
-    return hashlib.sha256(data).hexdigest()
 
 
 def content_type(name):
