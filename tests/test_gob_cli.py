@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 import gob_encoder as g
 from test_terminal import scripted_game, wopr
 from wopr.cli import app
-from wopr.runtime import bridge, gob
+from wopr.runtime import gob
 from wopr.runtime.knowledge import KnowledgeError, read, sha256_hex
 from wopr.sources import load_knowledge
 
@@ -121,14 +121,6 @@ def test_play_a_whole_game_against_a_gob_file():
     assert [int(m) for m in re.findall(r'WOPR plays (\d)', result.stdout)] == ai
 
 
-def ask(request, micropython=None):
-    """One bridge request, in CPython or in MicroPython-wasm; the parsed reply."""
-    message = json.dumps(request)
-    if micropython is None:
-        return json.loads(bridge.handle(message))
-    return json.loads(micropython.call_python('wopr.runtime.bridge', 'handle', message))
-
-
 def assert_same(a, b, path='reply'):
     """Equal replies, floats within 1e-9 (MicroPython's float formatting may differ in the last digits)."""
     if isinstance(a, float) or isinstance(b, float):
@@ -145,13 +137,14 @@ def assert_same(a, b, path='reply'):
         assert a == b, path
 
 
-def test_the_bridge_loads_gob_and_keeps_the_game_on_a_bad_file():
-    reply = ask({'op': 'load', 'path': str(FIXTURES / 'h4.bin')})
+def test_the_bridge_loads_gob_and_keeps_the_game_on_a_bad_file(bridge):
+    reply = bridge({'op': 'load', 'path': str(FIXTURES / 'h4.bin')})
     assert reply['ok'] and reply['knowledge']['training']['source'] == 'gob'
-    before = ask({'op': 'play', 'cell': 4})
-    reply = ask({'op': 'load', 'path': str(FIXTURES / 'input9.bin')})
+    before = bridge({'op': 'play', 'cell': 4})
+    assert before['ok'] and before['state']['moves'][0] == 4
+    reply = bridge({'op': 'load', 'path': str(FIXTURES / 'input9.bin')})
     assert reply == {'ok': False, 'error': 'gob: InputSize is 9: wopr needs 18 inputs (9 cells, X and O planes)'}
-    assert ask({'op': 'state'}) == before
+    assert bridge({'op': 'state'}) == before
 
 
 HOSTILE = g.uint(2 ** 64 - 1) + g.sint(-65)  # a message claiming 2**64-1 bytes: big numbers in MicroPython too
@@ -168,21 +161,21 @@ def hidden_64():
 
 @pytest.mark.parametrize('name, data', [(name, (FIXTURES / name).read_bytes()) for name in
                                         ('h4.bin', 'h8.bin', 'h4-bare.bin')] + [('h64.bin', hidden_64())])
-def test_micropython_converts_and_plays_as_cpython(name, data, micropython, tmp_path):
+def test_micropython_converts_and_plays_as_cpython(name, data, micropython, bridge, micropython_bridge, tmp_path):
     """The gob reader under MicroPython-wasm (the npm build the page loads): the same knowledge bytes (sha256),
     the same moves and probabilities as CPython over whole games on both sides."""
     path = str(tmp_path / name)
     (tmp_path / name).write_bytes(data)
     micropython.put('/data/' + name, data)
-    ours, theirs = ask({'op': 'load', 'path': path}), ask({'op': 'load', 'path': '/data/' + name}, micropython)
+    ours, theirs = bridge({'op': 'load', 'path': path}), micropython_bridge({'op': 'load', 'path': '/data/' + name})
     assert theirs['ok'] and theirs['knowledge']['sha256'] == ours['knowledge']['sha256']
     assert_same(theirs, ours)
     for human in ('X', 'O'):
-        ours, theirs = ask({'op': 'new', 'human': human}), ask({'op': 'new', 'human': human}, micropython)
+        ours, theirs = bridge({'op': 'new', 'human': human}), micropython_bridge({'op': 'new', 'human': human})
         while not ours['state']['over']:
             assert_same(theirs, ours)
             cell = ours['state']['board'].index('')
-            ours, theirs = ask({'op': 'play', 'cell': cell}), ask({'op': 'play', 'cell': cell}, micropython)
+            ours, theirs = bridge({'op': 'play', 'cell': cell}), micropython_bridge({'op': 'play', 'cell': cell})
         assert_same(theirs, ours)
 
 
@@ -194,10 +187,10 @@ def test_micropython_converts_and_plays_as_cpython(name, data, micropython, tmp_
     ('name.bin', g.define(65, g.SLICE_T, g.slice_type(b'\xff\xfe', 65, g.FLOAT))),
     ('nan.bin', g.model_file({**json.loads((FIXTURES / 'h4.json').read_text()), 'BiasY': [float('nan')] * 9})),
 ])
-def test_micropython_refuses_broken_gob_as_cpython(name, data, micropython, tmp_path):
+def test_micropython_refuses_broken_gob_as_cpython(name, data, micropython, bridge, micropython_bridge, tmp_path):
     (tmp_path / name).write_bytes(data)
     micropython.put('/data/' + name, data)
-    ours = ask({'op': 'load', 'path': str(tmp_path / name)})
+    ours = bridge({'op': 'load', 'path': str(tmp_path / name)})
     assert ours['ok'] is False and ours['error'].startswith('gob: ')
-    assert ask({'op': 'load', 'path': '/data/' + name}, micropython) == ours
+    assert micropython_bridge({'op': 'load', 'path': '/data/' + name}) == ours
 

@@ -134,12 +134,7 @@ def test_reader_errors_are_the_same(both, micropython, tmp_path):
     assert compared >= 40
 
 
-def test_bridge_session_is_the_same(micropython, tmp_path):
-    import importlib
-
-    from wopr.runtime import bridge
-    importlib.reload(bridge)  # both bridges start with no knowledge
-    micropython.run('import wopr.runtime.bridge\nwopr.runtime.bridge._game = None')
+def test_bridge_session_is_the_same(micropython, bridge, micropython_bridge, tmp_path):
     good = make_knowledge(tmp_path, hidden=8, seed=7, scale=2.0, name='good.safetensors')
     broken = tmp_path / 'broken.safetensors'
     broken.write_bytes(good.read_bytes()[:-3])
@@ -154,14 +149,11 @@ def test_bridge_session_is_the_same(micropython, tmp_path):
         path = request.get('path')
         local = dict(request, path=str(tmp_path / f'{path[1:]}.safetensors')) if path in ('@good', '@broken') else request
         remote = dict(request, path=f'/data/{path[1:]}.safetensors') if path in ('@good', '@broken') else request
-        expected = json.loads(bridge.handle(json.dumps(local)))
-        got = json.loads(micropython.call_python('wopr.runtime.bridge', 'handle', json.dumps(remote)))
+        expected, got = bridge(local), micropython_bridge(remote)
         if 'knowledge' in expected:
             assert got['knowledge']['sha256'] == expected['knowledge']['sha256']
             got['knowledge'] = expected['knowledge'] = None
         assert close(got, expected) is None, (request, close(got, expected))
-    importlib.reload(bridge)
-    micropython.run('wopr.runtime.bridge._game = None')
 
 
 def test_the_widest_dot_product_fits_micropython(micropython):
