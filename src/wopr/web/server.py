@@ -3,21 +3,11 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
-# Explicit types: browsers refuse a module script or streaming wasm compile served with a wrong type.
-CONTENT_TYPES = {
-    '.html': 'text/html; charset=utf-8',
-    '.css': 'text/css; charset=utf-8',
-    '.js': 'text/javascript; charset=utf-8',
-    '.mjs': 'text/javascript; charset=utf-8',
-    '.wasm': 'application/wasm',
-    '.json': 'application/json',
-    '.py': 'text/plain; charset=utf-8',
-    '.safetensors': 'application/octet-stream',
-    '.bin': 'application/octet-stream',
-}
+from ..s3 import CONTENT_TYPES  # the types publish gives the same files: the page behaves alike here and on S3
 
 
 class SiteHandler(SimpleHTTPRequestHandler):
+    # explicit types: browsers refuse a module script or a streaming wasm compile served with a wrong one
     extensions_map: ClassVar[dict] = {**SimpleHTTPRequestHandler.extensions_map, **CONTENT_TYPES}
 
     def end_headers(self):
