@@ -1,4 +1,5 @@
-"""The runtime's .py files inside MicroPython-wasm (the npm build the browser loads), driven by one Node process.
+"""The runtime's .py files inside MicroPython-wasm (the npm build the browser loads), driven by one Node process, and
+how its answers are compared with CPython's.
 
 Used by the tests (the `micropython` fixture) and by benchmarks/runtime.py."""
 import json
@@ -10,6 +11,19 @@ ROOT = Path(__file__).resolve().parents[1]
 RUNTIME_DIR = ROOT / 'src' / 'wopr' / 'runtime'
 MICROPYTHON_DIR = ROOT / 'web' / 'node_modules' / '@micropython' / 'micropython-webassembly-pyscript'
 DRIVER = Path(__file__).with_name('micropython_run.mjs')
+TOLERANCE = 1e-9  # the same operations in the same order; only libm's tanh/exp and float printing may differ
+
+
+def difference(a, b, path='$'):
+    """The first difference between two JSON values, floats alike within TOLERANCE; None when there is none."""
+    if isinstance(a, float) or isinstance(b, float):
+        ok = isinstance(a, (int, float)) and isinstance(b, (int, float)) and abs(a - b) <= TOLERANCE
+        return None if ok else f'{path}: {a!r} != {b!r}'
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return next((d for i, (x, y) in enumerate(zip(a, b)) if (d := difference(x, y, f'{path}[{i}]'))), None)
+    if isinstance(a, dict) and isinstance(b, dict) and set(a) == set(b):
+        return next((d for k in sorted(a) if (d := difference(a[k], b[k], f'{path}.{k}'))), None)
+    return None if a == b else f'{path}: {a!r} != {b!r}'
 
 
 class MicroPython:

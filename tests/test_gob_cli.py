@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 import gob_encoder as g
+from micropython_wasm import difference
 from test_terminal import scripted_game, wopr
 from wopr.cli import app
 from wopr.runtime import gob
@@ -121,22 +122,6 @@ def test_play_a_whole_game_against_a_gob_file():
     assert [int(m) for m in re.findall(r'WOPR plays (\d)', result.stdout)] == ai
 
 
-def assert_same(a, b, path='reply'):
-    """Equal replies, floats within 1e-9 (MicroPython's float formatting may differ in the last digits)."""
-    if isinstance(a, float) or isinstance(b, float):
-        assert abs(a - b) <= 1e-9, path
-    elif isinstance(a, dict):
-        assert a.keys() == b.keys(), path
-        for k in a:
-            assert_same(a[k], b[k], f'{path}.{k}')
-    elif isinstance(a, list):
-        assert len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b)):
-            assert_same(x, y, f'{path}[{i}]')
-    else:
-        assert a == b, path
-
-
 def test_the_bridge_loads_gob_and_keeps_the_game_on_a_bad_file(bridge):
     reply = bridge({'op': 'load', 'path': str(FIXTURES / 'h4.bin')})
     assert reply['ok'] and reply['knowledge']['training']['source'] == 'gob'
@@ -169,14 +154,14 @@ def test_micropython_converts_and_plays_as_cpython(name, data, micropython, brid
     micropython.put('/data/' + name, data)
     ours, theirs = bridge({'op': 'load', 'path': path}), micropython_bridge({'op': 'load', 'path': '/data/' + name})
     assert theirs['ok'] and theirs['knowledge']['sha256'] == ours['knowledge']['sha256']
-    assert_same(theirs, ours)
+    assert difference(theirs, ours) is None, difference(theirs, ours)
     for human in ('X', 'O'):
         ours, theirs = bridge({'op': 'new', 'human': human}), micropython_bridge({'op': 'new', 'human': human})
         while not ours['state']['over']:
-            assert_same(theirs, ours)
+            assert difference(theirs, ours) is None, difference(theirs, ours)
             cell = ours['state']['board'].index('')
             ours, theirs = bridge({'op': 'play', 'cell': cell}), micropython_bridge({'op': 'play', 'cell': cell})
-        assert_same(theirs, ours)
+        assert difference(theirs, ours) is None, difference(theirs, ours)
 
 
 @pytest.mark.parametrize('name, data', [

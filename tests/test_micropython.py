@@ -6,13 +6,12 @@ import random
 import pytest
 
 from conftest import make_knowledge
-from micropython_wasm import RUNTIME_DIR
+from micropython_wasm import RUNTIME_DIR, TOLERANCE, difference
 from test_knowledge_reader import broken_files
 from wopr.runtime.knowledge import MAX_HIDDEN
 from wopr.sources import KNOWLEDGE_DIR
 
 ALLOWED = {'math', 'struct', 'json', 'array', 'hashlib', 'io'}
-TOLERANCE = 1e-9  # the same operations in the same order; only libm's tanh/exp and float printing may differ
 
 # Run as is by both interpreters: whole games, the human taking legal_moves[pick % n] from a list of picks.
 GAMES = '''
@@ -67,18 +66,6 @@ def both(micropython):
     return cpython_games(), lambda name, *args: micropython.call_python('__main__', name, *args)
 
 
-def close(a, b, path='$'):
-    """Equal JSON values, floats within TOLERANCE; returns the first difference found, or None."""
-    if isinstance(a, float) or isinstance(b, float):
-        ok = isinstance(a, (int, float)) and isinstance(b, (int, float)) and abs(a - b) <= TOLERANCE
-        return None if ok else f'{path}: {a!r} != {b!r}'
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return next((d for i, (x, y) in enumerate(zip(a, b)) if (d := close(x, y, f'{path}[{i}]'))), None)
-    if isinstance(a, dict) and isinstance(b, dict) and set(a) == set(b):
-        return next((d for k in sorted(a) if (d := close(a[k], b[k], f'{path}.{k}'))), None)
-    return None if a == b else f'{path}: {a!r} != {b!r}'
-
-
 KNOWLEDGE = [  # (hidden, dtype, seed, scale, games per side): scaled-up weights give peaked, varied distributions
     (4, 'F32', 1, 3.0, 12), (16, 'F16', 2, 3.0, 12), (32, 'F32', 3, 2.0, 12), (64, 'F16', 4, 2.0, 12),
     (64, 'F32', 5, 1.0, 12), (130, 'F32', 6, 1.0, 2)]  # 130: dot products summed in chunks of 64, 64 and 2
@@ -92,11 +79,10 @@ def test_whole_games_same_moves_and_probabilities(both, micropython, tmp_path, h
     rng = random.Random(seed)
     games = [[side, [rng.randrange(9) for _ in range(5)]] for side in ('X', 'O') for _ in range(per_side)]
     expected = ours['play_games'](str(path), games)
-    json.dumps(expected)
     for n, game in enumerate(games):  # one JS call per game: MicroPython collects its heap between calls only
         got = theirs('play_games', f'/data/{path.name}', [game])[0]
         assert [s['moves'] for s, _ in got] == [s['moves'] for s, _ in expected[n]]
-        assert close(got, expected[n]) is None, (n, close(got, expected[n]))
+        assert difference(got, expected[n]) is None, (n, difference(got, expected[n]))
 
 
 @pytest.mark.parametrize('name', sorted(p.name for p in KNOWLEDGE_DIR.glob('*.safetensors')))
@@ -107,7 +93,7 @@ def test_shipped_knowledge_plays_every_opening_alike(both, micropython, name):
     games = [['X', [first, 0, 1, 2]] for first in range(9)] + [['O', [0, 1, 2, 3]], ['O', [8, 7, 6, 5]]]
     expected = ours['play_games'](str(path), games)
     for n, game in enumerate(games):
-        assert close(theirs('play_games', f'/data/{name}', [game])[0], expected[n]) is None
+        assert difference(theirs('play_games', f'/data/{name}', [game])[0], expected[n]) is None
 
 
 def test_reader_errors_are_the_same(both, micropython, tmp_path):
@@ -153,7 +139,7 @@ def test_bridge_session_is_the_same(micropython, bridge, micropython_bridge, tmp
         if 'knowledge' in expected:
             assert got['knowledge']['sha256'] == expected['knowledge']['sha256']
             got['knowledge'] = expected['knowledge'] = None
-        assert close(got, expected) is None, (request, close(got, expected))
+        assert difference(got, expected) is None, (request, difference(got, expected))
 
 
 def test_the_widest_dot_product_fits_micropython(micropython):
