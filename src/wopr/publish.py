@@ -1,7 +1,7 @@
 """`wopr publish`: upload the static site to an S3 bucket in an order that never serves a broken page."""
 import json
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -18,13 +18,16 @@ WEBSITE_DASH_REGIONS = {'us-east-1', 'us-west-1', 'us-west-2', 'eu-west-1', 'ap-
 
 @dataclass
 class Upload:
-    """One file of the site and the object it becomes."""
-    path: Path
+    """One file of the site and the object it becomes; its bytes are read once, so its sha256 is theirs."""
     rel: str
     key: str
-    size: int
+    data: bytes = field(repr=False)
     sha256: str
     skip: bool = False
+
+    @property
+    def size(self):
+        return len(self.data)
 
 
 def plan(site, prefix):
@@ -39,7 +42,7 @@ def plan(site, prefix):
     for path in files:
         rel = path.relative_to(site).as_posix()
         data = path.read_bytes()
-        uploads.append(Upload(path, rel, f'{prefix}/{rel}' if prefix else rel, len(data), sha256_hex(data)))
+        uploads.append(Upload(rel, f'{prefix}/{rel}' if prefix else rel, data, sha256_hex(data)))
     check_catalog(site)
     return sorted(uploads, key=lambda u: LAST.index(u.rel) if u.rel in LAST else -1)
 
@@ -192,7 +195,7 @@ def upload(s3, bucket, todo, console):
             for u in todo:
                 progress.update(task, description=u.rel)
                 with errors(f's3://{bucket}/{u.key}'):
-                    put(s3, bucket, u.key, u.rel, u.path.read_bytes(), u.sha256)
+                    put(s3, bucket, u.key, u.rel, u.data, u.sha256)
                 done += 1
                 progress.advance(task, u.size)
     except (S3Error, KeyboardInterrupt) as e:
