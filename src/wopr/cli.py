@@ -6,8 +6,6 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from .runtime.knowledge import KnowledgeError
-
 app = typer.Typer(help='WOPR: an LSTM that plays tic-tac-toe from a portable knowledge file.',
                   no_args_is_help=True, pretty_exceptions_enable=False)
 err = Console(stderr=True)
@@ -24,7 +22,7 @@ def user_errors():
     """Turn the errors a user can cause into one clear line and exit code 1, never a traceback."""
     try:
         yield
-    except (KnowledgeError, ValueError, OSError) as e:
+    except (ValueError, OSError) as e:  # KnowledgeError is a ValueError, S3Error an OSError
         err.print(f'[bold red]error:[/] {escape(str(e))}', highlight=False)  # "wopr[s3]" is not markup
         raise typer.Exit(1) from None
 
