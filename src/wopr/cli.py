@@ -6,8 +6,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-app = typer.Typer(help='WOPR: an LSTM that plays tic-tac-toe from a portable knowledge file.',
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 err = Console(stderr=True)
 out = Console()
 
