@@ -76,10 +76,11 @@ function curve(history) {
   const [W, H, left, right, top, bottom] = [300, 120, 36, 32, 8, 18];
   const x = (i) => (points.length === 1 ? (left + W - right) / 2
     : left + (i * (W - left - right)) / (points.length - 1));
-  const losses = points.map((p) => p.loss);
-  const [lo, hi] = [Math.min(0, ...losses), Math.max(...losses) || 1];
+  // reduce, not Math.min(...losses): a long history spread into arguments overflows the call stack
+  const lo = points.reduce((m, p) => Math.min(m, p.loss), 0);
+  const span = points.reduce((m, p) => Math.max(m, p.loss), lo) - lo || 1;  // || 1: a flat curve would divide by 0
   const y = (share) => top + (1 - share) * (H - top - bottom);  // share of the axis, 0 at the bottom
-  const yLoss = (p) => y((p.loss - lo) / (hi - lo));
+  const yLoss = (p) => y((p.loss - lo) / span);
   const yPct = (p) => y(p.fastest_pct / 100);
   const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img' });
   const label = (text, at, cls) => {
@@ -89,7 +90,7 @@ function curve(history) {
   };
   for (const share of [0, 0.5, 1]) {
     chart.append(svg('line', { x1: left, x2: W - right, y1: y(share), y2: y(share), class: 'grid' }));
-    label((lo + share * (hi - lo)).toFixed(2), { x: left - 4, y: y(share) + 3, 'text-anchor': 'end' }, 'tick loss');
+    label((lo + share * span).toFixed(2), { x: left - 4, y: y(share) + 3, 'text-anchor': 'end' }, 'tick loss');
   }
   const series = [['loss', yLoss]];
   if (points.every((p) => typeof p.fastest_pct === 'number')) {
