@@ -11,8 +11,7 @@ BARS = '▁▂▃▄▅▆▇█'
 
 
 def sparkline(values):
-    """One character per value, scaled between the smallest and the largest."""
-    values = [v for v in values if isinstance(v, (int, float))]
+    """One character per number, scaled between the smallest and the largest."""
     if not values:
         return ''
     low, high = min(values), max(values)
