@@ -26,7 +26,7 @@ function facts(summary) {
   const t = summary.training || {};
   const rows = [['Hidden size', summary.hidden_size],
     ['Weights', `${summary.dtype}, ${(summary.bytes / 1024).toFixed(1)} KB`],
-    ['sha256', `${summary.sha256.slice(0, 16)}…`]];
+    ['sha256', `${summary.sha256.slice(0, 16)}…`, summary.sha256]];  // the whole hash on hover
   if (t.dataset) {
     const games = t.games ? `, ${thousands(t.games)} games` : '';
     rows.push(['Dataset', `${t.dataset}${t.centre_first ? ' (centre first)' : ''}${games}`]);
@@ -125,8 +125,8 @@ function curve(history) {
 export function renderCard(card, label, summary) {
   card.querySelector('#card-title').textContent = label;
   const list = card.querySelector('#card-facts');
-  list.replaceChildren(...facts(summary).flatMap(([k, v]) => [el('dt', k), el('dd', String(v))]));
-  list.querySelector('dd:nth-of-type(3)').setAttribute('title', summary.sha256);
+  list.replaceChildren(...facts(summary).flatMap(([k, v, title]) =>
+    [el('dt', k), el('dd', String(v), title && { title })]));
   card.querySelector('#card-evaluation').replaceChildren(evaluationTable(summary.evaluation || {}));
   card.querySelector('#card-curve').replaceChildren(...curve(summary.history));
   card.hidden = false;
