@@ -4,9 +4,8 @@ import json
 
 import pytest
 import torch
-from typer.testing import CliRunner
 
-from wopr.cli import app
+from commands import cli, one_error_line
 from wopr.evaluate import evaluate_knowledge
 from wopr.runtime.game import Game
 from wopr.runtime.knowledge import read
@@ -22,12 +21,6 @@ def random_file(tmp_path_factory):
     path = tmp_path_factory.mktemp('random') / 'random.safetensors'
     path.write_bytes(knowledge_bytes(Model(12), {'dataset': 'none'}, [], games=0))
     return path
-
-
-def evaluate_cli(*args):
-    result = CliRunner().invoke(app, ['evaluate', *map(str, args)])
-    assert 'Traceback' not in result.output and isinstance(result.exception, (SystemExit, type(None)))
-    return result
 
 
 def recount(game, side, tally):
@@ -66,7 +59,7 @@ def test_figures_match_a_brute_force_recount(random_file, side):
 
 
 def test_shipped_default_is_perfect_and_its_metadata_says_so():
-    result = evaluate_cli(DEFAULT, '--require-perfect', '--json', '--games', 50, '--seed', 7)
+    result = cli('evaluate', DEFAULT, '--require-perfect', '--json', '--games', 50, '--seed', 7)
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout)
     assert figures['perfect']
@@ -87,10 +80,10 @@ def test_shipped_files_are_what_they_claim():
 
 
 def test_random_weights_are_not_perfect(random_file):
-    result = evaluate_cli(random_file, '--require-perfect')
+    result = cli('evaluate', random_file, '--require-perfect')
     assert result.exit_code == 1 and 'not perfect' in result.output
     assert 'as X' in result.stdout and 'losses' in result.stdout
-    assert evaluate_cli(random_file).exit_code == 0
+    assert cli('evaluate', random_file).exit_code == 0
 
 
 def test_random_games_are_seeded(random_file):
@@ -105,6 +98,4 @@ def test_evaluate_errors_are_one_clear_line(tmp_path, content, message):
     path = tmp_path / 'broken.safetensors'
     if content is not None:
         path.write_bytes(content)
-    result = evaluate_cli(path)
-    assert result.exit_code == 1 and result.output.startswith('error:') and result.output.count('error:') == 1
-    assert message in ' '.join(result.output.split())  # rich may wrap a long path onto a second line
+    assert message in one_error_line(cli('evaluate', path))

@@ -9,23 +9,15 @@ import threading
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 import gob_encoder as g
+from commands import cli, one_error_line, one_line, scripted_game, wopr
 from micropython_wasm import difference
-from test_terminal import scripted_game, wopr
-from wopr.cli import app
 from wopr.runtime import gob
 from wopr.runtime.knowledge import KnowledgeError, read, sha256_hex
 from wopr.sources import load_knowledge
 
 FIXTURES = Path(__file__).parent / 'fixtures' / 'gob'
-runner = CliRunner()
-
-
-def one_line(text):
-    """Rich wraps long lines to the terminal width; messages are checked with the wrapping undone."""
-    return ' '.join(text.split())
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -46,7 +38,7 @@ def url():
 
 def test_import_gob_writes_the_converted_knowledge(tmp_path):
     out = tmp_path / 'h8.safetensors'
-    result = runner.invoke(app, ['import-gob', str(FIXTURES / 'h8.bin'), '-o', str(out)])
+    result = cli('import-gob', FIXTURES / 'h8.bin', '-o', out)
     assert result.exit_code == 0, result.output
     assert out.read_bytes() == gob.from_gob((FIXTURES / 'h8.bin').read_bytes())
     assert f'wrote {out}: hidden size 8, {out.stat().st_size} bytes' in one_line(result.output)
@@ -55,7 +47,7 @@ def test_import_gob_writes_the_converted_knowledge(tmp_path):
 
 def test_import_gob_reads_urls(url, tmp_path):
     out = tmp_path / 'sub' / 'h4.safetensors'
-    result = runner.invoke(app, ['import-gob', f'{url}/h4.bin', '--out', str(out)])
+    result = cli('import-gob', f'{url}/h4.bin', '--out', out)
     assert result.exit_code == 0, result.output
     assert out.read_bytes() == gob.from_gob((FIXTURES / 'h4.bin').read_bytes())
 
@@ -71,18 +63,15 @@ def test_import_gob_reads_urls(url, tmp_path):
 def test_import_gob_errors_are_one_clear_line(source, out, message, url, tmp_path):
     source = source.format(url=url) if source.startswith('{') else str(FIXTURES / source)
     target = out if out.startswith('http') else str(tmp_path / out)
-    result = runner.invoke(app, ['import-gob', source, '-o', target])
-    assert result.exit_code == 1
-    assert message in one_line(result.output)
-    assert 'Traceback' not in result.output
+    assert message in one_error_line(cli('import-gob', source, '-o', target))
     assert list(tmp_path.iterdir()) == []
 
 
 def test_import_gob_refuses_a_safetensors_file(tmp_path):
     knowledge = tmp_path / 'k.safetensors'
     knowledge.write_bytes(gob.from_gob((FIXTURES / 'h4.bin').read_bytes()))
-    result = runner.invoke(app, ['import-gob', str(knowledge), '-o', str(tmp_path / 'again.safetensors')])
-    assert result.exit_code == 1 and 'a safetensors file already' in one_line(result.output)
+    result = cli('import-gob', knowledge, '-o', tmp_path / 'again.safetensors')
+    assert 'a safetensors file already' in one_error_line(result)
 
 
 def test_load_knowledge_converts_gob_by_content(url, tmp_path):
@@ -102,21 +91,20 @@ def test_load_knowledge_converts_gob_by_content(url, tmp_path):
 
 
 def test_inspect_and_evaluate_take_a_gob_file():
-    result = runner.invoke(app, ['inspect', str(FIXTURES / 'h8.bin')])
+    result = cli('inspect', FIXTURES / 'h8.bin')
     assert result.exit_code == 0, result.output
     assert 'github.com/owulveryck/lstm' in result.output and 'lstm.weight_ih_l0' in result.output
-    result = runner.invoke(app, ['evaluate', str(FIXTURES / 'h4.bin'), '--json', '--games', '10'])
+    result = cli('evaluate', FIXTURES / 'h4.bin', '--json', '--games', 10)
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)['perfect'] is False  # seeded random weights play badly, as they should
-    result = runner.invoke(app, ['evaluate', str(FIXTURES / 'short-wi.bin')])
-    assert result.exit_code == 1 and 'Wi holds 71 weights' in one_line(result.output)
+    assert 'Wi holds 71 weights' in one_error_line(cli('evaluate', FIXTURES / 'short-wi.bin'))
 
 
 def test_play_a_whole_game_against_a_gob_file():
     """The terminal game as a subprocess: the AI's moves are the imported knowledge's moves."""
     knowledge = load_knowledge(FIXTURES / 'h8.bin')
     inputs, ai, _ = scripted_game(knowledge, 'O', min)
-    result = wopr('play', '--knowledge', str(FIXTURES / 'h8.bin'), '--as', 'O',
+    result = wopr('play', '--knowledge', FIXTURES / 'h8.bin', '--as', 'O',
                   script=''.join(f'{c}\n' for c in inputs) + 'n\n')
     assert result.returncode == 0, result.stderr
     assert [int(m) for m in re.findall(r'WOPR plays (\d)', result.stdout)] == ai

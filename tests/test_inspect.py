@@ -3,23 +3,15 @@ import hashlib
 import json
 import re
 
-from typer.testing import CliRunner
-
+from commands import cli, one_error_line
 from conftest import make_knowledge
-from wopr.cli import app
 from wopr.report import sparkline
 from wopr.runtime.knowledge import expected_shapes
 from wopr.sources import DEFAULT
 
-runner = CliRunner()
-
-
-def inspect(*args):
-    return runner.invoke(app, ['inspect', *args])
-
 
 def test_shows_size_hash_tensors_history_and_evaluation():
-    result = inspect(str(DEFAULT))
+    result = cli('inspect', DEFAULT)
     assert result.exit_code == 0, result.output
     data = DEFAULT.read_bytes()
     assert hashlib.sha256(data).hexdigest() in result.output
@@ -39,7 +31,7 @@ def test_sparkline_scales_between_min_and_max():
 
 def test_file_without_training_metadata(tmp_path):
     path = make_knowledge(tmp_path, hidden=8)
-    result = inspect(str(path))
+    result = cli('inspect', path)
     assert result.exit_code == 0, result.output
     assert re.search(r'lstm.weight_hh_l0\s*│\s*F32\s*│\s*32x8\s*│', result.output)
     assert 'Training history' not in result.output and 'exhaustive evaluation' not in result.output
@@ -51,7 +43,4 @@ def test_errors_are_one_line_without_traceback(tmp_path):
     broken.write_bytes(len(header).to_bytes(8, 'little') + header)
     for path, message in [(tmp_path / 'missing.safetensors', 'no such file'),
                           (broken, "unknown format version 'wopr.knowledge/9'")]:
-        result = inspect(str(path))
-        assert result.exit_code == 1
-        assert message in result.output
-        assert 'Traceback' not in result.output
+        assert message in one_error_line(cli('inspect', path))

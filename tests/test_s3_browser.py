@@ -5,12 +5,11 @@ import urllib.request
 
 import pytest
 from playwright.sync_api import sync_playwright
-from typer.testing import CliRunner
 
+from commands import cli
 from conftest import make_knowledge
 from s3_endpoint import Endpoint, serve
 from test_page import board_of, play_game, random_player
-from wopr.cli import app
 from wopr.runtime.knowledge import read
 from wopr.web.harness import READY, launch
 from wopr.web.site import build
@@ -25,7 +24,7 @@ class Published:
 
 
 def publish(*args):
-    result = CliRunner().invoke(app, ['publish', *map(str, args), '--create-bucket', '--public'])
+    result = cli('publish', *args, '--create-bucket', '--public')
     assert result.exit_code == 0, result.output
     return result.output
 

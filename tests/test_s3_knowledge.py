@@ -1,16 +1,14 @@
 """s3:// (and http://) knowledge wherever a knowledge file goes: sources, inspect, evaluate, play, site build, train."""
 import hashlib
-import os
 import subprocess
 import sys
 
 import pytest
-from typer.testing import CliRunner
 
+from commands import cli, one_error_line, wopr
 from s3_endpoint import serve
 from wopr import publish as publisher
 from wopr import s3
-from wopr.cli import app
 from wopr.runtime.knowledge import KnowledgeError
 from wopr.sources import load_knowledge, read_bytes, write_bytes
 
@@ -41,12 +39,6 @@ def stored(env, knowledge_file):
     return url, data
 
 
-def cli(*args):
-    result = CliRunner().invoke(app, [str(a) for a in args])
-    assert 'Traceback' not in result.output, result.output
-    return result
-
-
 def test_round_trip_through_sources(env, stored):
     url, data = stored
     assert read_bytes(url) == data
@@ -67,8 +59,7 @@ def test_commands_take_s3_urls(env, stored, tmp_path):
     stem = url.rsplit('/', 1)[1].removesuffix('.safetensors')
     assert (tmp_path / 'site' / 'knowledge' / f'{stem}-{sha[:16]}.safetensors').read_bytes() == data
     # the terminal game, as a user runs it: a real process, its first board, then q
-    game = subprocess.run([sys.executable, '-m', 'wopr', 'play', '--knowledge', url], input='q\n', text=True,
-                          check=False, capture_output=True, timeout=60, env=os.environ.copy())
+    game = wopr('play', '--knowledge', url, script='q\n')
     assert game.returncode == 0, game.stderr
     assert '(knowledge: hidden 16)' in game.stdout and 'Goodbye' in game.stdout, game.stdout
 
@@ -90,10 +81,7 @@ def test_http_url_of_a_public_object(env, stored):
 
 
 def error(*args):
-    result = cli(*args)
-    text = ' '.join(result.output.split())
-    assert result.exit_code == 1 and text.startswith('error: '), result.output
-    return text
+    return one_error_line(cli(*args))
 
 
 def test_errors(env, stored, monkeypatch):

@@ -5,12 +5,11 @@ import shutil
 import time
 
 import pytest
-from typer.testing import CliRunner
 
+from commands import cli, one_error_line, one_line
 from conftest import make_knowledge
 from s3_endpoint import Endpoint, serve
 from wopr import publish as publisher
-from wopr.cli import app
 from wopr.s3 import S3Error
 from wopr.web.site import build
 
@@ -44,12 +43,6 @@ def site(tmp_path_factory):
     files = [make_knowledge(root, hidden=8, seed=s, name=f'k{s}.safetensors') for s in (1, 2)]
     build(root / 'site', files)
     return root / 'site'
-
-
-def cli(*args):
-    result = CliRunner().invoke(app, [str(a) for a in args])
-    assert 'Traceback' not in result.output, result.output
-    return result
 
 
 def local_files(site):
@@ -224,15 +217,8 @@ def test_a_catalog_naming_a_missing_file_is_refused(endpoint, site, tmp_path):
     (broken / 'knowledge' / 'index.json').write_text((site / 'knowledge' / 'index.json').read_text())
     result = cli('publish', 's3://site-bk/broken', '--site', broken, '--endpoint-url', endpoint.url)
     lacking = 'names files the site lacks: ' + ', '.join(catalog_files(site))
-    squeeze = lambda text: ''.join(text.split())  # rich wraps the line anywhere
-    assert result.exit_code == 1 and squeeze(lacking) in squeeze(result.output)
-
-
-def one_error_line(result):
-    """The whole output of a failed command: one `error:` message (rich may wrap it to the terminal's width)."""
-    text = ' '.join(result.output.split())
-    assert result.exit_code == 1 and text.startswith('error: ') and text.count('error:') == 1, result.output
-    return text
+    squeeze = lambda text: ''.join(text.split())  # rich wraps the line anywhere, long file names too
+    assert squeeze(lacking) in squeeze(one_error_line(result))
 
 
 def test_errors_are_one_line(endpoint, site, monkeypatch):
@@ -273,7 +259,7 @@ def test_refused_and_denied_credentials(endpoint, site, monkeypatch):
         line = one_error_line(cli('publish', 's3://iam-bk', *base))
         assert 'publish stopped after 0 of' in line and 'access denied to s3://iam-bk/' in line
         result = cli('publish', 's3://iam-bk', *base, '--public')
-        assert result.exit_code == 1 and 'error: access denied to s3://iam-bk:' in ' '.join(result.output.split())
+        assert result.exit_code == 1 and 'error: access denied to s3://iam-bk:' in one_line(result.output)
 
 
 def test_site_urls():

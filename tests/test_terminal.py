@@ -3,35 +3,12 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
-from wopr.runtime.board import legal_moves
-from wopr.runtime.game import Game
+from commands import WOPR, scripted_game, wopr
 from wopr.sources import DEFAULT, load_knowledge
-
-WOPR = [sys.executable, '-m', 'wopr']
-
-
-def wopr(*args, script='', timeout=60):
-    return subprocess.run([*WOPR, *args], check=False, input=script, capture_output=True, text=True, timeout=timeout)
-
-
-def scripted_game(knowledge, side, pick):
-    """Play one game in-process; returns the human's inputs (1-9) and the AI's expected moves (1-9)."""
-    game = Game(knowledge, side)
-    ai = [game.last['cell'] + 1] if game.last else []
-    inputs = []
-    while not game.status()['over']:
-        cell = pick(legal_moves(game.board))
-        inputs.append(cell + 1)
-        before = len(game.moves)
-        game.play(cell)
-        if len(game.moves) == before + 2:  # the AI replied
-            ai.append(game.last['cell'] + 1)
-    return inputs, ai, game.status()
 
 
 @pytest.mark.parametrize('side', ['X', 'O'])
