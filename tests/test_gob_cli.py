@@ -1,11 +1,8 @@
 """Gob knowledge wherever a knowledge file goes: `wopr import-gob`, load_knowledge (paths and URLs), play, inspect,
 evaluate, and the browser bridge in CPython and under MicroPython-wasm in Node."""
-import functools
-import http.server
 import json
 import random
 import re
-import threading
 from pathlib import Path
 
 import pytest
@@ -16,24 +13,16 @@ from micropython_wasm import difference
 from wopr.runtime import gob
 from wopr.runtime.knowledge import KnowledgeError, read, sha256_hex
 from wopr.sources import load_knowledge
+from wopr.web.harness import static_server
 
 FIXTURES = Path(__file__).parent / 'fixtures' / 'gob'
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope='module')
 def url():
-    """The fixtures folder served over real HTTP on 127.0.0.1."""
-    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0),
-                                             functools.partial(QuietHandler, directory=str(FIXTURES)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f'http://127.0.0.1:{server.server_port}'
-    server.shutdown()
-    server.server_close()
+    """The fixtures folder served over real HTTP on 127.0.0.1 (no trailing slash)."""
+    with static_server(FIXTURES) as root:
+        yield root.rstrip('/')
 
 
 def test_import_gob_writes_the_converted_knowledge(tmp_path):
