@@ -8,6 +8,7 @@ from safetensors.torch import save
 
 from .. import __version__, evaluate, sources
 from ..runtime.knowledge import ENCODING, FORMAT
+from .loop import train
 from .model import DTYPES, TorchPolicy
 
 
@@ -27,17 +28,12 @@ def knowledge_bytes(model, training, history, dtype='f32', games=100, seed=0):
     return save(tensors, metadata=metadata)
 
 
-def export(model, out, training, history, dtype='f32'):
-    """Write the knowledge to `out` (a path, or whatever wopr.sources can write to); returns its bytes."""
-    data = knowledge_bytes(model, training, history, dtype)
-    sources.write_bytes(out, data)
-    return data
-
-
 def train_to(out, dtype='f32', **options):
-    """Train (see loop.train for the options) and write the knowledge to `out`; returns (bytes, perfect)."""
-    from .loop import train
+    """Train (see loop.train for the options) and write the knowledge to `out` (a path, or whatever wopr.sources
+    can write to); returns (bytes, perfect)."""
     if dtype not in DTYPES:
         raise ValueError(f'unknown dtype {dtype!r} (f32 or f16)')
     model, training, history, perfect = train(dtype=dtype, **options)
-    return export(model, out, training, history, dtype), perfect
+    data = knowledge_bytes(model, training, history, dtype)
+    sources.write_bytes(out, data)
+    return data, perfect
