@@ -89,7 +89,7 @@ async def human(console, lines, requests, replies, side, show_probs):
             line = await ask('Your move (1-9, q quits): ')
             if line is None or line.lower() in ('q', 'quit', 'exit'):
                 return
-            if not (line.isdigit() and 1 <= int(line) <= 9):
+            if not (line.isdecimal() and 1 <= int(line) <= 9):  # isdigit() admits '²', which int() refuses
                 console.print(f'[red]{line!r} is not a cell: type a number 1-9, or q.[/]')
                 continue
             kind, answer = await call('play', int(line) - 1)
