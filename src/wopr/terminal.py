@@ -5,6 +5,7 @@ import threading
 
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .runtime.game import Game, IllegalMove
@@ -90,7 +91,7 @@ async def human(console, lines, requests, replies, side, show_probs):
             if line is None or line.lower() in ('q', 'quit', 'exit'):
                 return
             if not (line.isdecimal() and 1 <= int(line) <= 9):  # isdigit() admits '²', which int() refuses
-                console.print(f'[red]{line!r} is not a cell: type a number 1-9, or q.[/]')
+                console.print(f'[red]{escape(repr(line))} is not a cell: type a number 1-9, or q.[/]')
                 continue
             kind, answer = await call('play', int(line) - 1)
             if kind == 'error':
