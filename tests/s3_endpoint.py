@@ -61,7 +61,7 @@ class Endpoint:
 
 
 def serve():
-    """A moto S3 endpoint in a clean AWS environment, for a module fixture: `yield from serve()`."""
+    """A moto S3 endpoint in a clean AWS environment while the generator runs (conftest's `endpoint` fixture)."""
     with pytest.MonkeyPatch.context() as mp:
         for name, value in ENV.items():
             mp.setenv(name, value)

@@ -8,7 +8,7 @@ from playwright.sync_api import sync_playwright
 
 from commands import cli
 from conftest import make_knowledge
-from s3_endpoint import Endpoint, serve
+from s3_endpoint import Endpoint
 from test_page import board_of, play_game, random_player
 from wopr.runtime.knowledge import read
 from wopr.web.harness import READY, launch
@@ -27,11 +27,6 @@ def publish(*args):
     result = cli('publish', *args, '--create-bucket', '--public')
     assert result.exit_code == 0, result.output
     return result.output
-
-
-@pytest.fixture(scope='module')
-def endpoint():
-    yield from serve()
 
 
 @pytest.fixture(scope='module')

@@ -6,18 +6,12 @@ import sys
 import pytest
 
 from commands import cli, one_error_line, wopr
-from s3_endpoint import serve
 from wopr import publish as publisher
 from wopr import s3
 from wopr.runtime.knowledge import KnowledgeError
 from wopr.sources import load_knowledge, read_bytes, write_bytes
 
 BUCKET = 'know-bk'
-
-
-@pytest.fixture(scope='module')
-def endpoint():
-    yield from serve()
 
 
 @pytest.fixture

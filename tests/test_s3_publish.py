@@ -8,7 +8,7 @@ import pytest
 
 from commands import cli, one_error_line, one_line
 from conftest import make_knowledge
-from s3_endpoint import Endpoint, serve
+from s3_endpoint import Endpoint
 from wopr import publish as publisher
 from wopr.s3 import S3Error
 from wopr.web.site import build
@@ -29,11 +29,6 @@ def caching(rel):
 
 def catalog_files(site):
     return [e['file'] for e in json.loads((site / 'knowledge' / 'index.json').read_text())['knowledge']]
-
-
-@pytest.fixture(scope='module')
-def endpoint():
-    yield from serve()
 
 
 @pytest.fixture(scope='module')
