@@ -129,6 +129,7 @@ function show(reply) {
 async function play(cell) {
   if (inFlight || loading || !state || state.over || state.board[cell] || state.turn !== state.human) return;
   const began = performance.now();
+  const hadFocus = document.activeElement === cells[cell];  // a taken cell is disabled, which drops the focus
   state.board[cell] = state.human;  // the human's mark at once; the reply brings the AI's
   const reply = await ask({ request: { op: 'play', cell } });
   if (reply.ok) {
@@ -141,6 +142,10 @@ async function play(cell) {
     show(await ask({ request: { op: 'state' } }));
     refresh();
     $('status').textContent = reply.error;
+  }
+  // so keyboard users go on from the board, not from the top of the page
+  if (hadFocus && document.activeElement === document.body) {
+    (state.over ? $('new-game') : cells.find((c) => !c.disabled))?.focus();
   }
 }
 
