@@ -4,7 +4,7 @@ import json
 from rich.console import Group
 from rich.table import Table
 
-from .evaluate import SIDES, table
+from .evaluate import table
 from .runtime.knowledge import expected_shapes
 
 BARS = '▁▂▃▄▅▆▇█'
@@ -56,6 +56,15 @@ def history_table(history):
     return table
 
 
+def evaluation_table(evaluation):
+    """The figures as `wopr evaluate` prints them; any other layout (the reader only checks it is an object)
+    as flat rows."""
+    try:
+        return table(evaluation)
+    except (KeyError, TypeError):
+        return key_value_table('Evaluation', flatten(evaluation))
+
+
 def knowledge_report(knowledge, location):
     """Everything about one knowledge file as rich renderables."""
     plain = {k: v for k, v in knowledge.metadata.items() if k not in ('training', 'history', 'evaluation')}
@@ -71,8 +80,6 @@ def knowledge_report(knowledge, location):
         parts.append(key_value_table('Training', flatten(knowledge.training)))
     if knowledge.history:
         parts.append(history_table(knowledge.history))
-    if all(side in knowledge.evaluation for side in SIDES):  # as `wopr evaluate` wrote it
-        parts.append(table(knowledge.evaluation))
-    elif knowledge.evaluation:
-        parts.append(key_value_table('Evaluation', flatten(knowledge.evaluation)))
+    if knowledge.evaluation:
+        parts.append(evaluation_table(knowledge.evaluation))
     return Group(*parts)
