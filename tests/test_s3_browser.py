@@ -4,14 +4,12 @@ import random
 import urllib.request
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from commands import cli
 from conftest import make_knowledge
+from page_driver import board_of, open_page, play_game, random_player
 from s3_endpoint import Endpoint
-from test_page import board_of, play_game, random_player
 from wopr.runtime.knowledge import read
-from wopr.web.harness import READY, launch
 from wopr.web.site import build
 
 
@@ -50,37 +48,11 @@ def published(endpoint, tmp_path_factory):
     other.stop()
 
 
-@pytest.fixture(scope='module')
-def browser():
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context()
-    page = context.new_page()
-    page.console = []
-    page.on('console', lambda m: page.console.append(f'{m.type}: {m.text}') if m.type in ('error', 'warning')
-            else None)
-    page.on('pageerror', lambda e: page.console.append(f'page error: {e}'))
-    yield page
-    context.close()
-
-
-def open_page(page, url):
-    page.goto(url)
-    page.wait_for_selector(READY)
-
-
 def test_the_site_served_by_s3_plays_a_full_game(page, published):
     open_page(page, published.page)
     assert page.text_content('#card-title') == 'site'  # from the catalog in the bucket, sha256 checked
     status = play_game(page, published.site_knowledge, 'X', random_player(random.Random(1)))
     assert status['over'] and board_of(page) == status['board']
-    assert page.console == []
 
 
 def test_knowledge_from_a_second_bucket_through_cors(page, published):
@@ -88,7 +60,6 @@ def test_knowledge_from_a_second_bucket_through_cors(page, published):
     assert page.text_content('#knowledge-error') == ''
     assert page.text_content('#card-title') == published.allowed
     play_game(page, published.lively, 'X', random_player(random.Random(2)))  # its moves, not the site's
-    assert page.console == []
 
 
 def test_a_bucket_whose_cors_refuses_the_page_origin(page, published):
