@@ -10,6 +10,7 @@ MAX_HEADER = 100 * 1024 * 1024  # the safetensors reference refuses larger heade
 MAX_HIDDEN = 1024
 DTYPES = {'F32': (4, 'f'), 'F16': (2, 'e')}
 INPUTS, OUTPUTS = 18, 9
+FLOAT64_MAX = 1.7976931348623157e308
 
 
 class KnowledgeError(ValueError):
@@ -88,8 +89,9 @@ def _json_metadata(meta, key, kind):
     todo = [value]  # a loop, not recursion: the parser may accept nesting deeper than our stack
     while todo:
         v = todo.pop()
-        if type(v) is float and (math.isnan(v) or math.isinf(v)):
-            raise KnowledgeError(f'metadata {key!r} holds a number that is not finite')
+        # NaN fails both comparisons; an int beyond float64 is finite here but Infinity to the page's JSON.parse
+        if type(v) in (int, float) and not -FLOAT64_MAX <= v <= FLOAT64_MAX:
+            raise KnowledgeError(f'metadata {key!r} holds a number that is not finite (or too large for a float64)')
         if type(v) is dict:
             todo.extend(v.values())
         elif type(v) is list:
