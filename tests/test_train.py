@@ -9,9 +9,10 @@ import torch
 from safetensors.torch import load_file
 
 from commands import cli, one_error_line
+from conftest import boards_of
 from wopr.evaluate import evaluate_knowledge
 from wopr.runtime import knowledge as kn
-from wopr.runtime.board import encode, new_board, to_move, winner
+from wopr.runtime.board import encode, winner
 from wopr.runtime.lstm import Network
 from wopr.sources import DEFAULT, load_knowledge
 from wopr.train import datasets, solver
@@ -22,15 +23,6 @@ from wopr.train.model import Model
 @pytest.fixture(scope='module')
 def optimal():
     return datasets.build('optimal')
-
-
-def boards_of(game):
-    """The board before each move of a game."""
-    board, boards = new_board(), []
-    for cell in game:
-        boards.append(list(board))
-        board[cell] = to_move(board)
-    return boards
 
 
 def test_optimal_dataset_targets_are_the_fastest_moves(optimal):
