@@ -32,7 +32,7 @@ def inspect(knowledge: str = typer.Argument(..., help='Knowledge file or URL.'))
     from .report import knowledge_report
     from .sources import load_knowledge
     with user_errors():
-        out.print(knowledge_report(load_knowledge(knowledge), knowledge))
+        out.print(knowledge_report(load_knowledge(knowledge), knowledge), markup=False)  # the file's strings, as written
 
 
 @app.command()
@@ -63,7 +63,7 @@ def train(dataset: str = typer.Option('optimal', '--dataset', help='optimal (eve
     knowledge = read(data)
     out.print(table(knowledge.evaluation))
     t = knowledge.training
-    out.print(f"wrote {out_path}: {len(data)} bytes, {t['epochs']} epochs in {t['seconds']:.1f} s", highlight=False)
+    out.print(f"wrote {escape(out_path)}: {len(data)} bytes, {t['epochs']} epochs in {t['seconds']:.1f} s", highlight=False)
     if until_perfect and not perfect:
         err.print(f'[bold red]error:[/] not perfect after {epochs} epochs (the last weights were written)')
         raise typer.Exit(1)
@@ -121,7 +121,7 @@ def site_build(out_dir: str = typer.Option('site', '--out', '-o', help='Folder t
     from .web.site import build
     with user_errors():
         files = build(out_dir, knowledge)
-    out.print(f'built {out_dir}: {len(files)} files, {sum(files.values()) / 1e6:.2f} MB', highlight=False)
+    out.print(f'built {escape(out_dir)}: {len(files)} files, {sum(files.values()) / 1e6:.2f} MB', highlight=False)
 
 
 @app.command()
@@ -180,5 +180,5 @@ def import_gob(source: str = typer.Argument(..., help='A Go gob file of the 2018
         data = from_gob(read_bytes(source))
         knowledge = read(data)
         write_bytes(out_path, data)
-    out.print(f'wrote {out_path}: hidden size {knowledge.hidden_size}, {len(data)} bytes, sha256 {knowledge.sha256}',
+    out.print(f'wrote {escape(out_path)}: hidden size {knowledge.hidden_size}, {len(data)} bytes, sha256 {knowledge.sha256}',
               highlight=False, soft_wrap=True)
