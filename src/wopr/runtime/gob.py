@@ -112,7 +112,8 @@ class _Reader:
 
 
 def _struct(r, schema):
-    """A struct of a known schema: (field number delta, value)* then a zero delta."""
+    """A struct of a known schema, (name, kind) per field: (field number delta, value)* then a zero delta.
+    Fields left out (gob sends no zero values) are missing from the dict."""
     fields, field = {}, -1
     while True:
         delta = r.uint()
@@ -120,12 +121,14 @@ def _struct(r, schema):
             return fields
         field += delta
         if field >= len(schema):
-            raise _error(f'field number {field} out of range in a type definition')
+            raise _error(f'field number {field} out of range (the struct has {len(schema)} fields)')
         name, kind = schema[field]
         if kind == 'int':
             fields[name] = r.int()
         elif kind == 'string':
             fields[name] = r.string()
+        elif kind == '[]float':
+            fields[name] = r.floats(r.count(name), name)
         elif type(kind) is list:
             fields[name] = [_struct(r, kind[0]) for _ in range(r.count(name))]
         else:
@@ -175,17 +178,8 @@ def _layout(types, body):
 
 
 def _weights(r, names):
-    """The weights struct's value: sizes and float slices; gob leaves zero fields out."""
-    values, field = {}, -1
-    while True:
-        delta = r.uint()
-        if delta == 0:
-            break
-        field += delta
-        if field >= len(names):
-            raise _error(f'field number {field} out of range (the struct has {len(names)} fields)')
-        name = names[field]
-        values[name] = r.int() if name in SIZES else r.floats(r.count(name), name)
+    """The weights struct's value: sizes and float slices."""
+    values = _struct(r, [(name, 'int' if name in SIZES else '[]float') for name in names])
     if r.left():
         raise _error(f'{r.left()} extra bytes after the weights')
     return values
