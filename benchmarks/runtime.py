@@ -4,6 +4,7 @@ import os
 import platform
 import random
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,6 +29,7 @@ KNOWLEDGE = [KNOWLEDGE_DIR / 'small.safetensors', KNOWLEDGE_DIR / 'default.safet
 GAMES, MP_GAMES = 200, 40   # random games whose every position is stepped
 LOADS = 7
 TARGET_CPYTHON_MS, TARGET_REPLY_MS = 1.0, 30.0
+TORCH_TOLERANCE, MICROPYTHON_TOLERANCE = 1e-5, 1e-9  # torch computes in float32; MicroPython as CPython does
 
 
 def random_games(n, seed=0):
@@ -182,6 +184,10 @@ def max_difference(a, b):
     return max(abs(x - y) for pa, pb in zip(a, b) for x, y in zip(pa, pb))
 
 
+def met(ok):
+    return '[green]yes[/]' if ok else '[red]no[/]'
+
+
 def table(title, *columns):
     t = Table(title=title)
     for column in columns:
@@ -191,12 +197,14 @@ def table(title, *columns):
 
 def main():
     torch.set_num_threads(1)
-    console, failed = Console(), False
+    console, wrong = Console(width=max(Console().width, 140)), False
     games, mp_games = random_games(GAMES), random_games(MP_GAMES, seed=1)
     moves = table('A move: one LSTM step on the new board, then the most probable legal cell (median ms)',
-                  'knowledge', 'H', 'CPython', 'torch', 'ratio', 'MicroPython', '|Δp| torch', '|Δp| MicroPython')
+                  'knowledge', 'H', 'CPython', 'torch', 'CPython / torch', 'MicroPython', 'MicroPython / CPython',
+                  f'<= {TARGET_CPYTHON_MS:.0f} ms', '|Δp| torch', '|Δp| MicroPython')
     replies = table("The page's reply: bridge.handle(play) = human move + AI move, 2 steps, JSON (ms)",
-                    'knowledge', 'H', 'CPython', 'MicroPython', 'MicroPython p90', 'target')
+                    'knowledge', 'H', 'CPython', 'MicroPython', 'MicroPython / CPython', 'MicroPython p90',
+                    f'<= {TARGET_REPLY_MS:.0f} ms')
     loads = table('Loading knowledge: read = parse + validate, build = the network (median ms)',
                   'knowledge', 'bytes', 'CPython read', 'build', 'MicroPython read', 'build', 'first load')
     mp = MicroPython()
@@ -206,15 +214,16 @@ def main():
             ours, our_probs = cpython_moves(knowledge, games)
             theirs, torch_probs = torch_moves(path, games)
             mp_moves, mp_replies, mp_parse, mp_build, mp_first, mp_probs = micropython_figures(mp, path, mp_games)
-            _, cpython_probs = cpython_moves(knowledge, mp_games)
-            move, reply = median_ms(ours), median_ms(mp_replies)
-            failed |= move > TARGET_CPYTHON_MS or reply > TARGET_REPLY_MS
+            same_games, cpython_probs = cpython_moves(knowledge, mp_games)  # the moves MicroPython made
+            move, reply, cpython_reply = median_ms(ours), median_ms(mp_replies), median_ms(cpython_replies(path))
+            torch_dp, mp_dp = max_difference(our_probs, torch_probs), max_difference(mp_probs, cpython_probs)
+            wrong |= torch_dp > TORCH_TOLERANCE or mp_dp > MICROPYTHON_TOLERANCE
             name, hidden = path.stem, str(knowledge.hidden_size)
             moves.add_row(name, hidden, f'{move:.3f}', f'{median_ms(theirs):.3f}', f'{move / median_ms(theirs):.1f}x',
-                          f'{median_ms(mp_moves):.2f}', f'{max_difference(our_probs, torch_probs):.0e}',
-                          f'{max_difference(mp_probs, cpython_probs):.0e}')
-            replies.add_row(name, hidden, f'{median_ms(cpython_replies(path)):.2f}', f'{reply:.2f}',
-                            f'{p90(mp_replies):.2f}', f'<= {TARGET_REPLY_MS:.0f}')
+                          f'{median_ms(mp_moves):.2f}', f'{median_ms(mp_moves) / median_ms(same_games):.0f}x',
+                          met(move <= TARGET_CPYTHON_MS), f'{torch_dp:.0e}', f'{mp_dp:.0e}')
+            replies.add_row(name, hidden, f'{cpython_reply:.2f}', f'{reply:.2f}', f'{reply / cpython_reply:.0f}x',
+                            f'{p90(mp_replies):.2f}', met(reply <= TARGET_REPLY_MS))
             loads.add_row(name, str(knowledge.nbytes), *(f'{v:.1f}' for v in cpython_load(path)),
                           f'{mp_parse:.1f}', f'{mp_build:.1f}', f'{mp_first:.1f}')
     finally:
@@ -224,15 +233,14 @@ def main():
     console.print(f'{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python '
                   f'{platform.python_version()}, torch {torch.__version__} (1 thread, float32), Node {node_version()}, '
                   f'MicroPython-wasm 1.27 (one call from JS per move or message, as in the page\'s worker); '
-                  f'{GAMES} random games in CPython and torch, {MP_GAMES} in MicroPython. |Δp|: the largest '
-                  f'difference of a move probability. Targets: a move in CPython <= {TARGET_CPYTHON_MS:.0f} ms, '
-                  f"the page's reply <= {TARGET_REPLY_MS:.0f} ms. Other work on the machine inflates these.",
-                  highlight=False)
-    return failed  # benchmarks/run.py counts a true result as a missed target
+                  f'{GAMES} random games in CPython and torch, {MP_GAMES} in MicroPython (and in CPython for its ratio). '
+                  f'|Δp|: the largest difference of a move probability (at most {TORCH_TOLERANCE:.0e} from torch, '
+                  f'{MICROPYTHON_TOLERANCE:.0e} from MicroPython). Other work on the machine inflates the times: '
+                  'a missed time target is reported, not failed.', highlight=False)
+    return wrong  # benchmarks/run.py counts a true result as a failure: probabilities that differ
 
 
 def node_version():
-    import subprocess
     return subprocess.run(['node', '--version'], capture_output=True, text=True, check=True).stdout.strip()
 
 
