@@ -2,6 +2,7 @@
 import os
 import platform
 import statistics
+import sys
 import time
 
 import torch
@@ -43,4 +44,4 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())
