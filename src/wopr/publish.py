@@ -6,8 +6,11 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+from rich.style import Style
 from rich.table import Table
+from rich.text import Text
 
 from .runtime.knowledge import sha256_hex
 from .s3 import LAST, S3Error, cache_control, client, content_type, errors, put, split_url
@@ -167,9 +170,9 @@ def publish(s3, site, target, create=False, website=False, public=False, cors_or
             mark_unchanged(s3, bucket, uploads)
         if public:
             turns, lets = ('would turn', 'let') if dry_run else ('turns', 'lets')
+            readable = escape(f's3://{bucket}/{prefix + "/" if prefix else ""}*')  # a prefix may hold brackets
             console.print(f'[bold yellow]warning:[/] --public {turns} off Block Public Access on bucket {bucket} '
-                          f'and {lets} anyone on the internet read s3://{bucket}/{prefix + "/" if prefix else ""}*',
-                          highlight=False)
+                          f'and {lets} anyone on the internet read {readable}', highlight=False)
         if website and not public:
             console.print('note: the website endpoint serves only public objects (add --public, or put CloudFront '
                           'with origin access control in front)', highlight=False)
@@ -193,7 +196,7 @@ def upload(s3, bucket, todo, console):
                       transient=True) as progress:
             task = progress.add_task('uploading', total=sum(u.size for u in todo))
             for u in todo:
-                progress.update(task, description=u.rel)
+                progress.update(task, description=escape(u.rel))
                 with errors(f's3://{bucket}/{u.key}'):
                     put(s3, bucket, u.key, u.rel, u.data, u.sha256)
                 done += 1
@@ -209,14 +212,14 @@ def show(report, console):
         table = Table('file', 'bytes', 'action', 'Content-Type', 'Cache-Control', title='dry run: nothing uploaded',
                       box=None)
         for u in report.uploads:
-            table.add_row(u.rel, f'{u.size:,}', 'skip' if u.skip else 'upload', content_type(u.rel).split(';')[0],
+            table.add_row(escape(u.rel), f'{u.size:,}', 'skip' if u.skip else 'upload', content_type(u.rel).split(';')[0],
                           cache_control(u.rel, u.sha256))
         console.print(table)
     sent = report.sent
     verb = 'would upload' if report.dry_run else 'uploaded'
     console.print(f'{verb} [bold]{len(sent)}[/] files ({sum(u.size for u in sent):,} bytes), '
                   f'skipped [bold]{len(report.uploads) - len(sent)}[/] unchanged')
-    console.print(f'site: [link={report.url}]{report.url}[/link]', highlight=False)
+    console.print('site:', Text(report.url, style=Style(link=report.url)))  # Text: a prefix may hold brackets
 
 
 def run(target, site=None, endpoint_url=None, region=None, profile=None, console=None, **options):
