@@ -119,7 +119,7 @@ def run(knowledge, side='X', show_probs=False, console=None):
     """Play until the human quits (q, end of input or Ctrl-C); returns the exit code."""
     console = console or Console(highlight=False)
     name = knowledge.training.get('name') or f'hidden {knowledge.hidden_size}'
-    console.print(f'[bold]Greetings, Professor Falken. Shall we play a game?[/] (knowledge: {name})')
+    console.print(f'[bold]Greetings, Professor Falken. Shall we play a game?[/] (knowledge: {escape(str(name))})')
     try:
         asyncio.run(main(knowledge, side, show_probs, console))
     except KeyboardInterrupt:
