@@ -1,7 +1,7 @@
 """Board rules and encoding, checked on every one of the 3^9 boards against a brute-force geometric formulation."""
 from itertools import combinations, product
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wopr.runtime.board import EMPTY, LINES, encode, is_over, legal_moves, new_board, other, to_move, winner
@@ -94,6 +94,7 @@ def test_game_counts():
     assert len(positions) == 5478
 
 
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])  # rules, not speed: a busy machine must not fail it
 @given(st.lists(st.integers(0, 8), min_size=1, max_size=30))
 def test_random_play_alternates_and_ends_at_a_line_or_a_full_board(picks):
     board = new_board()
