@@ -69,8 +69,9 @@ def test_load_keeps_the_side_and_a_new_load_replaces_the_knowledge(bridge, files
 
 
 @pytest.mark.parametrize('request_, error', [
-    ('not json', ''),
+    ('not json', 'a request is a JSON object'),
     ('[1, 2]', 'a request is a JSON object'),
+    ('[' * 100_000, 'a request is a JSON object'),  # nesting too deep for CPython's parser (RecursionError)
     ('{"op": "fly"}', "unknown request 'fly'"),
     ('{}', 'unknown request None'),
     ('{"op": "load"}', 'missing field'),
@@ -81,7 +82,7 @@ def test_load_keeps_the_side_and_a_new_load_replaces_the_knowledge(bridge, files
 ])
 def test_bad_requests_before_any_load(bridge, request_, error):
     reply = bridge(request_)
-    assert reply['ok'] is False and error in reply['error'] and reply['error']
+    assert reply['ok'] is False and error in reply['error']
 
 
 @pytest.mark.parametrize('request_, error', [
