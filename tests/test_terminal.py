@@ -1,4 +1,5 @@
 """The terminal game driven as a real subprocess with scripted input, checked against the runtime's own moves."""
+import json
 import os
 import re
 import signal
@@ -7,7 +8,8 @@ import time
 
 import pytest
 
-from commands import WOPR, scripted_game, wopr
+from commands import WOPR, one_line, scripted_game, wopr
+from conftest import contract_metadata, make_model, write_knowledge
 from wopr.sources import DEFAULT, load_knowledge
 
 
@@ -90,3 +92,13 @@ def test_broken_knowledge_file_is_refused(tmp_path):
     result = wopr('play', '--knowledge', str(broken))
     assert result.returncode == 1
     assert 'error:' in result.stderr and 'Traceback' not in result.stderr
+
+
+def test_a_knowledge_name_is_shown_as_text_not_markup(tmp_path):
+    """The name comes from the file's metadata: brackets in it are printed, not read as rich markup."""
+    name = 'odd [/] [bold]name'
+    path = write_knowledge(tmp_path / 'odd.safetensors', make_model(4).state_dict(),
+                           contract_metadata(4, training=json.dumps({'name': name})))
+    result = wopr('play', '--knowledge', path, script='q\n')
+    assert result.returncode == 0, result.stderr
+    assert f'(knowledge: {name})' in one_line(result.stdout) and 'Traceback' not in result.stderr
