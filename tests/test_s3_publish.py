@@ -127,6 +127,22 @@ def test_dry_run_changes_nothing(endpoint, site):
         s3.get_bucket_policy(Bucket='dry-bk')
 
 
+def test_brackets_in_the_prefix_and_file_names_are_printed_as_text(endpoint, site, tmp_path):
+    """Prefixes and file names are the user's: rich must not read them as markup (a stray [/] raised MarkupError)."""
+    odd = tmp_path / 'odd'
+    shutil.copytree(site, odd)
+    (odd / 'notes [bold].txt').write_text('x')  # markup rich would swallow
+    result = cli('publish', 's3://odd-bk/a[/b]', '--site', odd, '--endpoint-url', endpoint.url, '--create-bucket',
+                 '--public', '--dry-run')
+    assert result.exit_code == 0, result.output
+    text = one_line(result.output)
+    assert 'anyone on the internet read s3://odd-bk/a[/b]/*' in text and 'notes [bold].txt' in text
+    result = cli('publish', 's3://odd-bk/a[/b]', '--site', odd, '--endpoint-url', endpoint.url, '--create-bucket')
+    assert result.exit_code == 0, result.output
+    assert f'site: {endpoint.url}/odd-bk/a[/b]/index.html' in one_line(result.output)
+    assert endpoint.client().get_object(Bucket='odd-bk', Key='a[/b]/notes [bold].txt')['Body'].read() == b'x'
+
+
 def test_public_website_and_cors(endpoint, site):
     allowed, other = 'http://allowed.example', 'http://other.example'
     result = cli('publish', 's3://cors-bk/game', '--site', site, '--endpoint-url', endpoint.url, '--create-bucket',
