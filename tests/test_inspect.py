@@ -2,9 +2,11 @@
 import hashlib
 import json
 import re
+import socketserver
+import threading
 
 from commands import cli, one_error_line
-from conftest import make_knowledge
+from conftest import contract_metadata, make_knowledge, make_model, write_knowledge
 from wopr.report import sparkline
 from wopr.runtime.knowledge import expected_shapes
 from wopr.sources import DEFAULT
@@ -44,3 +46,29 @@ def test_errors_are_one_line_without_traceback(tmp_path):
     for path, message in [(tmp_path / 'missing.safetensors', 'no such file'),
                           (broken, "unknown format version 'wopr.knowledge/9'")]:
         assert message in one_error_line(cli('inspect', path))
+
+
+def test_an_evaluation_in_another_layout_is_shown_as_rows(tmp_path):
+    """The reader only requires an object; a layout other than `wopr evaluate`'s prints as flat rows."""
+    evaluation = json.dumps({'X': {'wins': 3}, 'O': {}, 'note': 'by hand'})
+    path = write_knowledge(tmp_path / 'odd.safetensors', make_model(8).state_dict(),
+                           contract_metadata(8, evaluation=evaluation))
+    result = cli('inspect', path)
+    assert result.exit_code == 0, result.output
+    assert re.search(r'X\.wins\s+3', result.output) and re.search(r'note\s+by hand', result.output)
+
+
+class NotHTTP(socketserver.BaseRequestHandler):
+    def handle(self):
+        self.request.sendall(b'SSH-2.0-OpenSSH_9.2\r\n')  # what a user gets for the wrong port
+
+
+def test_a_url_that_does_not_answer_in_http_is_one_error_line():
+    server = socketserver.TCPServer(('127.0.0.1', 0), NotHTTP)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f'http://127.0.0.1:{server.server_address[1]}/k.safetensors'
+        assert f'cannot fetch {url}' in one_error_line(cli('inspect', url))
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -33,13 +33,13 @@ def test_full_games_match_the_runtime(side, pick):
 
 
 def test_invalid_input_gets_a_message_and_a_new_prompt():
-    result = wopr('play', script='abc\n0\n10\n5\n5\nq\n')
-    assert result.returncode == 0
-    assert "'abc' is not a cell" in result.stdout
-    assert "'0' is not a cell" in result.stdout and "'10' is not a cell" in result.stdout
+    result = wopr('play', script='abc\n0\n10\n²\n[/]\n5\n5\nq\n')  # ² passes isdigit(); [/] is rich markup
+    assert result.returncode == 0, result.stderr
+    for typed in ('abc', '0', '10', '²', '[/]'):
+        assert f"{typed!r} is not a cell" in result.stdout
     assert 'square 5 is already taken by X' in result.stdout
     assert result.stdout.count('WOPR plays') == 1  # the rejected inputs made no move
-    assert result.stdout.count('Your move') == 6
+    assert result.stdout.count('Your move') == 8
 
 
 def test_play_again_starts_a_fresh_game():
