@@ -27,6 +27,11 @@ def engine_dir():
     raise FileNotFoundError(f'MicroPython-wasm not found in {REPO / ENGINE_PACKAGE}: run `cd web && npm ci`')
 
 
+def runtime_sources():
+    """The runtime's .py files as installed: the page runs these very files."""
+    return sorted(Path(runtime.__file__).parent.glob('*.py'))
+
+
 def shipped_knowledge():
     """The shipped knowledge files, the default one first (the page starts with the catalog's first entry)."""
     files = sorted(KNOWLEDGE_DIR.glob('*.safetensors'), key=lambda p: (p.stem != 'default', p.stem))
@@ -71,7 +76,7 @@ def build(out=DEFAULT_OUT, knowledge_files=None):
             raise ValueError(f'two knowledge files are named {name!r}: rename one')
         blobs[name] = knowledge_bytes(read_bytes(location))
         entries.append(catalog_entry(name, blobs[name]))
-    runtime_files = sorted(Path(runtime.__file__).parent.glob('*.py'))
+    runtime_files = runtime_sources()
 
     for owned in ('knowledge', 'runtime'):  # only folders this build owns: a stale file must not be published
         shutil.rmtree(out / owned, ignore_errors=True)
@@ -97,7 +102,7 @@ def sources_newer_than(out=DEFAULT_OUT):
     stamp = Path(out) / 'knowledge' / 'index.json'
     if not stamp.is_file():
         return True
-    inputs = [STATIC / n for n in PAGE] + list(Path(runtime.__file__).parent.glob('*.py'))
+    inputs = [STATIC / n for n in PAGE] + runtime_sources()
     inputs += list(KNOWLEDGE_DIR.glob('*.safetensors'))
     built = stamp.stat().st_mtime
     return any(p.stat().st_mtime > built for p in inputs)
