@@ -39,7 +39,7 @@ test: $(VENV)/.dev $(MPWASM) chromium
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.dev $(MPWASM) chromium
-	$(PY) benchmarks/run.py
+	$(PY) -m benchmarks.run
 
 knowledge: $(VENV)/.dev
 	$(PY) -m wopr.train.shipped

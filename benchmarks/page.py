@@ -10,9 +10,9 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 from rich.console import Console
 from rich.table import Table
+from tests.support.browser import READY, launch, static_server
 
 from wopr.web import site
-from wopr.web.harness import READY, launch, static_server
 
 COLD_RUNS = 9       # one cold run varies by +-100 ms on this shared machine: a median of 5 moved by 50 ms
 GAMES = 20          # full games against a random opponent, sides alternating

@@ -1,4 +1,4 @@
-"""`make bench`: import every other benchmarks/*.py module and call its main(), one after another."""
+"""`make bench`: run every other benchmarks/*.py module's main(), one after another (`python -m benchmarks.run`)."""
 import importlib
 import sys
 from pathlib import Path
@@ -7,11 +7,10 @@ HERE = Path(__file__).parent
 
 
 def main():
-    sys.path.insert(0, str(HERE))
     failed = 0
     for path in sorted(HERE.glob('*.py')):
-        if path.name != Path(__file__).name:
-            failed += bool(importlib.import_module(path.stem).main())
+        if path.stem not in ('__init__', 'run'):
+            failed += bool(importlib.import_module(f'benchmarks.{path.stem}').main())
     return failed
 
 

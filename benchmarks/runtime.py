@@ -7,23 +7,20 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import torch
 from rich.console import Console
 from rich.table import Table
 from safetensors.torch import load_file
+from tests.support.micropython import MicroPython
 
 from wopr.runtime import bridge
 from wopr.runtime.board import encode, is_over, legal_moves, new_board, to_move
 from wopr.runtime.game import choose
-from wopr.runtime.knowledge import read
+from wopr.runtime.knowledge import load
 from wopr.runtime.lstm import Network
 from wopr.sources import KNOWLEDGE_DIR
 from wopr.train.model import Model
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'tests'))
-from micropython_wasm import MicroPython
 
 KNOWLEDGE = [KNOWLEDGE_DIR / 'small.safetensors', KNOWLEDGE_DIR / 'default.safetensors']  # hidden 32 and 64
 GAMES, MP_GAMES = 200, 40   # random games whose every position is stepped
@@ -68,7 +65,7 @@ def cpython_moves(knowledge, games):
 
 def torch_moves(path, games):
     """The same with torch.nn.LSTM, one incremental step at a time with its (h, c), float32, one thread."""
-    model = Model(read(path.read_bytes()).hidden_size)
+    model = Model(load(path.read_bytes()).hidden_size)
     model.load_state_dict(load_file(str(path)))
     model.eval()
 
@@ -110,7 +107,7 @@ def cpython_load(path):
     data, reads, builds = path.read_bytes(), [], []
     for _ in range(LOADS):
         t = time.perf_counter()
-        knowledge = read(data)
+        knowledge = load(data)
         reads.append((time.perf_counter() - t) * 1e3)
         t = time.perf_counter()
         Network(knowledge)
@@ -121,16 +118,17 @@ def cpython_load(path):
 # Run in MicroPython: each function is one call from JS, as the page's worker makes them.
 MP_SETUP = '''
 import json
+from tests.support.micropython import MicroPython
 from wopr.runtime import bridge
 from wopr.runtime.board import encode
 from wopr.runtime.game import choose
-from wopr.runtime.knowledge import read
+from wopr.runtime.knowledge import load
 from wopr.runtime.lstm import Network
 
 def load_parse():
     global knowledge
     with open(path, 'rb') as f:
-        knowledge = read(f.read())
+        knowledge = load(f.read())
 
 def load_build():
     global net
@@ -210,7 +208,7 @@ def main():
     mp = MicroPython()
     try:
         for path in KNOWLEDGE:
-            knowledge = read(path.read_bytes())
+            knowledge = load(path.read_bytes())
             ours, our_probs = cpython_moves(knowledge, games)
             theirs, torch_probs = torch_moves(path, games)
             mp_moves, mp_replies, mp_parse, mp_build, mp_first, mp_probs = micropython_figures(mp, path, mp_games)
@@ -233,7 +231,8 @@ def main():
     console.print(f'{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python '
                   f'{platform.python_version()}, torch {torch.__version__} (1 thread, float32), Node {node_version()}, '
                   f'MicroPython-wasm 1.27 (one call from JS per move or message, as in the page\'s worker); '
-                  f'{GAMES} random games in CPython and torch, {MP_GAMES} in MicroPython (and in CPython for its ratio). '
+                  f'{GAMES} random games in CPython and torch, {MP_GAMES} in MicroPython '
+                  '(and in CPython for its ratio). '
                   f'|Δp|: the largest difference of a move probability (at most {TORCH_TOLERANCE:.0e} from torch, '
                   f'{MICROPYTHON_TOLERANCE:.0e} from MicroPython). Other work on the machine inflates the times: '
                   'a missed time target is reported, not failed.', highlight=False)

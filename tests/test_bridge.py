@@ -1,9 +1,11 @@
-"""The browser bridge's JSON protocol: load, new, play, state; failed loads keep the game; bad requests answer ok:false."""
+"""The bridge's JSON protocol: load, new, play, state; failed loads keep the game; bad requests answer ok:false."""
+import hashlib
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import make_knowledge
+from tests.support.knowledge_files import make_knowledge
 
 requests = st.fixed_dictionaries({'op': st.sampled_from(['load', 'new', 'play', 'state', 'other'])}, optional={
     'path': st.none() | st.integers() | st.text(max_size=5) | st.lists(st.integers(), max_size=2),
@@ -29,7 +31,7 @@ def test_load_new_play_state(bridge, files):
     reply = bridge({'op': 'play', 'cell': 4})
     state = reply['state']
     assert reply['ok'] and state['board'][4] == 'X' and state['board'].count('O') == 1
-    assert state['last']['cell'] == state['moves'][1] and len(state['probs']) == 9
+    assert state['last']['cell'] == state['moves'][1] and len(state['last']['probs']) == 9
     assert bridge({'op': 'state'}) == reply
     reply = bridge({'op': 'new', 'human': 'O'})
     assert reply['ok'] and reply['state']['human'] == 'O' and reply['state']['board'].count('X') == 1
@@ -96,7 +98,7 @@ def test_bad_moves_answer_ok_false_and_change_nothing(bridge, files, request_, e
     bridge({'op': 'load', 'path': str(files['a'])})
     before = bridge({'op': 'play', 'cell': 4})
     reply = bridge(request_)
-    assert reply == {'ok': False, 'error': reply['error']} and error in reply['error']
+    assert reply == {'ok': False, 'error': reply['error'], 'kind': reply['kind']} and error in reply['error']
     assert bridge({'op': 'state'}) == before
 
 
@@ -111,3 +113,15 @@ def test_any_request_gets_a_json_answer(bridge, files):
             assert reply['ok'] in (True, False)
             assert reply['ok'] or reply['error']
     check()
+
+
+def test_a_load_checks_the_catalogs_sha256_and_carries_the_side(bridge, files):
+    data = files['a'].read_bytes()
+    reply = bridge({'op': 'load', 'path': str(files['a']), 'human': 'O', 'sha256': hashlib.sha256(data).hexdigest()})
+    assert reply['ok'] and reply['state']['human'] == 'O' and reply['state']['board'].count('X') == 1
+    before = bridge({'op': 'state'})
+    reply = bridge({'op': 'load', 'path': str(files['b']), 'human': 'X', 'sha256': hashlib.sha256(data).hexdigest()})
+    assert reply['ok'] is False and 'does not match the catalog' in reply['error']
+    assert bridge({'op': 'state'}) == before  # refused: the game on the side it was on goes on
+    assert bridge({'op': 'load', 'path': str(files['a']), 'human': 'Z'})['error'] == "side must be X or O, not 'Z'"
+    assert bridge({'op': 'state'}) == before

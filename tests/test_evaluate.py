@@ -5,13 +5,13 @@ import json
 import pytest
 import torch
 
-from commands import cli, one_error_line
-from wopr.evaluate import evaluate_knowledge
+from tests.support.commands import cli, one_error_line
+from wopr import solver
+from wopr.evaluate import RuntimePolicy, play_strength
 from wopr.runtime.game import Game
-from wopr.runtime.knowledge import read
+from wopr.runtime.knowledge import load
 from wopr.sources import DEFAULT, KNOWLEDGE_DIR, load_knowledge
-from wopr.train import solver
-from wopr.train.export import knowledge_bytes
+from wopr.train.export import knowledge_file
 from wopr.train.model import Model
 
 
@@ -19,7 +19,7 @@ from wopr.train.model import Model
 def random_file(tmp_path_factory):
     torch.manual_seed(11)
     path = tmp_path_factory.mktemp('random') / 'random.safetensors'
-    path.write_bytes(knowledge_bytes(Model(12), {'dataset': 'none'}, [], games=0))
+    path.write_bytes(knowledge_file(Model(12), {'method': 'none'}, [], games=0))
     return path
 
 
@@ -44,14 +44,14 @@ def recount(game, side, tally):
 
 @pytest.mark.parametrize('side', ['X', 'O'])
 def test_figures_match_a_brute_force_recount(random_file, side):
-    knowledge = read(random_file.read_bytes())
+    knowledge = load(random_file.read_bytes())
     game = Game(knowledge, human='O' if side == 'X' else 'X')
     tally = dict.fromkeys(('games', 'wins', 'draws', 'losses', 'moves', 'fastest'), 0)
     if side == 'X':  # the network's opening move, made by Game itself
         tally['moves'] += 1
         tally['fastest'] += game.moves[0] in solver.fastest_moves([''] * 9)
     recount(game, side, tally)
-    figures = evaluate_knowledge(knowledge, games=0)[side]
+    figures = play_strength(RuntimePolicy(knowledge), games=0)[side]
     assert {k: figures[k] for k in ('games', 'wins', 'draws', 'losses', 'moves')} == {
         k: tally[k] for k in ('games', 'wins', 'draws', 'losses', 'moves')}
     assert figures['fastest_pct'] == round(100 * tally['fastest'] / tally['moves'], 3)
@@ -68,14 +68,14 @@ def test_shipped_default_is_perfect_and_its_metadata_says_so():
         assert figures[side]['optimal_pct'] == figures[side]['fastest_pct'] == 100.0
         assert figures['random'][side]['losses'] == 0 and sum(figures['random'][side].values()) == 50
     knowledge = load_knowledge(DEFAULT)
-    assert knowledge.nbytes <= 100 * 1024 and knowledge.evaluation == evaluate_knowledge(knowledge)
+    assert knowledge.nbytes <= 100 * 1024 and knowledge.evaluation == play_strength(RuntimePolicy(knowledge))
 
 
 def test_shipped_files_are_what_they_claim():
     small = load_knowledge(KNOWLEDGE_DIR / 'small.safetensors')
-    assert small.hidden_size == 32 and evaluate_knowledge(small, games=0)['perfect']
+    assert small.hidden_size == 32 and play_strength(RuntimePolicy(small), games=0)['perfect']
     original = load_knowledge(KNOWLEDGE_DIR / 'original-method.safetensors')
-    assert original.training['dataset'] == 'winning-x' and original.training['centre_first']
+    assert original.training['method'] == 'winning-x' and original.training['centre_first']
     assert not original.evaluation['perfect']
 
 
@@ -87,8 +87,8 @@ def test_random_weights_are_not_perfect(random_file):
 
 
 def test_random_games_are_seeded(random_file):
-    knowledge = read(random_file.read_bytes())
-    a, b, c = (evaluate_knowledge(knowledge, games=30, seed=s)['random'] for s in (1, 1, 2))
+    knowledge = load(random_file.read_bytes())
+    a, b, c = (play_strength(RuntimePolicy(knowledge), games=30, seed=s)['random'] for s in (1, 1, 2))
     assert a == b and a != c
 
 

@@ -5,10 +5,12 @@ import math
 import pytest
 import torch
 
-from conftest import boards_of, contract_metadata, make_knowledge, write_knowledge
+from tests.support.games import boards_of
+from tests.support.knowledge_files import contract_metadata, make_knowledge, write_knowledge
 from wopr.runtime.board import encode
+from wopr.runtime.format import expected_shapes
 from wopr.runtime.game import Game, IllegalMove, choose
-from wopr.runtime.knowledge import expected_shapes, read
+from wopr.runtime.knowledge import load
 from wopr.runtime.lstm import Network
 
 HIDDEN = 4
@@ -19,7 +21,7 @@ def preference_knowledge(tmp_path, bias):
     softmax(bias) and the AI's preference over cells is fixed."""
     tensors = {name: torch.zeros(shape) for name, shape in expected_shapes(HIDDEN).items()}
     tensors['head.bias'] = torch.tensor(bias, dtype=torch.float32)
-    return read(write_knowledge(tmp_path / 'pref.safetensors', tensors, contract_metadata(HIDDEN)).read_bytes())
+    return load(write_knowledge(tmp_path / 'pref.safetensors', tensors, contract_metadata(HIDDEN)).read_bytes())
 
 
 def softmax(values):
@@ -50,8 +52,8 @@ def test_ai_takes_the_most_probable_legal_cell(tmp_path):
     assert game.board[0] == 'O'
     status = game.status()
     assert status['last']['cell'] == 0
-    assert status['probs'] == pytest.approx(softmax(bias), abs=1e-12)
-    assert status['last']['prob'] == status['probs'][0]
+    assert status['last']['probs'] == pytest.approx(softmax(bias), abs=1e-12)
+    assert status['last']['prob'] == status['last']['probs'][0]
 
 
 def test_ties_go_to_the_lowest_index(tmp_path):
@@ -129,13 +131,13 @@ def test_moves_after_the_end_and_out_of_turn_are_refused(in_order):
         game.play(3)
     with pytest.raises(IllegalMove):
         game.ai_move()
-    with pytest.raises(IllegalMove, match='side must be X or O'):
+    with pytest.raises(ValueError, match='side must be X or O'):
         game.new('Z')
     assert game.status() == before
 
 
 def test_new_game_without_rereading(tmp_path):
-    knowledge = read(make_knowledge(tmp_path, hidden=8, seed=5).read_bytes())
+    knowledge = load(make_knowledge(tmp_path, hidden=8, seed=5).read_bytes())
     game = Game(knowledge, human='X')
     network = game.network
     game.play(4)
@@ -146,13 +148,13 @@ def test_new_game_without_rereading(tmp_path):
     assert game.status() == fresh.status()
     game.new('X')
     s = game.status()
-    assert s['board'] == [''] * 9 and s['moves'] == [] and s['last'] is None and s['probs'] is None
+    assert s['board'] == [''] * 9 and s['moves'] == [] and s['last'] is None
     assert (s['turn'], s['over']) == ('X', False)
 
 
 def test_the_network_sees_every_board_of_both_sides(tmp_path):
     """The AI's probabilities equal a network stepped by hand on each board after every move."""
-    knowledge = read(make_knowledge(tmp_path, hidden=8, seed=2, scale=3.0).read_bytes())
+    knowledge = load(make_knowledge(tmp_path, hidden=8, seed=2, scale=3.0).read_bytes())
     game = Game(knowledge, human='X')
     while not game.status()['over']:
         game.play(game.board.index(''))
@@ -162,4 +164,4 @@ def test_the_network_sees_every_board_of_both_sides(tmp_path):
         state = net.start()
         for b in boards_of(game.moves):
             state, probs = net.step(state, encode(b))
-        assert game.status()['probs'] == probs
+        assert game.status()['last']['probs'] == probs

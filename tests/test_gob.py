@@ -1,4 +1,5 @@
 """The 2018 original's gob knowledge files: reader, mapping to our contract checked with NumPy, broken files, fuzz."""
+import contextlib
 import json
 import math
 import random
@@ -12,11 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from safetensors.numpy import save
 
-import gob_encoder as g
+from tests.support import gob_encoder as g
 from wopr.runtime import gob
 from wopr.runtime.board import encode, is_over, legal_moves, new_board, to_move
+from wopr.runtime.format import KnowledgeError, expected_shapes, sha256_hex
 from wopr.runtime.game import Game, choose
-from wopr.runtime.knowledge import KnowledgeError, expected_shapes, read, sha256_hex
+from wopr.runtime.knowledge import load
 from wopr.runtime.lstm import Network
 
 FIXTURES = Path(__file__).parent / 'fixtures' / 'gob'
@@ -70,7 +72,7 @@ def random_game(rng):
 @pytest.mark.parametrize('name, json_name', [('h4.bin', 'h4'), ('h8.bin', 'h8'), ('h4-bare.bin', 'h4')])
 def test_imported_knowledge_computes_the_original_equations(name, json_name):
     w = weights(json_name)
-    network = Network(read(gob.knowledge_bytes(fixture(name))))
+    network = Network(load(fixture(name)))
     rng, worst = random.Random(5), 0.0
     for _ in range(30):
         boards = random_game(rng)
@@ -83,7 +85,7 @@ def test_imported_knowledge_computes_the_original_equations(name, json_name):
 
 def test_the_ai_moves_as_the_original_would():
     """Whole games through Game: every AI move is the original's most probable legal cell."""
-    w, knowledge = weights('h8'), read(gob.knowledge_bytes(fixture('h8.bin')))
+    w, knowledge = weights('h8'), load(fixture('h8.bin'))
     rng = random.Random(11)
     for side in ('X', 'O') * 5:
         game = Game(knowledge, side)
@@ -100,7 +102,7 @@ def test_the_ai_moves_as_the_original_would():
 
 def test_mapping_and_metadata():
     data = fixture('h4.bin')
-    knowledge = read(gob.from_gob(data))
+    knowledge = load(gob.to_safetensors(data))
     w, h = weights('h4'), 4
     assert knowledge.hidden_size == h
     t = {name: list(values) for name, values in knowledge.tensors.items()}
@@ -119,8 +121,8 @@ def test_mapping_and_metadata():
 
 def test_the_safetensors_library_writes_the_same_file():
     """Same header (as JSON: the reference orders metadata keys at random), padding and data as safetensors."""
-    ours = gob.from_gob(fixture('h8.bin'))
-    knowledge, shapes = read(ours), expected_shapes(8)
+    ours = gob.to_safetensors(fixture('h8.bin'))
+    knowledge, shapes = load(ours), expected_shapes(8)
     theirs = save({n: np.array(knowledge.tensors[n], dtype=np.float32).reshape(shapes[n]) for n in shapes},
                   metadata=knowledge.metadata)
     n = struct.unpack('<Q', ours[:8])[0]
@@ -136,17 +138,20 @@ def test_the_test_encoder_writes_what_go_writes():
 
 
 def test_detection_is_by_content():
-    st_bytes = gob.from_gob(fixture('h4.bin'))
-    assert gob.knowledge_bytes(st_bytes) is st_bytes
-    assert gob.knowledge_bytes(fixture('h4.bin')) == st_bytes
-    assert gob.knowledge_bytes(b'hello') == b'hello'  # neither: left for the safetensors reader to explain
-    assert not gob.is_gob(st_bytes) and gob.is_gob(fixture('h4-bare.bin'))
+    st_bytes = gob.to_safetensors(fixture('h4.bin'))
+    converted = load(fixture('h4.bin'))
+    assert converted.source == 'gob' and converted.data == st_bytes
+    same = load(st_bytes)
+    assert same.source == 'safetensors' and same.data is st_bytes
+    assert load(fixture('h4-bare.bin')).source == 'gob'
+    with pytest.raises(KnowledgeError, match='file too short'):  # neither kind: the safetensors reader explains
+        load(b'hello')
 
 
 def test_bytes_after_the_value_are_ignored_as_go_does():
     """The original saved with O_RDWR and no O_TRUNC: an older, longer file's tail can follow the model."""
-    longer = read(gob.from_gob(fixture('h4.bin') + fixture('h8.bin')[-500:]))
-    assert longer.tensors == read(gob.from_gob(fixture('h4.bin'))).tensors
+    longer = load(gob.to_safetensors(fixture('h4.bin') + fixture('h8.bin')[-500:]))
+    assert longer.tensors == load(gob.to_safetensors(fixture('h4.bin'))).tensors
 
 
 H4 = weights('h4')
@@ -165,7 +170,7 @@ def with_value(index, value):
 BROKEN = {
     'empty': (b'', 'not a Go gob file'),
     'text': (b'hello, world', 'not a Go gob file'),
-    'a safetensors file': (gob.from_gob(fixture('h4.bin')), 'safetensors file already'),
+    'a safetensors file': (gob.to_safetensors(fixture('h4.bin')), 'not a Go gob file'),
     'truncated in the type': (fixture('h4.bin')[:7], 'truncated'),
     'truncated in the value': (fixture('h4.bin')[:1000], 'truncated'),
     'truncated inner stream': (g.outer(g.inner(H4)[:-10]), 'truncated'),
@@ -226,20 +231,20 @@ BROKEN = {
 def test_broken_files_are_refused_with_a_clear_message(name):
     data, message = BROKEN[name]
     with pytest.raises(KnowledgeError, match=re.escape(message)):
-        gob.from_gob(data)
+        gob.to_safetensors(data)
 
 
 def test_every_truncation_is_refused():
     data = fixture('h4.bin')
     for n in range(len(data)):
         with pytest.raises(KnowledgeError):
-            gob.from_gob(data[:n])
+            gob.to_safetensors(data[:n])
 
 
 def expect_knowledge_or_error(data):
     """The only two outcomes: valid knowledge, or KnowledgeError."""
     try:
-        return read(gob.knowledge_bytes(data))
+        return load(data)
     except KnowledgeError:
         return None
 
@@ -252,7 +257,7 @@ FUZZ = settings(max_examples=300, deadline=2000, suppress_health_check=[HealthCh
 def test_fuzz_any_bytes(data):
     expect_knowledge_or_error(data)
     with pytest.raises(KnowledgeError):
-        gob.from_gob(data)
+        gob.to_safetensors(data)
 
 
 @FUZZ
@@ -268,10 +273,8 @@ def test_fuzz_damaged_fixture(draw):
         else:
             data.insert(at, byte)
     data = bytes(data[:draw.draw(st.integers(1, len(data)))])
-    try:
-        read(gob.from_gob(data))
-    except KnowledgeError:
-        pass
+    with contextlib.suppress(KnowledgeError):
+        load(gob.to_safetensors(data))
 
 
 FLAWS = [None, 'InputSize', 'OutputSize', 'HiddenSize', 'length', 'NaN', 'inf', 'beyond float32']
@@ -294,7 +297,7 @@ def test_fuzz_structured(data):
         values[name][data.draw(st.integers(0, len(values[name]) - 1))] = {
             'NaN': math.nan, 'inf': -math.inf, 'beyond float32': 2 * gob.FLOAT32_MAX}[flaw]
     try:
-        knowledge = read(gob.from_gob(g.model_file(values)))
+        knowledge = load(gob.to_safetensors(g.model_file(values)))
     except KnowledgeError:
         assert flaw  # any flaw: another size cannot fit the drawn lengths either
         return

@@ -7,13 +7,15 @@ from pathlib import Path
 
 import pytest
 
-import gob_encoder as g
-from commands import cli, one_error_line, one_line, scripted_game, wopr
-from micropython_wasm import difference
+from tests.support import gob_encoder as g
+from tests.support.browser import static_server
+from tests.support.commands import cli, one_error_line, one_line, wopr
+from tests.support.games import scripted_game
+from tests.support.micropython import difference
 from wopr.runtime import gob
-from wopr.runtime.knowledge import KnowledgeError, read, sha256_hex
+from wopr.runtime.format import KnowledgeError, sha256_hex
+from wopr.runtime.knowledge import load
 from wopr.sources import load_knowledge
-from wopr.web.harness import static_server
 
 FIXTURES = Path(__file__).parent / 'fixtures' / 'gob'
 
@@ -29,16 +31,16 @@ def test_import_gob_writes_the_converted_knowledge(tmp_path):
     out = tmp_path / 'h8.safetensors'
     result = cli('import-gob', FIXTURES / 'h8.bin', '-o', out)
     assert result.exit_code == 0, result.output
-    assert out.read_bytes() == gob.from_gob((FIXTURES / 'h8.bin').read_bytes())
+    assert out.read_bytes() == gob.to_safetensors((FIXTURES / 'h8.bin').read_bytes())
     assert f'wrote {out}: hidden size 8, {out.stat().st_size} bytes' in one_line(result.output)
-    assert read(out.read_bytes()).training['source'] == 'gob'
+    assert load(out.read_bytes()).training['source'] == 'gob'
 
 
 def test_import_gob_reads_urls(url, tmp_path):
     out = tmp_path / 'sub' / 'h4.safetensors'
     result = cli('import-gob', f'{url}/h4.bin', '--out', out)
     assert result.exit_code == 0, result.output
-    assert out.read_bytes() == gob.from_gob((FIXTURES / 'h4.bin').read_bytes())
+    assert out.read_bytes() == gob.to_safetensors((FIXTURES / 'h4.bin').read_bytes())
 
 
 @pytest.mark.parametrize('source, out, message', [
@@ -58,14 +60,14 @@ def test_import_gob_errors_are_one_clear_line(source, out, message, url, tmp_pat
 
 def test_import_gob_refuses_a_safetensors_file(tmp_path):
     knowledge = tmp_path / 'k.safetensors'
-    knowledge.write_bytes(gob.from_gob((FIXTURES / 'h4.bin').read_bytes()))
+    knowledge.write_bytes(gob.to_safetensors((FIXTURES / 'h4.bin').read_bytes()))
     result = cli('import-gob', knowledge, '-o', tmp_path / 'again.safetensors')
     assert 'a safetensors file already' in one_error_line(result)
 
 
 def test_load_knowledge_converts_gob_by_content(url, tmp_path):
     data = (FIXTURES / 'h8.bin').read_bytes()
-    expected = read(gob.from_gob(data))
+    expected = load(gob.to_safetensors(data))
     renamed = tmp_path / 'looks-like.safetensors'
     renamed.write_bytes(data)
     for location in (FIXTURES / 'h8.bin', str(FIXTURES / 'h8.bin'), renamed, f'{url}/h8.bin'):
@@ -73,7 +75,7 @@ def test_load_knowledge_converts_gob_by_content(url, tmp_path):
         assert knowledge.tensors == expected.tensors and knowledge.sha256 == expected.sha256
     # a safetensors file passes unchanged, whatever its name
     named_bin = tmp_path / 'knowledge.bin'
-    named_bin.write_bytes(gob.from_gob(data))
+    named_bin.write_bytes(gob.to_safetensors(data))
     assert load_knowledge(named_bin).sha256 == sha256_hex(named_bin.read_bytes())
     with pytest.raises(KnowledgeError, match='InputSize is 9'):
         load_knowledge(FIXTURES / 'input9.bin')
@@ -105,7 +107,8 @@ def test_the_bridge_loads_gob_and_keeps_the_game_on_a_bad_file(bridge):
     before = bridge({'op': 'play', 'cell': 4})
     assert before['ok'] and before['state']['moves'][0] == 4
     reply = bridge({'op': 'load', 'path': str(FIXTURES / 'input9.bin')})
-    assert reply == {'ok': False, 'error': 'gob: InputSize is 9: wopr needs 18 inputs (9 cells, X and O planes)'}
+    assert reply == {'ok': False, 'error': 'gob: InputSize is 9: wopr needs 18 inputs (9 cells, X and O planes)',
+                     'kind': 'KnowledgeError'}
     assert bridge({'op': 'state'}) == before
 
 

@@ -5,10 +5,10 @@ import re
 import socketserver
 import threading
 
-from commands import cli, one_error_line
-from conftest import contract_metadata, make_knowledge, make_model, write_knowledge
+from tests.support.commands import cli, one_error_line
+from tests.support.knowledge_files import contract_metadata, make_knowledge, make_model, write_knowledge
 from wopr.report import sparkline
-from wopr.runtime.knowledge import expected_shapes
+from wopr.runtime.format import expected_shapes
 from wopr.sources import DEFAULT
 
 

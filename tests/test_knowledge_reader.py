@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 from safetensors.numpy import load_file
 from safetensors.numpy import save_file as save_numpy
 
-from conftest import contract_metadata, make_knowledge, make_model, write_knowledge
-from wopr.runtime.knowledge import FORMAT, Knowledge, KnowledgeError, expected_shapes, read
+from tests.support.knowledge_files import contract_metadata, make_knowledge, make_model, write_knowledge
+from wopr.runtime.format import FORMAT, KnowledgeError, expected_shapes
+from wopr.runtime.knowledge import Knowledge, load
 
 HIDDEN = 3
 
@@ -37,7 +38,7 @@ def valid(tmp_path_factory):
 @pytest.mark.parametrize('hidden', [1, 8, 64])
 def test_reads_what_safetensors_writes(tmp_path, dtype, hidden):
     path = make_knowledge(tmp_path, hidden=hidden, dtype=dtype, seed=hidden)
-    k = read(path.read_bytes())
+    k = load(path.read_bytes())
     reference = load_file(str(path))
     assert set(k.tensors) == set(reference) == set(expected_shapes(hidden))
     for name, array in reference.items():
@@ -58,10 +59,10 @@ def test_reads_a_file_written_by_safetensors_numpy_with_bare_metadata(tmp_path):
     rng = np.random.default_rng(0)
     arrays = {name: rng.standard_normal(shape).astype(np.float32) for name, shape in expected_shapes(5).items()}
     save_numpy(arrays, str(tmp_path / 'k.safetensors'), metadata=contract_metadata(5))
-    k = read((tmp_path / 'k.safetensors').read_bytes())
+    k = load((tmp_path / 'k.safetensors').read_bytes())
     assert list(k.tensors['lstm.weight_hh_l0']) == arrays['lstm.weight_hh_l0'].astype(np.float64).ravel().tolist()
     assert (k.training, k.history, k.evaluation) == ({}, [], {})
-    assert read(bytearray((tmp_path / 'k.safetensors').read_bytes())).sha256 == k.sha256
+    assert load(bytearray((tmp_path / 'k.safetensors').read_bytes())).sha256 == k.sha256
 
 
 def with_tensor(tmp_path, name, value, hidden=HIDDEN, metadata=None):
@@ -178,7 +179,7 @@ def test_broken_files_each_give_their_message(valid, tmp_path):
     seen = set()
     for what, data, message in broken_files(valid, tmp_path):
         with pytest.raises(KnowledgeError) as caught:
-            read(data)
+            load(data)
         assert message in str(caught.value), (what, str(caught.value))
         seen.add(what)
     assert len(seen) == len(broken_files(valid, tmp_path))
@@ -186,7 +187,7 @@ def test_broken_files_each_give_their_message(valid, tmp_path):
 
 def test_valid_file_round_trips_through_split_and_pack(valid):
     """The corpus' edits start from a file that still reads once re-packed (so each edit is the only fault)."""
-    assert isinstance(read(pack(*split(valid))), Knowledge)
+    assert isinstance(load(pack(*split(valid))), Knowledge)
 
 
 json_values = st.recursive(
@@ -231,7 +232,7 @@ def test_fuzz_the_reader_raises_only_knowledge_errors(valid):
     @given(mutations(valid))
     def check(data):
         try:
-            read(data)
+            load(data)
         except KnowledgeError as e:
             assert str(e)
     check()

@@ -5,8 +5,8 @@ import random
 import numpy as np
 import pytest
 
-from conftest import make_knowledge
-from wopr.runtime.knowledge import read
+from tests.support.knowledge_files import make_knowledge
+from wopr.runtime.knowledge import load
 from wopr.runtime.lstm import Network, dot_function
 
 
@@ -32,7 +32,7 @@ def numpy_lstm(knowledge, inputs):
 @pytest.mark.parametrize('hidden', [1, 5, 32])
 def test_any_input_sequence_matches_the_equations(tmp_path, hidden):
     """Inputs that are not board planes too: fractions, negatives, entries going back to 0, many changing at once."""
-    knowledge = read(make_knowledge(tmp_path, hidden=hidden, seed=hidden, scale=2.0).read_bytes())
+    knowledge = load(make_knowledge(tmp_path, hidden=hidden, seed=hidden, scale=2.0).read_bytes())
     rng = random.Random(hidden)
     inputs = [[0.0] * 18]
     for _ in range(12):
@@ -48,7 +48,7 @@ def test_any_input_sequence_matches_the_equations(tmp_path, hidden):
 
 
 def test_states_are_values_so_games_can_branch(tmp_path):
-    knowledge = read(make_knowledge(tmp_path, hidden=6, seed=1, scale=2.0).read_bytes())
+    knowledge = load(make_knowledge(tmp_path, hidden=6, seed=1, scale=2.0).read_bytes())
     net = Network(knowledge)
     x0, x1, x2 = [0.0] * 18, [0.0] * 18, [0.0] * 18
     x1[4], x2[4], x2[9] = 1.0, 1.0, 1.0

@@ -1,14 +1,15 @@
 """The runtime under MicroPython-wasm in Node (the npm build the page loads) plays exactly as under CPython."""
 import ast
+import hashlib
 import json
 import random
 
 import pytest
 
-from conftest import make_knowledge
-from micropython_wasm import RUNTIME_DIR, TOLERANCE, difference
-from test_knowledge_reader import broken_files
-from wopr.runtime.knowledge import MAX_HIDDEN
+from tests.support.knowledge_files import make_knowledge
+from tests.support.micropython import RUNTIME_DIR, TOLERANCE, difference
+from tests.test_knowledge_reader import broken_files
+from wopr.runtime.format import MAX_HIDDEN
 from wopr.sources import KNOWLEDGE_DIR
 
 ALLOWED = {'math', 'struct', 'json', 'array', 'hashlib', 'io'}
@@ -17,7 +18,8 @@ ALLOWED = {'math', 'struct', 'json', 'array', 'hashlib', 'io'}
 GAMES = '''
 from wopr.runtime.board import legal_moves
 from wopr.runtime.game import Game
-from wopr.runtime.knowledge import KnowledgeError, read
+from wopr.runtime.format import KnowledgeError
+from wopr.runtime.knowledge import load
 
 _loaded = {}
 
@@ -26,17 +28,17 @@ def play_games(path, games):
     """For each (human side, picks): the status and the network's latest probabilities after every call."""
     if path not in _loaded:
         with open(path, 'rb') as f:
-            _loaded[path] = read(f.read())
+            _loaded[path] = load(f.read())
     records = []
     for human, picks in games:
         game = Game(_loaded[path], human)
-        record = [[game.status(), game.next_probs]]
+        record = [[game.status(), game.policy]]
         for pick in picks:
             if game.status()['over']:
                 break
             moves = legal_moves(game.board)
             game.play(moves[pick % len(moves)])
-            record.append([game.status(), game.next_probs])
+            record.append([game.status(), game.policy])
         records.append(record)
     return records
 
@@ -46,7 +48,7 @@ def read_error(path):
     with open(path, 'rb') as f:
         data = f.read()
     try:
-        read(data)
+        load(data)
     except KnowledgeError as e:
         return ['KnowledgeError', str(e)]
     return ['ok', '']
@@ -55,7 +57,7 @@ def read_error(path):
 
 def cpython_games():
     scope = {}
-    exec(GAMES, scope)  # noqa: S102 (the very source MicroPython runs)
+    exec(GAMES, scope)
     return scope
 
 
@@ -129,12 +131,15 @@ def test_bridge_session_is_the_same(micropython, bridge, micropython_bridge, tmp
     session = [
         {'op': 'state'}, {'op': 'load', 'path': '@good'}, {'op': 'play', 'cell': 4}, {'op': 'play', 'cell': 4},
         {'op': 'load', 'path': '@broken'}, {'op': 'play', 'cell': 8}, {'op': 'new', 'human': 'O'},
+        {'op': 'load', 'path': '@good', 'sha256': '0' * 64}, {'op': 'state'},
+        {'op': 'load', 'path': '@good', 'human': 'O', 'sha256': hashlib.sha256(good.read_bytes()).hexdigest()},
         {'op': 'new', 'human': 'Z'}, {'op': 'play', 'cell': 9}, {'op': 'play', 'cell': 'a'}, {'op': 'fly'},
         {'op': 'load'}, {'op': 'load', 'path': 3}, {'op': 'play', 'cell': 0}]
     for request in session:
         path = request.get('path')
-        local = dict(request, path=str(tmp_path / f'{path[1:]}.safetensors')) if path in ('@good', '@broken') else request
-        remote = dict(request, path=f'/data/{path[1:]}.safetensors') if path in ('@good', '@broken') else request
+        named = path in ('@good', '@broken')
+        local = dict(request, path=str(tmp_path / f'{path[1:]}.safetensors')) if named else request
+        remote = dict(request, path=f'/data/{path[1:]}.safetensors') if named else request
         expected, got = bridge(local), micropython_bridge(remote)
         if 'knowledge' in expected:
             assert got['knowledge']['sha256'] == expected['knowledge']['sha256']
@@ -149,7 +154,7 @@ def test_the_widest_dot_product_fits_micropython(micropython):
             f'w = [((k * 7919) % 1000) / 999.0 - 0.5 for k in range({MAX_HIDDEN})]\n'
             f'result = dot_function({MAX_HIDDEN})(0.25, w, w[::-1])\n')
     scope = {}
-    exec(code, scope)  # noqa: S102 (the very source MicroPython runs)
+    exec(code, scope)
     got = float(micropython.run(code + 'print(repr(result))'))
     assert abs(got - scope['result']) <= TOLERANCE
 

@@ -7,15 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_knowledge
-from page_driver import board_of, click, open_page, play_game, random_player, watch
+from tests.support.browser import READY, board_of, click, open_page, play_game, random_player, static_server, watch
+from tests.support.knowledge_files import make_knowledge
+from wopr import solver
+from wopr.runtime.format import KnowledgeError
 from wopr.runtime.game import Game
-from wopr.runtime.gob import knowledge_bytes
-from wopr.runtime.knowledge import KnowledgeError, read
+from wopr.runtime.knowledge import load
 from wopr.sources import DEFAULT
-from wopr.train import solver
 from wopr.web import site
-from wopr.web.harness import READY, static_server
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / 'build' / 'screenshots'
 CONTROLS = [f'#ttt{i}' for i in range(9)] + [
@@ -34,7 +33,7 @@ def broken_files():
     messages = {}
     for name, data in files.items():
         with pytest.raises(KnowledgeError) as refused:
-            read(data)
+            load(data)
         messages[name] = (data, str(refused.value))
     return messages
 
@@ -42,7 +41,7 @@ def broken_files():
 class Web:
     def __init__(self, root, url):
         self.root, self.url = root, url
-        self.lively = read((root / 'extra' / 'lively.safetensors').read_bytes())
+        self.lively = load((root / 'extra' / 'lively.safetensors').read_bytes())
 
 
 @pytest.fixture(scope='module')
@@ -75,7 +74,7 @@ def choose_side(page, side):
 
 def test_games_on_both_sides_match_cpython_and_the_default_never_loses(page, web):
     open_page(page, web.url + 'good/')
-    default = read(DEFAULT.read_bytes())
+    default = load(DEFAULT.read_bytes())
     rng, tally = random.Random(7), {'you': 0, 'draw': 0, 'ai': 0}
     for human in ('X', 'O'):
         choose_side(page, human)
@@ -101,14 +100,14 @@ def test_new_game_at_once_without_reload_and_keys_play(page, web):
     page.evaluate('window.sameDocument = true')
     page.keyboard.press('5')
     page.wait_for_selector(READY)
-    game = Game(read(DEFAULT.read_bytes()), 'X')
+    game = Game(load(DEFAULT.read_bytes()), 'X')
     game.play(4)
     assert board_of(page) == game.board
     page.click('#new-game')
     page.wait_for_selector(READY)
     assert board_of(page) == [''] * 9
     choose_side(page, 'O')  # the network opens as X at once
-    assert board_of(page) == Game(read(DEFAULT.read_bytes()), 'O').board
+    assert board_of(page) == Game(load(DEFAULT.read_bytes()), 'O').board
     assert page.evaluate('window.sameDocument') is True
     assert 'you are O' in page.text_content('#status')
 
@@ -124,19 +123,19 @@ def test_show_thinking_gives_the_runtimes_probabilities(page, web):
         if game.board[cell] and cell != game.last['cell']:
             assert text is None  # taken before the network chose: not a candidate
         else:
-            assert abs(float(text.rstrip('%')) - 100 * game.probs[cell]) <= 0.51
+            assert abs(float(text.rstrip('%')) - 100 * game.last['probs'][cell]) <= 0.51
     page.uncheck('#thinking')
     assert page.query_selector('.prob') is None
 
 
 def test_knowledge_card_of_the_default(page, web):
     open_page(page, web.url + 'good/')
-    default = read(DEFAULT.read_bytes())
+    default = load(DEFAULT.read_bytes())
     assert page.text_content('#card-title') == 'default'
     facts = dict(zip(page.eval_on_selector_all('#card-facts dt', 'e => e.map((x) => x.textContent)'),
                      page.eval_on_selector_all('#card-facts dd', 'e => e.map((x) => x.textContent)')))
     assert facts['Hidden size'] == str(default.hidden_size)
-    assert facts['Dataset'].startswith(default.training['dataset'])
+    assert facts['Method'].startswith(default.training['method'])
     assert f"{default.training['seconds']:.1f} s" in facts['Training time']
     assert page.get_attribute('#card-facts dd:nth-of-type(3)', 'title') == default.sha256
     rows = page.eval_on_selector_all('#card-evaluation tbody tr', 'rows => rows.map((r) => r.innerText)')
@@ -171,7 +170,7 @@ def test_good_upload_and_drop_play_the_uploaded_knowledge(page, web):
 
 def test_broken_uploads_show_the_readers_error_and_the_knowledge_in_use_keeps_playing(page, web):
     open_page(page, web.url + 'good/')
-    default = read(DEFAULT.read_bytes())
+    default = load(DEFAULT.read_bytes())
     game = Game(default, 'X')
     click(page, 4)
     game.play(4)
@@ -216,12 +215,12 @@ def test_a_broken_shared_link_says_why_and_the_default_plays(page, web):
     assert message in page.text_content('#knowledge-error')
     assert 'The default knowledge plays instead.' in page.text_content('#knowledge-error')
     assert page.text_content('#card-title') == 'default'
-    play_game(page, read(DEFAULT.read_bytes()), 'X', random_player(random.Random(5)))
+    play_game(page, load(DEFAULT.read_bytes()), 'X', random_player(random.Random(5)))
 
 
 def test_catalog_files_are_checked_against_their_sha256(page, web):
     second = json.loads((web.root / 'good' / 'knowledge' / 'index.json').read_text())['knowledge'][1]
-    knowledge = read((web.root / 'good' / 'knowledge' / second['file']).read_bytes())
+    knowledge = load((web.root / 'good' / 'knowledge' / second['file']).read_bytes())
     open_page(page, web.url + 'good/')
     page.select_option('#catalog', second['name'])
     page.wait_for_selector(READY)
@@ -235,7 +234,7 @@ def test_catalog_files_are_checked_against_their_sha256(page, web):
     assert 'does not match the catalog' in error and 'refused' in error
     assert page.text_content('#card-title') == 'default'
     assert page.eval_on_selector('#catalog', 's => s.value') == 'default'
-    play_game(page, read(DEFAULT.read_bytes()), 'X', random_player(random.Random(6)))
+    play_game(page, load(DEFAULT.read_bytes()), 'X', random_player(random.Random(6)))
 
 
 def test_phone_layout_shows_every_control_within_360px(browser, web):
@@ -261,7 +260,7 @@ def test_phone_layout_shows_every_control_within_360px(browser, web):
 
 def test_a_2018_gob_file_plays_as_the_runtime_converts_it(page, web):
     path = Path(__file__).parent / 'fixtures' / 'gob' / 'h8.bin'
-    knowledge = read(knowledge_bytes(path.read_bytes()))
+    knowledge = load(path.read_bytes())
     open_page(page, web.url + 'good/')
     page.set_input_files('#file', str(path))
     page.wait_for_selector(READY)

@@ -5,11 +5,11 @@ import urllib.request
 
 import pytest
 
-from commands import cli
-from conftest import make_knowledge
-from page_driver import board_of, open_page, play_game, random_player
-from s3_endpoint import Endpoint
-from wopr.runtime.knowledge import read
+from tests.support.browser import board_of, open_page, play_game, random_player
+from tests.support.commands import cli
+from tests.support.knowledge_files import make_knowledge
+from tests.support.s3_endpoint import Endpoint
+from wopr.runtime.knowledge import load
 from wopr.web.site import build
 
 
@@ -43,8 +43,9 @@ def published(endpoint, tmp_path_factory):
             '--cors-origin', endpoint.url)
     publish('s3://closed-bk/shared', '--site', root / 'shared', '--endpoint-url', other.url,
             '--cors-origin', 'https://somewhere.else.example')
-    yield Published(page_url, read(site_file.read_bytes()), read(lively.read_bytes()),
-                    f'{other.url}/know-bk/shared/lively.safetensors', f'{other.url}/closed-bk/shared/lively.safetensors')
+    yield Published(page_url, load(site_file.read_bytes()), load(lively.read_bytes()),
+                    f'{other.url}/know-bk/shared/lively.safetensors',
+                    f'{other.url}/closed-bk/shared/lively.safetensors')
     other.stop()
 
 

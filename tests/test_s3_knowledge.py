@@ -5,10 +5,10 @@ import sys
 
 import pytest
 
-from commands import cli, one_error_line, wopr
+from tests.support.commands import cli, one_error_line, wopr
 from wopr import publish as publisher
 from wopr import s3
-from wopr.runtime.knowledge import KnowledgeError
+from wopr.runtime.format import KnowledgeError
 from wopr.sources import load_knowledge, read_bytes, write_bytes
 
 BUCKET = 'know-bk'
@@ -60,10 +60,10 @@ def test_commands_take_s3_urls(env, stored, tmp_path):
 
 def test_train_writes_to_s3(env):
     url = f's3://{BUCKET}/trained/tiny.safetensors'
-    result = cli('train', '--hidden', 8, '--epochs', 1, '--dataset', 'winning-x', '--centre-first', '--out', url)
+    result = cli('train', '--hidden', 8, '--epochs', 1, '--method', 'winning-x', '--centre-first', '--out', url)
     assert result.exit_code == 0, result.output
     knowledge = load_knowledge(url)
-    assert knowledge.hidden_size == 8 and knowledge.training['dataset'] == 'winning-x'
+    assert knowledge.hidden_size == 8 and knowledge.training['method'] == 'winning-x'
 
 
 def test_http_url_of_a_public_object(env, stored):

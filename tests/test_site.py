@@ -1,9 +1,7 @@
 """The site build (files, runtime copies, catalog), the local server's content types, and the CLI around them."""
-import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -12,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from commands import cli, one_error_line
-from conftest import make_knowledge
+from tests.support.commands import cli, one_error_line
+from tests.support.knowledge_files import make_knowledge
 from wopr import runtime
-from wopr.runtime.knowledge import KnowledgeError, read, sha256_hex
+from wopr.runtime.format import KnowledgeError, sha256_hex
+from wopr.runtime.knowledge import load
 from wopr.sources import DEFAULT, KNOWLEDGE_DIR
 from wopr.web import site
 from wopr.web.server import make_server, url_of
@@ -55,11 +54,11 @@ def test_catalog_describes_each_shipped_file_default_first(built):
         assert entry['file'] == f"{entry['name']}-{entry['sha256'][:16]}.safetensors"  # content-addressed
         data = (out / 'knowledge' / entry['file']).read_bytes()
         assert data == (KNOWLEDGE_DIR / f"{entry['name']}.safetensors").read_bytes()
-        knowledge = read(data)
+        knowledge = load(data)
         assert entry['bytes'] == len(data)
         assert entry['sha256'] == sha256_hex(data)
         assert entry['hidden_size'] == knowledge.hidden_size
-        assert entry['dataset'] == knowledge.training.get('dataset')
+        assert entry['method'] == knowledge.training.get('method')
         assert entry['evaluation'] == knowledge.evaluation
 
 
@@ -81,7 +80,7 @@ def test_a_2018_gob_file_ships_converted(tmp_path):
     entry, = json.loads((tmp_path / 'knowledge' / 'index.json').read_text())['knowledge']
     shipped = tmp_path / 'knowledge' / entry['file']
     assert entry['name'] == 'h8' and entry['sha256'] == sha256_hex(shipped.read_bytes())
-    assert read(shipped.read_bytes()).training['source'] == 'gob'
+    assert load(shipped.read_bytes()).training['source'] == 'gob'
 
 
 def test_build_refuses_what_the_runtime_would_refuse(tmp_path):
@@ -111,7 +110,8 @@ def test_server_sends_the_types_browsers_insist_on(built):
         expected = {'index.html': 'text/html', 'app.js': 'text/javascript', 'micropython.mjs': 'text/javascript',
                     'micropython.wasm': 'application/wasm', 'knowledge/index.json': 'application/json',
                     'runtime/game.py': 'text/plain', 'style.css': 'text/css',
-                    f'knowledge/default-{sha256_hex(DEFAULT.read_bytes())[:16]}.safetensors': 'application/octet-stream'}
+                    f'knowledge/default-{sha256_hex(DEFAULT.read_bytes())[:16]}.safetensors':
+                        'application/octet-stream'}
         for path, kind in expected.items():
             with urllib.request.urlopen(url_of(server) + path) as response:
                 assert response.headers['Content-Type'].split(';')[0] == kind, path
@@ -149,19 +149,3 @@ def test_wopr_serve_builds_then_prints_a_url_that_serves_the_page(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
-
-
-def test_plain_js_sha256_for_insecure_pages_matches_hashlib():
-    """sha256.js checks catalog files where crypto.subtle is missing (a page on plain http); Node runs the same file."""
-    node = shutil.which('node')
-    assert node, 'node is not on PATH: this test runs the page’s sha256.js in Node'
-    samples = [b'', b'abc', bytes(range(256)) * 3] + [bytes([n % 251]) * n for n in (55, 56, 63, 64, 65, 119, 120)]
-    samples.append(DEFAULT.read_bytes())
-    module = (site.STATIC / 'sha256.js').as_uri()
-    script = (f"import {{ sha256 }} from '{module}';\n"
-              "import { readFileSync } from 'fs';\n"
-              "for (const hex of JSON.parse(readFileSync(0, 'utf8')))\n"
-              "  console.log(Buffer.from(sha256(Buffer.from(hex, 'hex'))).toString('hex'));")
-    result = subprocess.run([node, '--input-type=module', '-e', script], input=json.dumps([s.hex() for s in samples]),
-                            capture_output=True, text=True, check=True)
-    assert result.stdout.split() == [hashlib.sha256(s).hexdigest() for s in samples]

@@ -3,8 +3,8 @@ from collections import Counter
 
 import pytest
 
+from wopr import solver
 from wopr.runtime.board import legal_moves, new_board, to_move, winner
-from wopr.train import solver
 
 
 def play(moves):

@@ -8,8 +8,9 @@ import time
 
 import pytest
 
-from commands import WOPR, one_line, scripted_game, wopr
-from conftest import contract_metadata, make_model, write_knowledge
+from tests.support.commands import WOPR, one_line, wopr
+from tests.support.games import scripted_game
+from tests.support.knowledge_files import contract_metadata, make_model, write_knowledge
 from wopr.sources import DEFAULT, load_knowledge
 
 

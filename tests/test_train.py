@@ -1,22 +1,22 @@
 """The NNDK: datasets, the model's contract names, the runtime against torch.nn.LSTM, export, training to perfect."""
-import json
 import struct
-import subprocess
-import sys
 
 import pytest
 import torch
 from safetensors.torch import load_file
 
-from commands import cli, one_error_line
-from conftest import boards_of
-from wopr.evaluate import evaluate_knowledge
-from wopr.runtime import knowledge as kn
+from tests.support.commands import cli, one_error_line
+from tests.support.games import boards_of
+from wopr import solver
+from wopr.evaluate import RuntimePolicy, play_strength
 from wopr.runtime.board import encode, winner
+from wopr.runtime.format import ENCODING, FORMAT, expected_shapes
+from wopr.runtime.knowledge import load
 from wopr.runtime.lstm import Network
 from wopr.sources import DEFAULT, load_knowledge
-from wopr.train import datasets, solver
-from wopr.train.export import knowledge_bytes
+from wopr.train import datasets
+from wopr.train.config import Config
+from wopr.train.export import knowledge_file
 from wopr.train.model import Model
 
 
@@ -53,24 +53,26 @@ def test_winning_x_targets_are_the_moves_played():
         assert winner(board)[0] == 'X'
 
 
-def test_unknown_dataset_is_refused():
-    with pytest.raises(ValueError, match='unknown dataset'):
-        datasets.build('everything')
+def test_a_config_refuses_what_no_run_can_do():
+    with pytest.raises(ValueError, match='unknown method'):
+        Config(method='everything')
     with pytest.raises(ValueError, match='winning-x'):
-        datasets.build('optimal', centre_first=True)
+        Config(centre_first=True)
+    with pytest.raises(ValueError, match='hidden must be at least 1'):
+        Config(hidden=0)
 
 
 @pytest.mark.parametrize('hidden', [8, 64])
 def test_model_names_are_the_contract(hidden):
     shapes = {name: list(t.shape) for name, t in Model(hidden).state_dict().items()}
-    assert shapes == kn.expected_shapes(hidden)
+    assert shapes == expected_shapes(hidden)
 
 
 def f16_copy(path, tmp_path):
-    model = Model(kn.read(path.read_bytes()).hidden_size)
+    model = Model(load(path.read_bytes()).hidden_size)
     model.load_state_dict(load_file(str(path)))
     out = tmp_path / 'f16.safetensors'
-    out.write_bytes(knowledge_bytes(model, {}, [], dtype='f16', games=0))
+    out.write_bytes(knowledge_file(model, {}, [], dtype='f16', games=0))
     return out
 
 
@@ -78,7 +80,7 @@ def f16_copy(path, tmp_path):
 def test_runtime_lstm_matches_torch_on_every_position(dtype, optimal, tmp_path):
     """The pure-Python step against torch.nn.LSTM on the same file, at every step of a spread of games."""
     path = DEFAULT if dtype == 'F32' else f16_copy(DEFAULT, tmp_path)
-    knowledge = kn.read(path.read_bytes())
+    knowledge = load(path.read_bytes())
     assert set(knowledge.dtypes.values()) == {dtype}
     model = Model(knowledge.hidden_size)
     model.load_state_dict(load_file(str(path)))
@@ -101,16 +103,16 @@ def test_runtime_lstm_matches_torch_on_every_position(dtype, optimal, tmp_path):
 def test_export_metadata_round_trip(dtype):
     torch.manual_seed(5)
     model = Model(16)
-    training, history = {'dataset': 'optimal', 'seed': 5}, [{'epoch': 1, 'loss': 0.5, 'perfect': False}]
-    data = knowledge_bytes(model, training, history, dtype=dtype, games=20, seed=3)
-    knowledge = kn.read(data)
-    assert knowledge.metadata['format'] == kn.FORMAT and knowledge.metadata['encoding'] == kn.ENCODING
+    training, history = {'method': 'optimal', 'seed': 5}, [{'epoch': 1, 'loss': 0.5, 'perfect': False}]
+    data = knowledge_file(model, training, history, dtype=dtype, games=20, seed=3)
+    knowledge = load(data)
+    assert knowledge.metadata['format'] == FORMAT and knowledge.metadata['encoding'] == ENCODING
     assert knowledge.hidden_size == 16 and set(knowledge.dtypes.values()) == {dtype.upper()}
-    assert knowledge.training['dataset'] == 'optimal' and knowledge.training['seed'] == 5
+    assert knowledge.training['method'] == 'optimal' and knowledge.training['seed'] == 5
     assert set(knowledge.training['versions']) >= {'python', 'torch', 'safetensors'}
     assert knowledge.history == history
     # measured by torch on the stored weights; the runtime plays those same weights to the same figures
-    assert knowledge.evaluation == evaluate_knowledge(knowledge, games=20, seed=3)
+    assert knowledge.evaluation == play_strength(RuntimePolicy(knowledge), games=20, seed=3)
     for name, tensor in model.state_dict().items():
         stored = tensor.to(torch.float16 if dtype == 'f16' else torch.float32).float().flatten().tolist()
         assert list(knowledge.tensors[name]) == stored
@@ -129,15 +131,15 @@ def test_training_reaches_perfect_play_and_saves_that_epoch(tmp_path):
     knowledge = load_knowledge(out)
     history = knowledge.history
     assert history[-1]['perfect'] and not any(e['perfect'] for e in history[:-1])
-    assert knowledge.training['epochs'] == len(history) and knowledge.training['until_perfect']
+    assert knowledge.training['trained_epochs'] == len(history) and knowledge.training['until_perfect']
     assert knowledge.evaluation['perfect']
-    assert evaluate_knowledge(knowledge, games=0)['perfect']
+    assert play_strength(RuntimePolicy(knowledge), games=0)['perfect']
 
 
 def test_same_seed_same_weights(tmp_path):
     paths = [tmp_path / f'{name}.safetensors' for name in ('a', 'b', 'c')]
     for path, seed in zip(paths, (3, 3, 4)):
-        result = cli('train', '--dataset', 'winning-x', '--centre-first', '--hidden', 8, '--epochs', 1,
+        result = cli('train', '--method', 'winning-x', '--centre-first', '--hidden', 8, '--epochs', 1,
                            '--seed', seed, '--dtype', 'f16', '--out', path)
         assert result.exit_code == 0, result.output
     assert tensor_bytes(paths[0]) == tensor_bytes(paths[1])
@@ -146,19 +148,10 @@ def test_same_seed_same_weights(tmp_path):
 
 
 @pytest.mark.parametrize('args, message', [
-    (['--dataset', 'everything'], 'unknown dataset'),
+    (['--method', 'everything'], 'unknown method'),
     (['--dtype', 'f64'], 'unknown dtype'),
     (['--centre-first'], 'winning-x'),
 ])
 def test_train_refuses_bad_options(args, message, tmp_path):
     assert message in one_error_line(cli('train', *args, '--out', tmp_path / 'k.safetensors'))
     assert not (tmp_path / 'k.safetensors').exists()
-
-
-def test_solver_and_evaluation_need_no_torch():
-    code = ('import sys; sys.modules["torch"] = None\n'
-            'import wopr.train, wopr.train.solver, wopr.evaluate, wopr.sources, json\n'
-            'print(json.dumps(wopr.evaluate.evaluate_knowledge(wopr.sources.load_knowledge(), games=5)))')
-    result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=120, check=False)
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)['perfect']

@@ -1,10 +1,15 @@
 """The `wopr` command line: train, evaluate, inspect, play, site, serve, publish, import-gob."""
+import functools
 from contextlib import contextmanager
+from dataclasses import fields
+from inspect import Parameter, Signature, signature
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+
+from .train.config import Config
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 err = Console(stderr=True)
@@ -32,40 +37,52 @@ def inspect(knowledge: str = typer.Argument(..., help='Knowledge file or URL.'))
     from .report import knowledge_report
     from .sources import load_knowledge
     with user_errors():
-        out.print(knowledge_report(load_knowledge(knowledge), knowledge), markup=False)  # the file's strings, as written
+        # markup off: the file's strings are printed as written
+        out.print(knowledge_report(load_knowledge(knowledge), knowledge), markup=False)
+
+
+def config_options(cls):
+    """Make a command's options from a dataclass's fields (their defaults and help written once, in the dataclass);
+    the command receives them as one dict, `options`."""
+    def decorate(command):
+        own = [p for p in signature(command).parameters.values() if p.name != 'options']
+        names = [f.name for f in fields(cls)]
+        settings = [Parameter(f.name, Parameter.KEYWORD_ONLY, annotation=f.type, default=typer.Option(
+            f.default, f"--{f.name.replace('_', '-')}", **f.metadata)) for f in fields(cls)]
+
+        @functools.wraps(command)
+        def run(**kwargs):
+            return command(options={n: kwargs.pop(n) for n in names}, **kwargs)
+        run.__signature__ = Signature(own + settings)
+        run.__annotations__ = {p.name: p.annotation for p in own + settings}
+        return run
+    return decorate
 
 
 @app.command()
-def train(dataset: str = typer.Option('optimal', '--dataset', help='optimal (every game, fastest-optimal targets) '
-                                      'or winning-x (the 2018 original: games X wins).'),
-          centre_first: bool = typer.Option(False, '--centre-first', help="winning-x: X's opening is the centre."),
-          hidden: int = typer.Option(64, '--hidden', min=1, max=1024, help='LSTM hidden size.'),
-          epochs: int = typer.Option(20, '--epochs', min=1, help='Epochs (the most, with --until-perfect).'),
-          batch_size: int = typer.Option(256, '--batch-size', min=1),
-          lr: float = typer.Option(3e-3, '--lr', min=0.0, help='Adam learning rate.'),
-          seed: int = typer.Option(0, '--seed', help='Same seed, machine and threads: the same weights.'),
-          until_perfect: bool = typer.Option(False, '--until-perfect',
-                                             help='Stop at the first epoch whose exhaustive check is perfect.'),
-          dtype: str = typer.Option('f32', '--dtype', help='Stored weights: f32 or f16.'),
-          out_path: str = typer.Option('knowledge.safetensors', '--out', '-o', help='Where to write the knowledge.'),
-          threads: int = typer.Option(1, '--threads', min=1, help='Torch threads (1 avoids stalls on 2 cores).')):
+@config_options(Config)
+def train(options, out_path: str = typer.Option('knowledge.safetensors', '--out', '-o',
+                                                help='Where to write the knowledge (a path or s3://...).')):
     """Train an LSTM on tic-tac-toe with PyTorch and write its knowledge file."""
-    from .evaluate import table
-    from .runtime.knowledge import read
+    from .report import evaluation_table
+    from .runtime.knowledge import load
+    from .sources import write_bytes
     with user_errors():
+        config = Config(**options)
         try:
-            from .train.export import train_to
+            from .train.export import trained_file
+            from .train.loop import train
         except ImportError as e:
             raise ValueError(f"wopr train needs PyTorch ({e.name} is missing): pip install 'wopr[train]'") from None
-        data, perfect = train_to(out_path, dtype=dtype.lower(), dataset=dataset, centre_first=centre_first,
-                                 hidden=hidden, epochs=epochs, batch_size=batch_size, lr=lr, seed=seed,
-                                 until_perfect=until_perfect, threads=threads)
-    knowledge = read(data)
-    out.print(table(knowledge.evaluation))
-    t = knowledge.training
-    out.print(f"wrote {escape(out_path)}: {len(data)} bytes, {t['epochs']} epochs in {t['seconds']:.1f} s", highlight=False)
-    if until_perfect and not perfect:
-        err.print(f'[bold red]error:[/] not perfect after {epochs} epochs (the last weights were written)')
+        trained = train(config)
+        data = trained_file(trained)
+        write_bytes(out_path, data)
+    knowledge = load(data)
+    out.print(evaluation_table(knowledge.evaluation))
+    out.print(f'wrote {escape(out_path)}: {len(data)} bytes, {len(trained.history)} epochs in {trained.seconds:.1f} s',
+              highlight=False)
+    if config.until_perfect and not trained.perfect:
+        err.print(f'[bold red]error:[/] not perfect after {config.epochs} epochs (the last weights were written)')
         raise typer.Exit(1)
 
 
@@ -79,14 +96,15 @@ def evaluate(knowledge: str = typer.Argument(..., help='Knowledge file or URL.')
     """Measure play strength exhaustively: as X and as O against every opponent line, and against random play."""
     import json
 
-    from .evaluate import evaluate_knowledge, table
+    from .evaluate import RuntimePolicy, play_strength
+    from .report import evaluation_table
     from .sources import load_knowledge
     with user_errors():
-        result = evaluate_knowledge(load_knowledge(knowledge), games, seed)
+        result = play_strength(RuntimePolicy(load_knowledge(knowledge)), games, seed)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
     else:
-        out.print(table(result))
+        out.print(evaluation_table(result))
     if require_perfect and not result['perfect']:
         err.print('[bold red]not perfect:[/] losses or moves that are not the fastest-optimal (see the figures)')
         raise typer.Exit(1)
@@ -173,12 +191,16 @@ def publish(target: str = typer.Argument(..., help='s3://BUCKET or s3://BUCKET/P
 def import_gob(source: str = typer.Argument(..., help='A Go gob file of the 2018 original (tictactoe.bin), or URL.'),
                out_path: str = typer.Option(..., '--out', '-o', help='Where to write the safetensors knowledge.')):
     """Convert a knowledge file of the 2018 Go original (encoding/gob) into a wopr safetensors file."""
-    from .runtime.gob import from_gob
-    from .runtime.knowledge import read
+    from .runtime.format import is_safetensors
+    from .runtime.gob import to_safetensors
+    from .runtime.knowledge import load
     from .sources import read_bytes, write_bytes
     with user_errors():
-        data = from_gob(read_bytes(source))
-        knowledge = read(data)
-        write_bytes(out_path, data)
-    out.print(f'wrote {escape(out_path)}: hidden size {knowledge.hidden_size}, {len(data)} bytes, sha256 {knowledge.sha256}',
+        data = read_bytes(source)
+        if is_safetensors(data):
+            raise ValueError(f'{source} is a safetensors file already, not a Go gob file')
+        knowledge = load(to_safetensors(data))
+        write_bytes(out_path, knowledge.data)
+    out.print(f'wrote {escape(out_path)}: hidden size {knowledge.hidden_size}, {knowledge.nbytes} bytes, '
+              f'sha256 {knowledge.sha256}',
               highlight=False, soft_wrap=True)

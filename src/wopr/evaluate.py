@@ -4,10 +4,10 @@ One routine walks the game tree level by level with a batched policy (`start(n)`
 `select(states, index)`), so the pure-Python runtime here and the PyTorch model during training share it."""
 import random
 
+from . import solver
 from .runtime.board import encode, is_over, legal_moves, new_board, to_move, winner
 from .runtime.game import choose
 from .runtime.lstm import Network
-from .train import solver
 
 SIDES = ('X', 'O')
 
@@ -70,7 +70,7 @@ def percent(part, whole):
     return round(100.0 * part / whole, 3) if whole else 100.0
 
 
-def evaluate(policy, games=100, seed=0):
+def play_strength(policy, games=100, seed=0):
     """Exhaustive figures per side, `games` seeded games per side against a uniformly random opponent, `perfect`."""
     result = {}
     for side in SIDES:
@@ -85,29 +85,3 @@ def evaluate(policy, games=100, seed=0):
         result['random'][side] = {k: t[k] for k in ('wins', 'draws', 'losses')}
     result['perfect'] = all(result[s]['losses'] == 0 and result[s]['fastest_pct'] == 100.0 for s in SIDES)
     return result
-
-
-def evaluate_knowledge(knowledge, games=100, seed=0):
-    """Evaluate a knowledge file through the pure-Python runtime."""
-    return evaluate(RuntimePolicy(knowledge), games, seed)
-
-
-def table(result):
-    """The figures as a rich Table (for `wopr evaluate` and `wopr inspect`)."""
-    from rich.table import Table
-    rows = [('games', 'games'), ('wins', 'wins'), ('draws', 'draws'), ('losses', 'losses'), ('moves', 'moves'),
-            ('minimax-optimal moves %', 'optimal_pct'), ('fastest-optimal moves %', 'fastest_pct'),
-            ('missed immediate wins', 'missed_wins')]
-    out = Table(title='exhaustive evaluation' + (' (perfect)' if result.get('perfect') else ''))
-    out.add_column('')
-    for side in SIDES:
-        out.add_column(f'as {side}', justify='right')
-    for label, key in rows:
-        out.add_row(label, *(str(result[side][key]) for side in SIDES))
-    rand = result.get('random')
-    if rand and rand['games']:
-        out.add_section()
-        for key in ('wins', 'draws', 'losses'):
-            out.add_row(f'vs random: {key} / {rand["games"]} (seed {rand["seed"]})',
-                        *(str(rand[side][key]) for side in SIDES))
-    return out

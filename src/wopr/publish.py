@@ -1,5 +1,9 @@
-"""`wopr publish`: upload the static site to an S3 bucket in an order that never serves a broken page."""
+"""`wopr publish`: plan what a site folder needs on S3 (reading only), then carry the plan out in an order that never
+serves a broken page. `--dry-run` prints the plan."""
+import hashlib
 import json
+import os
+import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,67 +16,134 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from .runtime.knowledge import sha256_hex
-from .s3 import LAST, S3Error, cache_control, client, content_type, errors, put, split_url
+from .s3 import S3Error, client, errors, found, split_url
+from .web.policy import cache_control, content_type, upload_order
 
 WEBSITE_DASH_REGIONS = {'us-east-1', 'us-west-1', 'us-west-2', 'eu-west-1', 'ap-southeast-1', 'ap-southeast-2',
                         'ap-northeast-1', 'sa-east-1', 'us-gov-west-1'}  # older regions spell it s3-website-REGION
+WILDCARDS = '*?'  # in a bucket policy's Resource they match any key
 
 
 @dataclass
 class Upload:
-    """One file of the site and the object it becomes; its bytes are read once, so its sha256 is theirs."""
+    """One file of the site and the object it becomes (its sha256 goes in the object's metadata)."""
     rel: str
     key: str
-    data: bytes = field(repr=False)
+    path: Path
+    size: int
     sha256: str
     skip: bool = False
 
     @property
-    def size(self):
-        return len(self.data)
+    def headers(self):
+        return {'ContentType': content_type(self.rel), 'CacheControl': cache_control(self.rel, self.sha256)}
 
 
-def plan(site, prefix):
-    """Every file under `site` as an Upload, in upload order: the catalog, then index.html, last."""
+@dataclass
+class Change:
+    """A change to the bucket: what it does in words, and the call that does it (given the client)."""
+    option: str
+    words: str
+    call: object
+    warning: bool = False
+
+
+@dataclass
+class Plan:
+    """What a publish does: bucket changes (in words and as calls), then uploads in order."""
+    bucket: str
+    prefix: str
+    region: str
+    url: str
+    uploads: list
+    changes: list = field(default_factory=list)  # Changes, made before the uploads
+    notes: list = field(default_factory=list)
+
+    @property
+    def sent(self):
+        return [u for u in self.uploads if not u.skip]
+
+
+def site_files(site):
+    """(relative path, path) of every file to publish: regular files only, none in or named by a hidden (dot) part,
+    no symbolic link followed, so nothing outside the folder and no .git/.aws/.ssh secret leaves it."""
     site = Path(site)
     if not site.is_dir():
         raise ValueError(f'no such site folder: {site}')
-    files = [p for p in sorted(site.rglob('*')) if p.is_file() and not p.name.startswith('.')]
+    files = []
+    for folder, dirs, names in os.walk(site):  # os.walk does not follow links to folders
+        dirs[:] = sorted(d for d in dirs if not d.startswith('.') and not os.path.islink(os.path.join(folder, d)))
+        for name in sorted(names):
+            path = Path(folder, name)
+            if not name.startswith('.') and stat.S_ISREG(os.lstat(path).st_mode):
+                files.append((path.relative_to(site).as_posix(), path))
     if not files:
-        raise ValueError(f'nothing to publish: {site} is empty')
-    uploads = []
-    for path in files:
-        rel = path.relative_to(site).as_posix()
-        data = path.read_bytes()
-        uploads.append(Upload(rel, f'{prefix}/{rel}' if prefix else rel, data, sha256_hex(data)))
-    check_catalog(site)
-    return sorted(uploads, key=lambda u: LAST.index(u.rel) if u.rel in LAST else -1)
+        raise ValueError(f'nothing to publish: {site} holds no files')
+    return files
+
+
+def file_sha256(path):
+    with open(path, 'rb') as f:
+        return hashlib.file_digest(f, 'sha256').hexdigest()
 
 
 def check_catalog(site):
     """Refuse a catalog naming a knowledge file the folder lacks: publishing it would break the page."""
-    catalog = site / 'knowledge' / 'index.json'
+    catalog = Path(site) / 'knowledge' / 'index.json'
     if not catalog.is_file():
         return
     try:
         entries = json.loads(catalog.read_text())['knowledge']
-        missing = [e['file'] for e in entries if not (site / 'knowledge' / e['file']).is_file()]
-    except (ValueError, KeyError, TypeError):
+        missing = [e['file'] for e in entries if not (catalog.parent / e['file']).is_file()]
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise ValueError(f'{catalog} is not a wopr catalog') from None
     if missing:
         raise ValueError(f'{catalog} names files the site lacks: {", ".join(missing)}')
 
 
-def found(call, **params):
-    """The response of a HEAD or GET call, or None on a 404: no such bucket, object or bucket configuration."""
-    from botocore.exceptions import ClientError
-    try:
-        return call(**params)
-    except ClientError as e:
-        if e.response.get('ResponseMetadata', {}).get('HTTPStatusCode') == 404:
-            return None
-        raise
+def target_of(target):
+    bucket, prefix = split_url(target)
+    prefix = prefix.rstrip('/')
+    if any(c in WILDCARDS for c in bucket + prefix):
+        raise ValueError(f'{target}: * and ? match any key in a bucket policy; name the prefix plainly')
+    return bucket, prefix
+
+
+def plan(s3, site, target, create=False, website=False, public=False, cors_origins=()):
+    """What publishing `site` to `target` (s3://BUCKET[/PREFIX]) needs; reads the bucket, changes nothing."""
+    bucket, prefix = target_of(target)
+    files = site_files(site)
+    check_catalog(site)
+    uploads = [Upload(rel, f'{prefix}/{rel}' if prefix else rel, path, path.stat().st_size, file_sha256(path))
+               for rel, path in sorted(files, key=lambda f: upload_order(f[0]))]
+    changes, notes = [], []
+    with errors(f's3://{bucket}'):
+        region = bucket_region(s3, bucket)
+        if region is None and not create:
+            raise S3Error(f'no such bucket: {bucket} (add --create-bucket to create it)')
+        if region is None:
+            region = s3.meta.region_name or 'us-east-1'
+            changes.append(Change('--create-bucket', f'create bucket {bucket} in {region}',
+                                  lambda s3: create_bucket(s3, bucket, region)))
+        else:
+            mark_unchanged(s3, bucket, uploads)
+    if public:
+        readable = f's3://{bucket}/{prefix + "/" if prefix else ""}*'
+        changes.append(Change('--public', f'turn off Block Public Access on bucket {bucket} and let anyone on the '
+                              f'internet read {readable}', lambda s3: make_public(s3, bucket, prefix, region),
+                              warning=True))
+    if website:
+        changes.append(Change('--website', f'serve index.html for folder URLs of bucket {bucket} (website hosting)',
+                              lambda s3: set_website(s3, bucket)))
+        if not public:
+            notes.append('the website endpoint serves only public objects (add --public, or put CloudFront with '
+                         'origin access control in front)')
+    if cors_origins:
+        origins = ', '.join(cors_origins)
+        changes.append(Change('--cors-origin', f'let pages on {origins} fetch files of bucket {bucket}',
+                              lambda s3: set_cors(s3, bucket, cors_origins)))
+    url = site_url(s3.meta.endpoint_url, bucket, prefix, region, website)
+    return Plan(bucket, prefix, region, url, uploads, changes, notes)
 
 
 def mark_unchanged(s3, bucket, uploads):
@@ -80,8 +151,7 @@ def mark_unchanged(s3, bucket, uploads):
     for u in uploads:
         head = found(s3.head_object, Bucket=bucket, Key=u.key) or {}
         u.skip = (head.get('Metadata', {}).get('sha256') == u.sha256
-                  and head.get('ContentType') == content_type(u.rel)
-                  and head.get('CacheControl') == cache_control(u.rel, u.sha256))
+                  and all(head.get(k) == v for k, v in u.headers.items()))
 
 
 def bucket_region(s3, bucket):
@@ -90,17 +160,15 @@ def bucket_region(s3, bucket):
     return response and (response.get('BucketRegion') or s3.meta.region_name or 'us-east-1')
 
 
-def create_bucket(s3, bucket):
-    region = s3.meta.region_name or 'us-east-1'
+def create_bucket(s3, bucket, region):
     extra = {} if region == 'us-east-1' else {'CreateBucketConfiguration': {'LocationConstraint': region}}
     s3.create_bucket(Bucket=bucket, **extra)
-    return region
 
 
 def make_public(s3, bucket, prefix, region):
     """Turn off Block Public Access and let anyone GetObject under the prefix (other policy statements kept)."""
     partition = 'aws-cn' if region.startswith('cn-') else 'aws-us-gov' if region.startswith('us-gov-') else 'aws'
-    sid = 'WoprPublicRead' + sha256_hex(prefix.encode())[:12]
+    sid = 'WoprPublicRead' + hashlib.sha256(prefix.encode()).hexdigest()[:12]
     statement = {'Sid': sid, 'Effect': 'Allow', 'Principal': '*', 'Action': 's3:GetObject',
                  'Resource': f'arn:{partition}:s3:::{bucket}/{prefix + "/" if prefix else ""}*'}
     s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
@@ -140,98 +208,73 @@ def site_url(endpoint, bucket, prefix, region, website):
     return f'https://{bucket}.s3.{region}.amazonaws.com/{folder}index.html'
 
 
-@dataclass
-class Report:
-    url: str
-    uploads: list
-    dry_run: bool
-
-    @property
-    def sent(self):
-        return [u for u in self.uploads if not u.skip]
-
-
-def publish(s3, site, target, create=False, website=False, public=False, cors_origins=(), dry_run=False,
-            console=None):
-    """Publish the folder `site` to `target` (s3://BUCKET[/PREFIX]) through the client `s3`; returns a Report."""
-    console = console or Console(stderr=True)
-    bucket, prefix = split_url(target)
-    prefix = prefix.rstrip('/')
-    uploads = plan(site, prefix)
-    would = 'would ' if dry_run else ''
-    with errors(f's3://{bucket}'):
-        region = bucket_region(s3, bucket)
-        if region is None and not create:
-            raise S3Error(f'no such bucket: {bucket} (add --create-bucket to create it)')
-        if region is None:
-            console.print(f'{would}create bucket {bucket}')
-            region = (s3.meta.region_name or 'us-east-1') if dry_run else create_bucket(s3, bucket)
-        else:
-            mark_unchanged(s3, bucket, uploads)
-        if public:
-            turns, lets = ('would turn', 'let') if dry_run else ('turns', 'lets')
-            readable = escape(f's3://{bucket}/{prefix + "/" if prefix else ""}*')  # a prefix may hold brackets
-            console.print(f'[bold yellow]warning:[/] --public {turns} off Block Public Access on bucket {bucket} '
-                          f'and {lets} anyone on the internet read {readable}', highlight=False)
-        if website and not public:
-            console.print('note: the website endpoint serves only public objects (add --public, or put CloudFront '
-                          'with origin access control in front)', highlight=False)
-        if not dry_run:
-            if public:
-                make_public(s3, bucket, prefix, region)
-            if website:
-                set_website(s3, bucket)
-            if cors_origins:
-                set_cors(s3, bucket, cors_origins)
-    if not dry_run:
-        upload(s3, bucket, [u for u in uploads if not u.skip], console)
-    return Report(site_url(s3.meta.endpoint_url, bucket, prefix, region, website), uploads, dry_run)
-
-
-def upload(s3, bucket, todo, console):
-    """Upload in plan order; a failure or Ctrl-C midway says how far it got (a rerun skips what arrived)."""
-    done = 0
+def execute(s3, plan, console=None):
+    """Make the bucket changes, then upload in plan order; a failure or Ctrl-C midway says how far it got (a rerun
+    skips what arrived, and the catalog and page go last, so the bucket keeps serving a whole site)."""
+    with errors(f's3://{plan.bucket}'):
+        for change in plan.changes:
+            change.call(s3)
+    todo, done = plan.sent, 0
     try:
-        with Progress(TextColumn('{task.description}'), BarColumn(), DownloadColumn(), console=console,
-                      transient=True) as progress:
+        with Progress(TextColumn('{task.description}'), BarColumn(), DownloadColumn(), transient=True,
+                      console=console or Console(stderr=True)) as progress:
             task = progress.add_task('uploading', total=sum(u.size for u in todo))
             for u in todo:
                 progress.update(task, description=escape(u.rel))
-                with errors(f's3://{bucket}/{u.key}'):
-                    put(s3, bucket, u.key, u.rel, u.data, u.sha256)
+                with errors(f's3://{plan.bucket}/{u.key}'), open(u.path, 'rb') as body:  # streamed, not read whole
+                    s3.put_object(Bucket=plan.bucket, Key=u.key, Body=body, Metadata={'sha256': u.sha256},
+                                  **u.headers)
                 done += 1
                 progress.advance(task, u.size)
     except (S3Error, KeyboardInterrupt) as e:
         raise S3Error(f'publish stopped after {done} of {len(todo)} uploads ({e or "interrupted"}); the catalog and '
                       'index.html go last, so the bucket still serves a whole site: rerun to finish') from None
+    return plan
 
 
-def show(report, console):
-    """The plan (dry run) or the summary, and the site's URL."""
-    if report.dry_run:
+def publish(s3, site, target, **options):
+    """Plan and execute (see `plan` for the options); returns the plan carried out."""
+    return execute(s3, plan(s3, site, target, **options))
+
+
+def show_changes(plan, console, dry_run):
+    """The bucket changes of the plan, said before they are made."""
+    would = 'would ' if dry_run else ''
+    for change in plan.changes:
+        warning = '[bold yellow]warning:[/] ' if change.warning else ''
+        console.print(f'{warning}{change.option}: {would}{escape(change.words)}', highlight=False)
+    for note in plan.notes:
+        console.print(f'note: {note}', highlight=False)
+
+
+def show_uploads(plan, console, dry_run):
+    """The uploads (a table in a dry run), a summary, and the site's URL."""
+    if dry_run:
         table = Table('file', 'bytes', 'action', 'Content-Type', 'Cache-Control', title='dry run: nothing uploaded',
                       box=None)
-        for u in report.uploads:
-            table.add_row(escape(u.rel), f'{u.size:,}', 'skip' if u.skip else 'upload', content_type(u.rel).split(';')[0],
-                          cache_control(u.rel, u.sha256))
+        for u in plan.uploads:
+            table.add_row(escape(u.rel), f'{u.size:,}', 'skip' if u.skip else 'upload',
+                          u.headers['ContentType'].split(';')[0], u.headers['CacheControl'])
         console.print(table)
-    sent = report.sent
-    verb = 'would upload' if report.dry_run else 'uploaded'
-    console.print(f'{verb} [bold]{len(sent)}[/] files ({sum(u.size for u in sent):,} bytes), '
-                  f'skipped [bold]{len(report.uploads) - len(sent)}[/] unchanged')
-    console.print('site:', Text(report.url, style=Style(link=report.url)))  # Text: a prefix may hold brackets
+    sent = plan.sent
+    console.print(f'{"would upload" if dry_run else "uploaded"} [bold]{len(sent)}[/] files '
+                  f'({sum(u.size for u in sent):,} bytes), skipped [bold]{len(plan.uploads) - len(sent)}[/] unchanged')
+    console.print('site:', Text(plan.url, style=Style(link=plan.url)))  # Text: a prefix may hold brackets
 
 
-def run(target, site=None, endpoint_url=None, region=None, profile=None, console=None, **options):
-    """The `wopr publish` command: connect, build the site into a temporary folder unless given one, publish."""
+def run(target, site=None, endpoint_url=None, region=None, profile=None, console=None, dry_run=False, **options):
+    """The `wopr publish` command: connect, build the site into a temporary folder unless given one, plan, then
+    execute unless it is a dry run."""
     console = console or Console()
     s3 = client(endpoint_url, region, profile)
-    if site is not None:
-        report = publish(s3, site, target, console=console, **options)
-    else:
-        from .web.site import build
-        with tempfile.TemporaryDirectory(prefix='wopr-site-') as tmp:
-            build(tmp)
-            report = publish(s3, tmp, target, console=console, **options)
-    show(report, console)
-    return report
+    with tempfile.TemporaryDirectory(prefix='wopr-site-') as tmp:
+        if site is None:
+            from .web.site import build
+            site = Path(tmp) / 'site'
+            build(site)
+        todo = plan(s3, site, target, **options)
+        show_changes(todo, console, dry_run)
+        if not dry_run:
+            execute(s3, todo, console)
+        show_uploads(todo, console, dry_run)
+    return todo

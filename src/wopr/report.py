@@ -4,8 +4,9 @@ import json
 from rich.console import Group
 from rich.table import Table
 
-from .evaluate import table
-from .runtime.knowledge import expected_shapes
+from .evaluate import SIDES
+from .runtime.format import expected_shapes
+from .runtime.metadata import FIGURES
 
 BARS = '▁▂▃▄▅▆▇█'
 
@@ -56,13 +57,29 @@ def history_table(history):
     return table
 
 
-def evaluation_table(evaluation):
-    """The figures as `wopr evaluate` prints them; any other layout (the reader only checks it is an object)
-    as flat rows."""
+def evaluation_table(result):
+    """The figures as `wopr evaluate` writes them, per side; any other layout (the reader only checks that it is an
+    object) as flat rows."""
     try:
-        return table(evaluation)
+        return _figures_table(result)
     except (KeyError, TypeError):
-        return key_value_table('Evaluation', flatten(evaluation))
+        return key_value_table('Evaluation', flatten(result))
+
+
+def _figures_table(result):
+    out = Table(title='exhaustive evaluation' + (' (perfect)' if result.get('perfect') else ''))
+    out.add_column('')
+    for side in SIDES:
+        out.add_column(f'as {side}', justify='right')
+    for key, label in FIGURES:
+        out.add_row(label, *(str(result[side][key]) for side in SIDES))
+    rand = result.get('random')
+    if rand and rand['games']:
+        out.add_section()
+        for key in ('wins', 'draws', 'losses'):
+            out.add_row(f'vs random: {key} / {rand["games"]} (seed {rand["seed"]})',
+                        *(str(rand[side][key]) for side in SIDES))
+    return out
 
 
 def knowledge_report(knowledge, location):

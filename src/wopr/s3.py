@@ -1,23 +1,7 @@
-"""S3 through boto3 (the `s3` extra, imported lazily): clients, one-line errors, object headers, s3:// knowledge I/O."""
-import re
+"""S3 transport through boto3 (the `s3` extra, imported lazily): clients, one-line errors, s3:// objects."""
+import hashlib
 from contextlib import contextmanager
-from pathlib import Path
 
-from .runtime.knowledge import sha256_hex
-
-CONTENT_TYPES = {
-    '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8',
-    '.mjs': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.json': 'application/json',
-    '.py': 'text/plain; charset=utf-8', '.txt': 'text/plain; charset=utf-8', '.md': 'text/markdown; charset=utf-8',
-    '.wasm': 'application/wasm', '.safetensors': 'application/octet-stream', '.bin': 'application/octet-stream',
-    '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon', '.webmanifest': 'application/manifest+json',
-}
-# Caching: the two entry points a visitor must see fresh are revalidated on every load; a file whose name carries
-# its own sha256 can never change, so it is cached for a year; everything else may lag a publish by five minutes.
-NO_CACHE = 'no-cache'
-IMMUTABLE = 'public, max-age=31536000, immutable'
-SHORT = 'public, max-age=300'
-LAST = ('knowledge/index.json', 'index.html')  # catalog after the files it names, the page after everything
 # a dead endpoint must fail in seconds, not hang: short connect timeout, one retry
 CONFIG = {'connect_timeout': 3, 'read_timeout': 60, 'retries': {'total_max_attempts': 2, 'mode': 'standard'}}
 REFUSED_CREDENTIALS = {'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'ExpiredToken', 'InvalidToken'}
@@ -84,23 +68,15 @@ def client_error_message(e, where):
     return f'{where}: {code or status}: {e.response.get("Error", {}).get("Message", "")}'.rstrip(': ')
 
 
-def content_type(name):
-    return CONTENT_TYPES.get(Path(name).suffix.lower(), 'application/octet-stream')
-
-
-def cache_control(rel, sha256):
-    """`rel` is the path inside the site; see the caching note at the top."""
-    if rel in LAST:
-        return NO_CACHE
-    if any(sha256.startswith(h) for h in re.findall(r'[0-9a-f]{8,64}', Path(rel).name)):
-        return IMMUTABLE
-    return SHORT
-
-
-def put(s3, bucket, key, rel, data, sha256):
-    """One object with its type, caching and sha256 (the skip check of the next publish compares it)."""
-    s3.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type(rel),
-                  CacheControl=cache_control(rel, sha256), Metadata={'sha256': sha256})
+def found(call, **params):
+    """The response of a HEAD or GET call, or None on a 404: no such bucket, object or bucket configuration."""
+    from botocore.exceptions import ClientError
+    try:
+        return call(**params)
+    except ClientError as e:
+        if e.response.get('ResponseMetadata', {}).get('HTTPStatusCode') == 404:
+            return None
+        raise
 
 
 def file_url(url):
@@ -122,10 +98,10 @@ def read_object(url, max_bytes):
         return response['Body'].read()
 
 
-def write_object(url, data):
-    """Store bytes at an s3:// URL, typed and cached like a published file of the same name."""
+def write_object(url, data, content_type='application/octet-stream'):
+    """Store bytes at an s3:// URL, their sha256 in the object's metadata (as publish does)."""
     bucket, key = file_url(url)
-    data = bytes(data)
     s3 = client()
     with errors(url):
-        put(s3, bucket, key, key.rsplit('/', 1)[-1], data, sha256_hex(data))
+        s3.put_object(Bucket=bucket, Key=key, Body=bytes(data), ContentType=content_type,
+                      Metadata={'sha256': hashlib.sha256(data).hexdigest()})

@@ -1,4 +1,9 @@
-"""The browser worker's one entry point: a JSON request in, a JSON reply out, one call per message."""
+"""The one protocol every front end speaks: a JSON request in, a JSON reply out, one call per message.
+
+Requests: {'op': 'load', 'path', 'human'?, 'sha256'?} | {'op': 'new', 'human'?} | {'op': 'play', 'cell'} |
+{'op': 'state'}. Replies: {'ok': true, 'state', 'knowledge'? (load)} or {'ok': false, 'error', 'kind'} (the
+error's class name); a request that fails changes nothing.
+"""
 import json
 
 from .game import Game
@@ -7,9 +12,13 @@ from .knowledge import KnowledgeError, load
 _game = None
 
 
+class Mismatch(KnowledgeError):
+    """The file is not the one the catalog describes (a stale copy in a cache, or a corrupted one)."""
+
+
 def _read_file(path):
-    """The file's bytes, read at once into a buffer of its size: MicroPython's read() grows its buffer as it
-    goes, which took 7 s for a 7 MB file."""
+    """The file's bytes, read at once into a buffer of its size (MicroPython's read() grows its buffer step by step,
+    which took 7 s for a 7 MB file)."""
     with open(path, 'rb') as f:
         data = bytearray(f.seek(0, 2))
         f.seek(0)
@@ -17,48 +26,56 @@ def _read_file(path):
     return data if n == len(data) else data[:n]
 
 
-def _load(path):
+def _load(request):
+    """A game on new knowledge; the game in use is replaced only once the whole reply is ready."""
     global _game
-    data = _read_file(path)
-    knowledge = load(data)  # raises before anything changes: a bad file keeps the knowledge in use
-    _game = Game(knowledge, _game.human if _game else 'X')
-    return {'knowledge': knowledge.summary(), 'state': _game.status()}
+    path = request['path']
+    if type(path) is not str:  # open() takes a number as a file descriptor: 0 would read stdin
+        raise ValueError(f'path must be a string, not {path!r}')
+    knowledge = load(_read_file(path))
+    expected = request.get('sha256')
+    if expected is not None and knowledge.sha256 != expected:
+        raise Mismatch(f'the file does not match the catalog (sha256 {knowledge.sha256[:12]}..., expected '
+                             f'{str(expected)[:12]}...): refused')
+    game = Game(knowledge, request.get('human', _game.human if _game else 'X'))
+    reply = json.dumps({'ok': True, 'knowledge': knowledge.summary(), 'state': game.status()})
+    _game = game
+    return reply
 
 
 def _request(message):
     try:
         request = json.loads(message)
-    except Exception:  # noqa: BLE001 (bad JSON, or nesting deep enough to exhaust CPython's parser: RecursionError)
+    except Exception:  # noqa: BLE001 (bad JSON, or nesting deep enough to exhaust the parser)
         request = None
     if type(request) is not dict:
         raise ValueError('a request is a JSON object')
     return request
 
 
-def _dispatch(request):
+def _answer(request):
     op = request.get('op')
     if op not in ('load', 'new', 'play', 'state'):
         raise ValueError(f'unknown request {op!r}')
     if op == 'load':
-        path = request['path']
-        if type(path) is not str:  # open() takes a number as a file descriptor: 0 would read stdin
-            raise ValueError(f'path must be a string, not {path!r}')
-        return _load(path)
+        return _load(request)
     if _game is None:
         raise KnowledgeError('no knowledge loaded yet')
     if op == 'new':
-        _game.new(request.get('human', 'X'))
+        _game.new(request.get('human', _game.human))
     elif op == 'play':
         _game.play(request.get('cell'))
-    return {'state': _game.status()}
+    return json.dumps({'ok': True, 'state': _game.status()})
 
 
 def handle(message):
-    """Answer one request: {'op': 'load', 'path'} | {'op': 'new', 'human'} | {'op': 'play', 'cell'} | {'op': 'state'}."""
+    """Answer one request (see the module's docstring); never raises, so the page always gets its answer."""
     try:
-        reply = _dispatch(_request(message))
-        reply['ok'] = True
-    except (ValueError, KeyError, OSError) as e:  # KnowledgeError and IllegalMove are ValueErrors
-        # a KeyError's str() differs between CPython ("'path'") and MicroPython ("path"): use its argument
-        reply = {'ok': False, 'error': f'missing field {e.args[0]!r}' if isinstance(e, KeyError) else str(e)}
-    return json.dumps(reply)
+        return _answer(_request(message))
+    except KeyError as e:  # its str() differs between CPython ("'path'") and MicroPython ("path"): use the argument
+        error, kind = f'missing field {e.args[0]!r}', 'KeyError'
+    except (ValueError, OSError) as e:  # KnowledgeError and IllegalMove are ValueErrors
+        error, kind = str(e), type(e).__name__
+    except Exception as e:  # noqa: BLE001 (out of memory, too deep to serialise: the engine lives on, this request fails)
+        error, kind = f'the engine could not answer this request ({type(e).__name__})', type(e).__name__
+    return json.dumps({'ok': False, 'error': error, 'kind': kind})

@@ -2,6 +2,8 @@
 from .board import EMPTY, encode, is_over, new_board, other, to_move, winner
 from .lstm import Network
 
+SIDES = ('X', 'O')
+
 
 class IllegalMove(ValueError):
     """A move the rules do not allow; the game is left as it was."""
@@ -16,6 +18,12 @@ def choose(probs, board):
     return best
 
 
+def check_side(human):
+    if human not in SIDES:
+        raise ValueError(f'side must be X or O, not {human!r}')
+    return human
+
+
 class Game:
     """One game at a time against one knowledge; `new` starts again without re-reading the file."""
 
@@ -25,14 +33,13 @@ class Game:
         self.new(human)
 
     def new(self, human='X'):
-        if human not in ('X', 'O'):
-            raise IllegalMove(f'side must be X or O, not {human!r}')
-        self.human, self.ai = human, other(human)
+        self.human = check_side(human)
+        self.ai = other(human)
         self.board = new_board()
         self.moves = []
-        self.last = None   # the AI's latest move: {'cell', 'prob'}
-        self.probs = None  # the distribution the AI chose that move from
-        self.state, self.next_probs = self.network.step(self.network.start(), encode(self.board))
+        self.last = None  # the AI's latest move: {'cell', 'probs' it was chosen from}
+        # the network has seen every board so far; `policy` is its distribution for the move to come
+        self.state, self.policy = self.network.step(self.network.start(), encode(self.board))
         if self.ai == 'X':
             self.ai_move()
 
@@ -40,7 +47,7 @@ class Game:
         self.board[cell] = player
         self.moves.append(cell)
         if not is_over(self.board):  # the network sees every board, either side's move
-            self.state, self.next_probs = self.network.step(self.state, encode(self.board))
+            self.state, self.policy = self.network.step(self.state, encode(self.board))
 
     def play(self, cell):
         """The human's move, then the AI's reply unless the game is over."""
@@ -58,9 +65,8 @@ class Game:
     def ai_move(self):
         if is_over(self.board) or to_move(self.board) != self.ai:
             raise IllegalMove('it is not the AI\'s turn')
-        cell = choose(self.next_probs, self.board)
-        self.probs = self.next_probs
-        self.last = {'cell': cell, 'prob': self.probs[cell]}
+        cell = choose(self.policy, self.board)
+        self.last = {'cell': cell, 'probs': self.policy}
         self._put(cell, self.ai)
         return cell
 
@@ -68,9 +74,10 @@ class Game:
         """Everything a front end shows, JSON-ready."""
         win, line = winner(self.board)
         over = win is not None or EMPTY not in self.board
+        last = self.last and {'cell': self.last['cell'], 'prob': self.last['probs'][self.last['cell']],
+                              'probs': self.last['probs']}
         return {
             'board': list(self.board), 'human': self.human, 'ai': self.ai, 'moves': list(self.moves),
             'turn': None if over else to_move(self.board), 'over': over,
-            'winner': win, 'line': list(line) if line else None, 'draw': over and win is None,
-            'last': self.last, 'probs': self.probs,
+            'winner': win, 'line': list(line) if line else None, 'draw': over and win is None, 'last': last,
         }

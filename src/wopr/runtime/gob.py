@@ -7,17 +7,7 @@ inner stream alone, which an early version of the original's runtime read): type
 import math
 import struct
 
-from .knowledge import (
-    ENCODING,
-    FORMAT,
-    INPUTS,
-    MAX_HIDDEN,
-    OUTPUTS,
-    KnowledgeError,
-    expected_shapes,
-    is_safetensors,
-    sha256_hex,
-)
+from .format import ENCODING, FORMAT, INPUTS, MAX_HIDDEN, OUTPUTS, KnowledgeError, expected_shapes, sha256_hex
 from .writer import safetensors_bytes, to_json
 
 PACKAGE = 'github.com/owulveryck/lstm'
@@ -43,6 +33,10 @@ _WIRE = (
 )
 _KINDS = {'ArrayT': 'array', 'SliceT': 'slice', 'StructT': 'struct', 'MapT': 'map', 'GobEncoderT': 'GobEncoder',
           'BinaryMarshalerT': 'BinaryMarshaler', 'TextMarshalerT': 'TextMarshaler'}
+
+
+class NotGob(KnowledgeError):
+    """The bytes do not open as a gob stream does: some other kind of file."""
 
 
 def _error(text):
@@ -239,22 +233,21 @@ def _planes_swapped(w, h):
     return out
 
 
-def is_gob(data):
+def _opens_with_definition(data):
     """A gob stream from Go opens with a message defining a user type (id >= 64)."""
     try:
         r = _Reader(data, 0, len(data))
         r.uint()
-        return r.int() <= -FIRST_USER_ID and not is_safetensors(data)
+        return r.int() <= -FIRST_USER_ID
     except KnowledgeError:
         return False
 
 
-def from_gob(data):
-    """The original's gob knowledge as wopr safetensors bytes; KnowledgeError for anything else."""
-    if is_safetensors(data):
-        raise KnowledgeError('this is a safetensors file already, not a Go gob file')
-    if not is_gob(data):
-        raise KnowledgeError('not a Go gob file: it does not open with a gob type definition')
+def to_safetensors(data):
+    """The original's gob knowledge as wopr safetensors bytes; NotGob for bytes that are no gob stream at all,
+    KnowledgeError for a gob stream that is not the original's Model."""
+    if not _opens_with_definition(data):
+        raise NotGob('not a Go gob file: it does not open with a gob type definition')
     data = bytes(data)
     values = _stream(data, 0, len(data), False)
     h = _check(values)
@@ -272,9 +265,3 @@ def from_gob(data):
     training = {'source': 'gob', 'package': PACKAGE, 'sha256': sha256_hex(data), 'bytes': len(data), 'note': NOTE}
     metadata = {'format': FORMAT, 'encoding': ENCODING, 'hidden_size': str(h), 'training': to_json(training)}
     return safetensors_bytes(tensors, expected_shapes(h), metadata)
-
-
-def knowledge_bytes(data):
-    """Knowledge as safetensors bytes: a gob file of the original (told by its content, not its name) is
-    converted; anything else is returned as it is, for knowledge.read to validate."""
-    return from_gob(data) if is_gob(data) else data

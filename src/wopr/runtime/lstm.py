@@ -1,7 +1,7 @@
 """The LSTM step of nn.LSTM(18, H) + nn.Linear(H, 9) in pure Python (PyTorch gate order i, f, g, o)."""
 import math
 
-from .knowledge import INPUTS, OUTPUTS
+from .format import INPUTS, OUTPUTS
 
 CHUNK = 64  # terms per compiled kernel: see dot_function
 _dots = {}  # width -> dot function
@@ -13,7 +13,7 @@ def _kernel(width):
     vs = ''.join(f'v{k}, ' for k in range(width))
     terms = ''.join(f' + w{k} * v{k}' for k in range(width))
     scope = {}
-    exec(f'def dot(b, w, v):\n    {ws}= w\n    {vs}= v\n    return b{terms}\n', scope)  # noqa: S102 (our own source)
+    exec(f'def dot(b, w, v):\n    {ws}= w\n    {vs}= v\n    return b{terms}\n', scope)
     return scope['dot']
 
 
@@ -71,7 +71,7 @@ class Network:
         self.dot = dot_function(h)
         # W_ih·x changes by one column per step (see step), read from the rows: a transposed copy cost more at
         # load (the page's start) than the indexing costs over a game
-        self.inputs = _rows(t['lstm.weight_ih_l0'], 4 * h, INPUTS)
+        self.input_rows = _rows(t['lstm.weight_ih_l0'], 4 * h, INPUTS)
         self.bias = [a + b for a, b in zip(t['lstm.bias_ih_l0'], t['lstm.bias_hh_l0'])]
         self.recurrent = _rows(t['lstm.weight_hh_l0'], 4 * h, h)
         self.head = _rows(t['head.weight'], OUTPUTS, h)
@@ -88,19 +88,19 @@ class Network:
         The state is (h, c, x, b + W_ih·x): between two boards of a game only one cell changes, so the input
         part of the gates is updated by that one column instead of summing every occupied cell's again.
         """
-        h_prev, c_prev, x_prev, inputs = state
+        h_prev, c_prev, x_prev, from_x = state
         x = tuple(x)
         for k in range(INPUTS):
             if x[k] != x_prev[k]:
                 d = x[k] - x_prev[k]
-                inputs = [s + d * row[k] for s, row in zip(inputs, self.inputs)]
+                from_x = [s + d * row[k] for s, row in zip(from_x, self.input_rows)]
         n, dot = self.hidden, self.dot
         # h is zero at a game's first step, so is W_hh·h (weights are finite): the gates are the input part alone
-        gates = list(map(dot, inputs, self.recurrent, [h_prev] * (4 * n))) if any(h_prev) else list(inputs)
+        gates = list(map(dot, from_x, self.recurrent, [h_prev] * (4 * n))) if any(h_prev) else list(from_x)
         c, h = [], []
         for j in range(n):
             cj = sigmoid(gates[n + j]) * c_prev[j] + sigmoid(gates[j]) * math.tanh(gates[2 * n + j])
             c.append(cj)
             h.append(sigmoid(gates[3 * n + j]) * math.tanh(cj))
         logits = list(map(dot, self.head_bias, self.head, [h] * OUTPUTS))
-        return (h, c, x, inputs), softmax(logits)
+        return (h, c, x, from_x), softmax(logits)

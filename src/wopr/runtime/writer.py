@@ -1,4 +1,4 @@
-"""Write knowledge as safetensors bytes (the layout knowledge.read reads) without numpy or torch."""
+"""Write knowledge as safetensors bytes (the layout knowledge.load reads) without numpy or torch."""
 import json
 import struct
 

@@ -1,8 +1,8 @@
 """Training sets as move lists: every game as 9 int8 cells, batches turned into inputs and target masks on the fly."""
 import torch
 
+from .. import solver
 from ..runtime.board import winner
-from . import solver
 
 CENTRE = 4
 POW3 = 3 ** torch.arange(9)
@@ -64,11 +64,6 @@ def winning_x(centre_first=False):
     return Dataset('winning-x', kept)
 
 
-def build(name='optimal', centre_first=False):
-    if name == 'optimal':
-        if centre_first:
-            raise ValueError('--centre-first applies to the winning-x dataset only')
-        return optimal()
-    if name == 'winning-x':
-        return winning_x(centre_first)
-    raise ValueError(f'unknown dataset {name!r} (optimal or winning-x)')
+def build(method, centre_first=False):
+    """The training set of a method (config.METHODS validates the pair)."""
+    return winning_x(centre_first) if method == 'winning-x' else optimal()

@@ -1,4 +1,4 @@
-"""Write a model as a knowledge file: safetensors bytes with the contract's metadata (never pickle)."""
+"""A trained model as a knowledge file: safetensors bytes with the contract's metadata (never pickle)."""
 import json
 import platform
 
@@ -6,9 +6,8 @@ import safetensors
 import torch
 from safetensors.torch import save
 
-from .. import __version__, evaluate, sources
-from ..runtime.knowledge import ENCODING, FORMAT
-from .loop import train
+from .. import __version__, evaluate
+from ..runtime.format import ENCODING, FORMAT
 from .model import DTYPES, TorchPolicy
 
 
@@ -18,22 +17,16 @@ def versions():
             'numpy': numpy.__version__, 'wopr': __version__}
 
 
-def knowledge_bytes(model, training, history, dtype='f32', games=100, seed=0):
-    """The knowledge file's bytes; its `evaluation` is measured on the weights exactly as stored."""
+def knowledge_file(model, training, history, dtype='f32', games=100, seed=0):
+    """The file's bytes; its `evaluation` is measured on the weights exactly as stored (`dtype`)."""
     tensors = {name: t.detach().to(DTYPES[dtype]).contiguous() for name, t in model.state_dict().items()}
-    result = evaluate.evaluate(TorchPolicy(model, dtype), games, seed)
+    result = evaluate.play_strength(TorchPolicy(model, dtype), games, seed)
     metadata = {'format': FORMAT, 'encoding': ENCODING, 'hidden_size': str(model.lstm.hidden_size),
                 'training': json.dumps({**training, 'versions': versions()}),
                 'history': json.dumps(history), 'evaluation': json.dumps(result)}
     return save(tensors, metadata=metadata)
 
 
-def train_to(out, dtype='f32', **options):
-    """Train (see loop.train for the options) and write the knowledge to `out` (a path, or whatever wopr.sources
-    can write to); returns (bytes, perfect)."""
-    if dtype not in DTYPES:
-        raise ValueError(f'unknown dtype {dtype!r} (f32 or f16)')
-    model, training, history, perfect = train(dtype=dtype, **options)
-    data = knowledge_bytes(model, training, history, dtype)
-    sources.write_bytes(out, data)
-    return data, perfect
+def trained_file(trained):
+    """The knowledge file of a training run (see loop.Trained)."""
+    return knowledge_file(trained.model, trained.training_metadata(), trained.history, trained.config.dtype)

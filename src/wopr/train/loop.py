@@ -1,12 +1,30 @@
 """The training loop: batched, padded and masked, with an exhaustive play check after every epoch."""
 import time
+from dataclasses import dataclass
 
 import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .. import evaluate
 from . import datasets
+from .config import Config
 from .model import Model, TorchPolicy
+
+
+@dataclass
+class Trained:
+    """What a run produced: the model, its settings, the per-epoch history, and how it went."""
+    model: Model
+    config: Config
+    history: list
+    perfect: bool
+    games: int
+    seconds: float
+
+    def training_metadata(self):
+        """The knowledge file's `training` value: the settings, then what the run took."""
+        return {**self.config.as_metadata(), 'optimizer': 'Adam', 'loss': 'set', 'games': self.games,
+                'trained_epochs': len(self.history), 'seconds': self.seconds}
 
 
 def set_loss(logits, target, steps):
@@ -32,23 +50,22 @@ def _progress(enabled):
                     TimeElapsedColumn(), disable=not enabled)
 
 
-def train(dataset='optimal', centre_first=False, hidden=64, epochs=20, batch_size=256, lr=3e-3, seed=0,
-          until_perfect=False, dtype='f32', threads=1, progress=True):
-    """Train a Model; returns (model, training parameters, per-epoch history, perfect)."""
-    torch.set_num_threads(threads)  # two threads stall 30-100x on a 2-core machine; the count is part of the seed
-    torch.manual_seed(seed)
-    data = datasets.build(dataset, centre_first)
-    model = Model(hidden)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    shuffle = torch.Generator().manual_seed(seed)
-    batches = (len(data) + batch_size - 1) // batch_size
+def train(config, progress=True):
+    """Train a Model as `config` says; returns a Trained."""
+    torch.set_num_threads(config.threads)  # the thread count is part of the seed: sums run in another order
+    torch.manual_seed(config.seed)
+    data = datasets.build(config.method, config.centre_first)
+    model = Model(config.hidden)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    shuffle = torch.Generator().manual_seed(config.seed)
+    batches = (len(data) + config.batch_size - 1) // config.batch_size
     history, perfect, started = [], False, time.perf_counter()
     with _progress(progress) as bar:
-        task = bar.add_task('train', total=epochs * batches, epoch=1, loss=float('nan'), strength='')
-        for epoch in range(1, epochs + 1):
+        task = bar.add_task('train', total=config.epochs * batches, epoch=1, loss=float('nan'), strength='')
+        for epoch in range(1, config.epochs + 1):
             order, total = torch.randperm(len(data), generator=shuffle), 0.0
-            for i in range(0, len(data), batch_size):
-                x, target, steps = data.batch(order[i:i + batch_size])
+            for i in range(0, len(data), config.batch_size):
+                x, target, steps = data.batch(order[i:i + config.batch_size])
                 loss = set_loss(model(x)[0], target, steps)
                 optimizer.zero_grad()
                 loss.backward()
@@ -56,7 +73,7 @@ def train(dataset='optimal', centre_first=False, hidden=64, epochs=20, batch_siz
                 total += loss.item()
                 bar.update(task, advance=1, epoch=epoch)
             # The loss cannot tell when play is perfect; the exhaustive check on the weights as exported does.
-            check = evaluate.evaluate(TorchPolicy(model, dtype), games=0)
+            check = evaluate.play_strength(TorchPolicy(model, config.dtype), games=0)
             perfect = check['perfect']
             both = {k: check['X'][k] + check['O'][k] for k in ('losses', 'moves', 'optimal', 'fastest')}
             history.append({'epoch': epoch, 'loss': round(total / batches, 6),
@@ -66,10 +83,6 @@ def train(dataset='optimal', centre_first=False, hidden=64, epochs=20, batch_siz
             bar.update(task, loss=history[-1]['loss'], strength=strength(check))
             if progress:  # one line per epoch stays on screen above the bar
                 bar.console.print(f"epoch {epoch}: loss {history[-1]['loss']:.4f} · {strength(check)}", highlight=False)
-            if until_perfect and perfect:
+            if config.until_perfect and perfect:
                 break
-    training = {'dataset': dataset, 'centre_first': centre_first, 'games': len(data), 'hidden_size': hidden,
-                'epochs': len(history), 'max_epochs': epochs, 'batch_size': batch_size, 'lr': lr,
-                'optimizer': 'Adam', 'loss': 'set', 'seed': seed, 'until_perfect': until_perfect, 'dtype': dtype,
-                'threads': threads, 'seconds': round(time.perf_counter() - started, 3)}
-    return model, training, history, perfect
+    return Trained(model, config, history, perfect, len(data), round(time.perf_counter() - started, 3))

@@ -3,7 +3,7 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
-from ..s3 import CONTENT_TYPES  # the types publish gives the same files: the page behaves alike here and on S3
+from .policy import CONTENT_TYPES  # the types publish gives the same files: the page behaves alike here and on S3
 
 
 class SiteHandler(SimpleHTTPRequestHandler):

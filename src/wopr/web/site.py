@@ -6,12 +6,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .. import runtime
-from ..runtime.gob import knowledge_bytes
-from ..runtime.knowledge import KnowledgeError, read
+from ..runtime.format import KnowledgeError
+from ..runtime.knowledge import load
 from ..sources import KNOWLEDGE_DIR, read_bytes
 
 STATIC = Path(__file__).parent / 'static'
-PAGE = ('index.html', 'style.css', 'app.js', 'card.js', 'worker.js', 'sha256.js')
+PAGE = ('index.html', 'style.css', 'app.js', 'card.js', 'worker.js')
 ENGINE = ('micropython.mjs', 'micropython.wasm')
 ENGINE_PACKAGE = Path('web/node_modules/@micropython/micropython-webassembly-pyscript')
 REPO = Path(__file__).resolve().parents[3]  # the checkout, for an editable install
@@ -40,18 +40,22 @@ def shipped_knowledge():
     return files
 
 
-def catalog_entry(name, data):
-    """One catalog line; reading the file here means a site never ships knowledge the runtime refuses."""
+def catalog_knowledge(name, location):
+    """The knowledge at `location`, as the runtime reads it: a site never ships a file the runtime refuses."""
     try:
-        knowledge = read(data)
+        return load(read_bytes(location))
     except KnowledgeError as e:
         raise KnowledgeError(f'{name}: {e}') from None
-    # content-addressed: a published file never changes under its name, so caches may keep it for good
+
+
+def catalog_entry(name, knowledge):
+    """One catalog line; the file is content-addressed: it never changes under its name, so caches keep it for good."""
     return {
         'name': name, 'file': f'{name}-{knowledge.sha256[:16]}.safetensors', 'bytes': knowledge.nbytes,
         'sha256': knowledge.sha256,
         'hidden_size': knowledge.hidden_size, 'dtype': knowledge.dtypes['lstm.weight_hh_l0'],
-        'dataset': knowledge.training.get('dataset'), 'evaluation': knowledge.evaluation,
+        'method': knowledge.training.get('method'),
+        'evaluation': knowledge.evaluation,
     }
 
 
@@ -69,13 +73,14 @@ def build(out=DEFAULT_OUT, knowledge_files=None):
     out = Path(out)
     sources = list(knowledge_files or shipped_knowledge())
     engine = engine_dir()
-    entries, blobs = [], {}
+    entries, files = [], {}
     for location in sources:
         name = _knowledge_name(location)
-        if name in blobs:
+        if name in files:
             raise ValueError(f'two knowledge files are named {name!r}: rename one')
-        blobs[name] = knowledge_bytes(read_bytes(location))
-        entries.append(catalog_entry(name, blobs[name]))
+        knowledge = catalog_knowledge(name, location)
+        entries.append(catalog_entry(name, knowledge))
+        files[name] = knowledge.data
     runtime_files = runtime_sources()
 
     for owned in ('knowledge', 'runtime'):  # only folders this build owns: a stale file must not be published
@@ -91,7 +96,7 @@ def build(out=DEFAULT_OUT, knowledge_files=None):
     # the worker fetches this list, so a runtime module added later ships without touching the page
     (out / 'runtime' / 'index.json').write_text(json.dumps([p.name for p in runtime_files]))
     for entry in entries:
-        (out / 'knowledge' / entry['file']).write_bytes(blobs[entry['name']])
+        (out / 'knowledge' / entry['file']).write_bytes(files[entry['name']])
     catalog = {'format': CATALOG_FORMAT, 'knowledge': entries}
     (out / 'knowledge' / 'index.json').write_text(json.dumps(catalog, indent=1))
     return {str(p.relative_to(out)): p.stat().st_size for p in sorted(out.rglob('*')) if p.is_file()}

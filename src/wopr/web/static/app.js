@@ -87,11 +87,11 @@ function describe(s) {
 
 function render(busy) {
   if (!state) return;
-  const thinking = $('thinking').checked && state.probs;
+  const thinking = $('thinking').checked && state.last && state.last.probs;
   const win = new Set(state.line || []);
   cells.forEach((cell, i) => {
     const mark = state.board[i];
-    const prob = thinking && (!mark || (state.last && state.last.cell === i)) ? state.probs[i] : null;
+    const prob = thinking && (!mark || (state.last && state.last.cell === i)) ? state.last.probs[i] : null;
     cell.textContent = mark;
     cell.dataset.mark = mark;
     cell.classList.toggle('win', win.has(i));
@@ -159,7 +159,7 @@ async function newGame() {
 // Load knowledge from {url, sha256?} or {bytes, name}; on failure the knowledge in use keeps playing.
 async function loadKnowledge(source, label, value) {
   setLoading(`Loading ${label}…`);
-  const reply = await ask({ load: source }, source.bytes ? [source.bytes] : []);
+  const reply = await ask({ load: { ...source, human: side() } }, source.bytes ? [source.bytes] : []);
   if (!reply.ok) {
     $('knowledge-error').textContent = `Could not use ${label}: ${reply.error}`;
     $('catalog').value = current;
@@ -174,7 +174,7 @@ async function loadKnowledge(source, label, value) {
   setPicker(value, label);
   renderCard($('card'), label, reply.knowledge);
   counted = false;
-  show(reply.state.human === side() ? reply : await ask({ request: { op: 'new', human: side() } }));
+  show(reply);
   setLoading('');
   return true;
 }

@@ -1,9 +1,7 @@
-// The knowledge card: what a file says about itself (hidden size, dataset, training, evaluation, curve).
+// The knowledge card: what a file says about itself (hidden size, method, training, evaluation, curve).
 const SVG = 'http://www.w3.org/2000/svg';
-const EVALUATION_ROWS = [['games', 'games'], ['wins', 'wins'], ['draws', 'draws'], ['losses', 'losses'],
-  ['optimal_pct', 'minimax-optimal moves %'], ['fastest_pct', 'fastest-win moves %'],
-  ['missed_wins', 'missed immediate wins']];
-const SHOWN = new Set(['dataset', 'centre_first', 'games', 'epochs', 'seconds', 'versions', 'hidden_size', 'dtype']);
+const SHOWN = new Set(['method', 'centre_first', 'games', 'epochs', 'trained_epochs', 'seconds', 'versions', 'hidden',
+  'dtype']);
 
 function el(tag, text = '', attrs = {}) {
   const node = document.createElement(tag);
@@ -27,12 +25,13 @@ function facts(summary) {
   const rows = [['Hidden size', summary.hidden_size],
     ['Weights', `${summary.dtype}, ${(summary.bytes / 1024).toFixed(1)} KB`],
     ['sha256', `${summary.sha256.slice(0, 16)}…`, summary.sha256]];  // the whole hash on hover
-  if (t.dataset) {
+  if (t.method) {
     const games = t.games ? `, ${thousands(t.games)} games` : '';
-    rows.push(['Dataset', `${t.dataset}${t.centre_first ? ' (centre first)' : ''}${games}`]);
+    rows.push(['Method', `${t.method}${t.centre_first ? ' (centre first)' : ''}${games}`]);
   }
   if (t.seconds !== undefined) {
-    const epochs = t.epochs ? `${t.epochs} epoch${t.epochs === 1 ? '' : 's'} in ` : '';
+    const trained = t.trained_epochs;
+    const epochs = trained ? `${trained} epoch${trained === 1 ? '' : 's'} in ` : '';
     rows.push(['Training time', `${epochs}${Number(t.seconds).toFixed(1)} s`]);
   }
   const settings = Object.entries(t).filter(([k, v]) => !SHOWN.has(k) && scalar(v)).map(([k, v]) => `${k.replace(/_/g, ' ')} ${v}`);
@@ -43,7 +42,7 @@ function facts(summary) {
   return rows;
 }
 
-function evaluationTable(e) {
+function evaluationTable(e, figures) {
   const sides = ['X', 'O'].filter((s) => e[s] && typeof e[s] === 'object');
   if (!sides.length) return el('p', 'This file carries no evaluation.', { class: 'muted' });
   const table = el('table', '', { class: 'evaluation' });
@@ -53,7 +52,7 @@ function evaluationTable(e) {
   table.append(el('thead'));
   table.tHead.append(head);
   const body = el('tbody');
-  for (const [key, label] of EVALUATION_ROWS.filter(([k]) => sides.some((s) => e[s][k] !== undefined))) {
+  for (const [key, label] of figures.filter(([k]) => sides.some((s) => e[s][k] !== undefined))) {
     const row = el('tr');
     row.append(el('th', label, { scope: 'row' }), ...sides.map((s) => el('td', String(e[s][key] ?? ''))));
     body.append(row);
@@ -127,7 +126,7 @@ export function renderCard(card, label, summary) {
   const list = card.querySelector('#card-facts');
   list.replaceChildren(...facts(summary).flatMap(([k, v, title]) =>
     [el('dt', k), el('dd', String(v), title && { title })]));
-  card.querySelector('#card-evaluation').replaceChildren(evaluationTable(summary.evaluation || {}));
+  card.querySelector('#card-evaluation').replaceChildren(evaluationTable(summary.evaluation || {}, summary.figures));
   card.querySelector('#card-curve').replaceChildren(...curve(summary.history));
   card.hidden = false;
 }

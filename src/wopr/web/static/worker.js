@@ -61,34 +61,20 @@ function call(bridge, request) {
   return reply;
 }
 
-// crypto.subtle exists only in secure contexts; a page on plain http (an S3 website endpoint) uses the JS one
-async function sha256Hex(bytes) {
-  const digest = new Uint8Array(crypto.subtle ? await crypto.subtle.digest('SHA-256', bytes)
-                                              : (await import('./sha256.js')).sha256(bytes));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-// The bytes of {url, sha256?} (checked against the catalog's sha256) or of {bytes} (a file the user chose).
+// The bytes of {url} or of {bytes} (a file the user chose).
 async function knowledgeBytes(source) {
-  let bytes = source.bytes ? new Uint8Array(source.bytes) : await fetchBytes(source.url);
+  const bytes = source.bytes ? new Uint8Array(source.bytes) : await fetchBytes(source.url);
   if (bytes.length > MAX_BYTES) throw new Error(tooLarge(source.url || source.name));
-  if (source.sha256 && await sha256Hex(bytes) !== source.sha256) {
-    bytes = await fetchBytes(source.url, 'no-cache');  // a cached copy older than the catalog: ask the server
-    const actual = await sha256Hex(bytes);
-    if (actual !== source.sha256) {
-      throw new Error(`${source.url} does not match the catalog (sha256 ${actual.slice(0, 12)}…, expected ` +
-                      `${source.sha256.slice(0, 12)}…): refused`);
-    }
-  }
   return bytes;
 }
 
-// The bridge's load reply; a file the runtime refuses leaves the knowledge in use alone.
-function load(ready, bytes) {
+// The bridge's load reply (it checks the catalog's sha256 and starts the game on the given side); a file the runtime
+// refuses leaves the knowledge in use alone.
+function load(ready, bytes, { human, sha256 }) {
   const { mp, bridge } = ready;
   mp.FS.writeFile(KNOWLEDGE_PATH, bytes);  // unchanged: the bridge decides what the bytes are
   try {
-    const reply = call(bridge, { op: 'load', path: KNOWLEDGE_PATH });
+    const reply = call(bridge, { op: 'load', path: KNOWLEDGE_PATH, human, ...(sha256 && { sha256 }) });
     reply.boot = ready.boot;
     ready.boot = undefined;
     return reply;
@@ -97,14 +83,18 @@ function load(ready, bytes) {
   }
 }
 
-// Messages: {id, load: source} | {id, request: bridge request}; each is answered {id, ok, ...} in order.
+// Messages: {id, load: {url | bytes, human, sha256?}} | {id, request: a bridge request}; each is answered
+// {id, ok, ...} in order.
 self.onmessage = (event) => {
   const { id, load: source, request } = event.data;
   const bytes = source && knowledgeBytes(source);  // fetched while the engine starts or earlier work runs
   bytes?.catch(() => {});  // its failure is reported in order below, not as an unhandled rejection
   queue = queue.then(async () => {
     const ready = await engine;
-    return bytes ? load(ready, await bytes) : call(ready.bridge, request);
+    if (!bytes) return call(ready.bridge, request);
+    const reply = load(ready, await bytes, source);
+    // a cache may hold an older copy than the catalog describes: ask the server itself, once
+    return reply.kind === 'Mismatch' ? load(ready, await fetchBytes(source.url, 'no-cache'), source) : reply;
   }).catch((e) => ({ ok: false, error: e.message || String(e) }))
     .then((reply) => self.postMessage({ id, ...reply }));
 };

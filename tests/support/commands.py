@@ -6,8 +6,6 @@ import traceback
 from typer.testing import CliRunner
 
 from wopr.cli import app
-from wopr.runtime.board import legal_moves
-from wopr.runtime.game import Game
 
 WOPR = [sys.executable, '-m', 'wopr']
 
@@ -37,18 +35,3 @@ def wopr(*args, script='', timeout=60):
     """`wopr *args` as a real process, `script` typed on its stdin."""
     return subprocess.run([*WOPR, *map(str, args)], check=False, input=script, capture_output=True, text=True,
                           timeout=timeout)
-
-
-def scripted_game(knowledge, side, pick):
-    """Play one game in-process; returns the human's inputs (1-9), the AI's expected moves (1-9) and the status."""
-    game = Game(knowledge, side)
-    ai = [game.last['cell'] + 1] if game.last else []
-    inputs = []
-    while not game.status()['over']:
-        cell = pick(legal_moves(game.board))
-        inputs.append(cell + 1)
-        before = len(game.moves)
-        game.play(cell)
-        if len(game.moves) == before + 2:  # the AI replied
-            ai.append(game.last['cell'] + 1)
-    return inputs, ai, game.status()

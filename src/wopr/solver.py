@@ -1,7 +1,7 @@
 """Depth-aware minimax over every reachable position (pure Python, no torch), and game enumeration."""
 from functools import cache
 
-from ..runtime.board import EMPTY, is_over, legal_moves, new_board, to_move, winner
+from .runtime.board import EMPTY, is_over, legal_moves, new_board, to_move, winner
 
 WIN = 10  # a win with d plies still to play scores WIN - d; a loss -(WIN - d); a draw 0
 
