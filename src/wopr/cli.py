@@ -1,4 +1,4 @@
-"""The `wopr` command line: train, evaluate, inspect, play, site, serve, publish, import-gob."""
+"""The `wopr` command line: train, evaluate, inspect, play, site, serve, publish, import-gob, export."""
 import functools
 from contextlib import contextmanager
 from dataclasses import fields
@@ -204,3 +204,27 @@ def import_gob(source: str = typer.Argument(..., help='A Go gob file of the 2018
     out.print(f'wrote {escape(out_path)}: hidden size {knowledge.hidden_size}, {knowledge.nbytes} bytes, '
               f'sha256 {knowledge.sha256}',
               highlight=False, soft_wrap=True)
+
+
+@app.command()
+def export(knowledge: str = typer.Argument(..., help='Knowledge file or URL (a 2018 .bin too).'),
+           fmt: str = typer.Option(..., '--format', help='onnx: a model for onnxruntime; card: a model card '
+                                   '(README.md, with the training curve as curve.svg beside it).'),
+           out_path: str = typer.Option(..., '--out', '-o', help='Where to write (written whole or not at all).')):
+    """Export a knowledge file as an ONNX model or as a Hugging Face model card."""
+    from .export.files import write_files
+    from .sources import load_knowledge
+    with user_errors():
+        if fmt == 'onnx':
+            try:
+                from .export.onnx import onnx_bytes
+            except ImportError as e:
+                raise ValueError(f"--format onnx needs {e.name}: pip install 'wopr[onnx]'") from None
+            files = {out_path: onnx_bytes(load_knowledge(knowledge))}
+        elif fmt == 'card':
+            from .export.card import card_files
+            files = card_files(load_knowledge(knowledge), knowledge, out_path)
+        else:
+            raise ValueError(f'unknown --format {fmt!r} (onnx or card)')
+        write_files(files)
+    out.print(f"wrote {escape(', '.join(map(str, files)))}", highlight=False, soft_wrap=True)
