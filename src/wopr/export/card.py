@@ -99,6 +99,7 @@ def curve_series(history):
     for i, h in enumerate(entries):
         x = h[x_key] if is_number(h.get(x_key)) else i + 1
         for key, value in h.items():
+            # seconds: wall time so far, not something learnt
             if key not in (x_key, 'seconds') and is_number(value) and (key in series or len(series) < MAX_SERIES):
                 series.setdefault(key, []).append((x, value))
     return x_key or 'entry', series
