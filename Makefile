@@ -4,6 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 WOPR   := $(VENV)/bin/wopr
 MPWASM := web/node_modules/@micropython/micropython-webassembly-pyscript/micropython.wasm
+PEERS  := benchmarks/node_modules/.package-lock.json
 
 .PHONY: play serve test bench knowledge lint clean chromium
 
@@ -23,6 +24,11 @@ $(MPWASM): web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
 	touch $@
 
+# The page's peers for `make bench` only (onnxruntime-web)
+$(PEERS): benchmarks/package.json benchmarks/package-lock.json
+	cd benchmarks && npm ci --no-audit --no-fund
+	touch $@
+
 # Debian's Chromium drives the browser tests; Playwright never downloads a browser here.
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
@@ -38,7 +44,7 @@ serve: $(VENV)/.base $(MPWASM)
 test: $(VENV)/.dev $(MPWASM) chromium
 	$(PY) -m pytest -q
 
-bench: $(VENV)/.dev $(MPWASM) chromium
+bench: $(VENV)/.dev $(MPWASM) $(PEERS) chromium
 	$(PY) -m benchmarks.run
 
 knowledge: $(VENV)/.dev
@@ -48,4 +54,4 @@ lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check src tests benchmarks
 
 clean:
-	rm -rf $(VENV) web/node_modules build site .pytest_cache
+	rm -rf $(VENV) web/node_modules benchmarks/node_modules build site .pytest_cache

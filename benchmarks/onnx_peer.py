@@ -17,12 +17,12 @@ import onnxruntime
 from playwright.sync_api import sync_playwright
 from rich.console import Console
 from rich.table import Table
+from tests.support.browser import launch, static_server
 
 from wopr.runtime.board import encode, is_over, legal_moves, new_board, to_move
-from wopr.web.harness import launch, static_server
 
 HERE = Path(__file__).parent
-ORT = HERE.parent / 'web' / 'node_modules' / 'onnxruntime-web'
+ORT = HERE / 'node_modules' / 'onnxruntime-web'
 # The wasm-only ESM build and the one wasm it loads (the other .wasm files are WebGPU/JSPI variants it never asks for)
 ORT_FILES = ('ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm')
 COLD_RUNS = 5   # each moves 14 MB over loopback and compiles it: fewer runs than the page's 9
@@ -50,7 +50,7 @@ def stage(folder, onnx_path):
     """The page's folder: index.html, peer.js, onnxruntime-web's wasm build and the model."""
     dist = ORT / 'dist'
     if not dist.is_dir():
-        raise RuntimeError(f'{dist} is missing: cd web && npm ci')
+        raise RuntimeError(f'{dist} is missing: make bench installs it (cd benchmarks && npm ci)')
     for path in (HERE / 'onnx_peer').iterdir():
         shutil.copy(path, folder)
     for name in ORT_FILES:

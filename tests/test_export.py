@@ -16,8 +16,8 @@ import torch
 import yaml
 from markdown_it import MarkdownIt
 
-from commands import cli, one_error_line
-from conftest import contract_metadata, make_knowledge, make_model, write_knowledge
+from tests.support.commands import cli, one_error_line
+from tests.support.knowledge_files import contract_metadata, make_knowledge, make_model, write_knowledge
 from wopr.export.card import card_files, curve_svg
 from wopr.export.files import write_files
 from wopr.export.onnx import OPSET, policy
@@ -112,11 +112,12 @@ def test_card_of_the_shipped_knowledge(tmp_path):
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ['README.md', 'curve.svg']
     meta, body = front_matter(out.read_text())
-    assert meta == {'license': 'mit', 'library_name': 'wopr', 'datasets': ['optimal'],
+    assert meta == {'license': 'mit', 'library_name': 'wopr', 'method': 'optimal',
                     'tags': ['wopr', 'tic-tac-toe', 'lstm', 'game', 'safetensors', 'onnx']}
     knowledge = load_knowledge(DEFAULT)
     assert knowledge.sha256 in body and '![Training curve](curve.svg)' in body and '**Perfect play**' in body
-    assert '| losses | 0 | 0 |' in body and '| vs a random opponent, 100 games: won/drawn/lost | 99/1/0 | 91/9/0 |' in body
+    assert '| losses | 0 | 0 |' in body
+    assert '| vs a random opponent, 100 games: won/drawn/lost | 99/1/0 | 91/9/0 |' in body
     assert 'wopr play --knowledge default.safetensors' in body
     code = body.split('```python\n', 1)[1].split('```', 1)[0]
     assert code.count('\n') == 5 and "InferenceSession('default.onnx')" in code
@@ -131,7 +132,7 @@ def test_the_cards_onnx_snippet_runs(tmp_path, monkeypatch):
     assert cli('export', DEFAULT, '--format', 'onnx', '-o', 'default.onnx').exit_code == 0
     code = Path('README.md').read_text().split('```python\n', 1)[1].split('```', 1)[0]
     printed = []
-    exec(code, {'print': printed.append})  # noqa: S102 (our own card)
+    exec(code, {'print': printed.append})
     expected = runtime_probs(load_knowledge(DEFAULT), [encode(new_board())])[0].argmax()
     assert printed == [expected]
 
@@ -166,7 +167,7 @@ HOSTILE = '"\n---\nlicense: evil\n<script>alert(1)</script> [x](javascript:alert
 
 
 def hostile_knowledge(directory):
-    training = {'dataset': HOSTILE, 'method': "'; rm -rf / \u202e\u0000\U0001F600 www.evil.example",
+    training = {'method': HOSTILE + " '; rm -rf / \u202e\u0000\U0001F600 www.evil.example",
                 '<img src=x onerror=alert(1)>': HOSTILE, 'nested': {'`code`': ['</td>', 1e308]}}
     history = [{'epoch': 1, HOSTILE: 1.0, 'loss': 1.7e308}, {'epoch': 2, HOSTILE: -1.7e308, 'loss': 0.5}]
     evaluation = {'layout': {'<b>bold</b>': '| a | b |', 'n': 3}}
@@ -182,9 +183,9 @@ def test_card_treats_metadata_as_text(tmp_path):
     files = card_files(load_knowledge(source), source, tmp_path / 'README.md')
     text, svg = files[tmp_path / 'README.md'].decode(), files[tmp_path / 'curve.svg'].decode()
     meta, body = front_matter(text)
-    assert set(meta) == {'license', 'library_name', 'tags', 'datasets', 'method'} and meta['license'] == 'mit'
-    assert meta['datasets'] == [' '.join(HOSTILE.split())]  # the whole string, as one line of text
-    assert meta['method'] == "'; rm -rf / \U0001F600 www.evil.example"  # control and bidi characters dropped
+    assert set(meta) == {'license', 'library_name', 'tags', 'method'} and meta['license'] == 'mit'
+    # the whole string as one line of text, control and bidi characters dropped
+    assert meta['method'] == ' '.join(HOSTILE.split()) + " '; rm -rf / \U0001F600 www.evil.example"
     html = MarkdownIt('commonmark').enable('table').render(body)
     for markup in ('<script', '<a ', '<b>'):
         assert markup not in html

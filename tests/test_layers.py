@@ -22,11 +22,13 @@ MAY_IMPORT = {
     'publish': {'s3', 'web'},
     'report': {'runtime', 'evaluate'},
     'terminal': {'runtime'},
-    'cli': {'runtime', 'solver', 'evaluate', 'train', 's3', 'sources', 'web', 'publish', 'report', 'terminal'},
+    'export': {'runtime', 'train', 'report'},
+    'cli': {'runtime', 'solver', 'evaluate', 'train', 's3', 'sources', 'web', 'publish', 'report', 'terminal',
+            'export'},
     '__main__': {'cli'},
     '__init__': set(),  # the package's face (its version), which any part may read
 }
-TORCH = {'torch', 'numpy', 'safetensors'}  # the `train` extra: only the trainer may need it
+TORCH = {'torch', 'numpy', 'safetensors', 'onnx'}  # the `train` and `onnx` extras: only the trainer and exporter
 
 
 def module_name(path):
@@ -98,7 +100,7 @@ def test_no_import_cycles():
 
 def test_torch_stays_in_the_trainer():
     known = modules()
-    users = sorted(name for name, path in known.items() if part(name) != 'train'
+    users = sorted(name for name, path in known.items() if part(name) not in ('train', 'export')
                    and any(m.split('.')[0] in TORCH for m in imports(path, known)))
     assert users == []
 

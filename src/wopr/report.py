@@ -28,7 +28,7 @@ def flatten(data, prefix=''):
         if isinstance(value, dict):
             rows += flatten(value, name + '.')
         else:
-            rows.append((name, value if isinstance(value, str) else json.dumps(value)))
+            rows.append((name, value))
     return rows
 
 
@@ -38,7 +38,7 @@ def key_value_table(title, rows):
     table.add_column(style='bold')
     table.add_column(overflow='fold')
     for key, value in rows:
-        table.add_row(key, str(value))
+        table.add_row(key, value if isinstance(value, str) else json.dumps(value))
     return table
 
 

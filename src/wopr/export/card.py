@@ -5,12 +5,12 @@ import string
 import unicodedata
 from pathlib import Path
 
+from ..report import flatten
+from ..runtime.metadata import FIGURES
+
 CURVE = 'curve.svg'
 LIMIT = 200  # characters of one metadata string shown: a card is read by people
 MAX_SERIES = 8
-EVALUATION_ROWS = (('games', 'games'), ('wins', 'wins'), ('draws', 'draws'), ('losses', 'losses'),
-                   ('moves', 'moves'), ('optimal_pct', 'minimax-optimal moves %'),
-                   ('fastest_pct', 'fastest-win moves %'), ('missed_wins', 'missed immediate wins'))
 SAFE_NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,99}')
 ENTITIES = {'&': '&amp;', '<': '&lt;', '>': '&gt;'}
 XML = {**ENTITIES, '"': '&quot;', "'": '&#39;'}
@@ -55,17 +55,6 @@ def cell(v):
     return md(v if isinstance(v, str) else json.dumps(v))
 
 
-def flatten(data, prefix=''):
-    """Nested dicts as (dotted key, value) rows."""
-    rows = []
-    for key, value in data.items():
-        if isinstance(value, dict):
-            rows += flatten(value, f'{prefix}{key}.')
-        else:
-            rows.append((f'{prefix}{key}', value))
-    return rows
-
-
 def table(header, rows):
     lines = ['| ' + ' | '.join(header) + ' |', '|' + ' --- |' * len(header)]
     return '\n'.join(lines + ['| ' + ' | '.join(row) + ' |' for row in rows])
@@ -77,14 +66,14 @@ def evaluation_section(evaluation):
         if evaluation:  # a layout this wopr does not know: every figure, as written
             return table(['figure', 'value'], [(md(k), cell(v)) for k, v in flatten(evaluation)])
         return 'This file carries no evaluation: `wopr evaluate` measures it.'
-    rows = [[label] + [cell(evaluation[s].get(key, '')) for s in sides] for key, label in EVALUATION_ROWS
+    rows = [[label] + [cell(evaluation[s].get(key, '')) for s in sides] for key, label in FIGURES
             if any(key in evaluation[s] for s in sides)]
     random = evaluation.get('random')
     if isinstance(random, dict) and all(isinstance(random.get(s), dict) for s in sides):
         rows.append([f"vs a random opponent, {cell(random.get('games', ''))} games: won/drawn/lost"]
                     + ['/'.join(cell(random[s].get(k, '')) for k in ('wins', 'draws', 'losses')) for s in sides])
-    verdict = ('**Perfect play** on both sides: no lost game and only fastest-win moves.' if evaluation.get('perfect') is True
-               else 'Not perfect: see the losses and the share of optimal moves.')
+    verdict = ('**Perfect play** on both sides: no lost game and only fastest-win moves.'
+               if evaluation.get('perfect') is True else 'Not perfect: see the losses and the share of optimal moves.')
     return ('The network plays X, then O, against every possible line of the opponent (an exhaustive game tree), '
             'then against a uniformly random opponent.\n\n' + table([''] + [f'as {s}' for s in sides], rows)
             + '\n\n' + verdict)
@@ -157,8 +146,6 @@ def card(knowledge, name, curve=None):
     stem = name.rsplit('.', 1)[0]
     front = ['---', 'license: mit', 'library_name: wopr', 'tags:',
              *(f'- {tag}' for tag in ('wopr', 'tic-tac-toe', 'lstm', 'game', 'safetensors', 'onnx'))]
-    if 'dataset' in t:
-        front += ['datasets:', f"- {yaml_str(t['dataset'])}"]
     if 'method' in t:
         front.append(f"method: {yaml_str(t['method'])}")
     front.append('---')

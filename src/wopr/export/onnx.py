@@ -6,7 +6,7 @@ import onnx
 import torch
 from torch import nn
 
-from ..runtime.knowledge import expected_shapes
+from ..runtime.format import expected_shapes
 from ..train.model import Model
 
 # onnxruntime and onnxruntime-web (wasm) run opset 17 and its LSTM op; fixed, so a file is the same whatever torch
