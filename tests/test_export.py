@@ -168,9 +168,9 @@ HOSTILE = '"\n---\nlicense: evil\n<script>alert(1)</script> [x](javascript:alert
 
 def hostile_knowledge(directory):
     training = {'method': HOSTILE + " '; rm -rf / \u202e\u0000\U0001F600 www.evil.example",
-                '<img src=x onerror=alert(1)>': HOSTILE, 'nested': {'`code`': ['</td>', 1e308]}}
+                '<img src=x onerror=alert(1)>': HOSTILE, '`code`': '</td>', 'big': 1e308}
     history = [{'epoch': 1, HOSTILE: 1.0, 'loss': 1.7e308}, {'epoch': 2, HOSTILE: -1.7e308, 'loss': 0.5}]
-    evaluation = {'layout': {'<b>bold</b>': '| a | b |', 'n': 3}}
+    evaluation = {'<b>bold</b>': '| a | b |', 'n': 3}  # a layout of its own: the reader allows scalars
     metadata = contract_metadata(8, training=json.dumps(training), history=json.dumps(history),
                                  evaluation=json.dumps(evaluation))
     model = make_model(8)

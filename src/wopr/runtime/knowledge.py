@@ -4,7 +4,7 @@ import math
 import struct
 
 from .format import DTYPES, MAX_HEADER, KnowledgeError, expected_shapes, is_safetensors, sha256_hex
-from .metadata import FIGURES, read_metadata
+from .metadata import FIGURES, SCHEMAS, read_metadata
 
 
 def _product(shape):
@@ -19,7 +19,7 @@ def _header(data):
         raise KnowledgeError(f'file too short ({len(data)} bytes): not a safetensors file')
     n = struct.unpack_from('<Q', data, 0)[0]
     if n > MAX_HEADER:
-        raise KnowledgeError(f'header claims {n} bytes, over the 100 MB limit: not a knowledge file')
+        raise KnowledgeError(f'header claims {n} bytes, over the {MAX_HEADER // 1024} KB limit: not a knowledge file')
     if 8 + n > len(data):
         raise KnowledgeError(f'header length {n} runs past the end of the file ({len(data)} bytes): truncated?')
     try:
@@ -109,7 +109,8 @@ class Knowledge:
         """What a user is shown about this knowledge (JSON-ready)."""
         return {
             'sha256': self.sha256, 'bytes': self.nbytes, 'hidden_size': self.hidden_size,
-            'dtype': self.dtypes['lstm.weight_hh_l0'], 'metadata': self.metadata,
+            'dtype': self.dtypes['lstm.weight_hh_l0'],
+            'metadata': {k: v for k, v in self.metadata.items() if k not in SCHEMAS},  # the JSON ones: as validated
             'training': self.training, 'history': self.history, 'evaluation': self.evaluation, 'figures': FIGURES,
         }
 

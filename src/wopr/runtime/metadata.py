@@ -1,8 +1,9 @@
-"""The metadata beside the tensors: format checks, the JSON values `training`, `history` and `evaluation`, and the
-labels of the evaluation's figures (the terminal and the page show the same words)."""
+"""The metadata beside the tensors: format checks, one bounded and typed validation of the JSON values `training`,
+`history` and `evaluation` (every front end shows only values of the types it expects), and the labels of the
+evaluation's figures (the terminal and the page show the same words)."""
 import json
 
-from .format import ENCODING, FLOAT64_MAX, FORMAT, MAX_HIDDEN, KnowledgeError
+from .format import ENCODING, FLOAT64_MAX, FORMAT, MAX_HIDDEN, MAX_ITEMS, MAX_KEYS, MAX_NAME, MAX_TEXT, KnowledgeError
 
 # (key, label) of each figure per side, in the order they are shown
 FIGURES = (
@@ -12,8 +13,45 @@ FIGURES = (
 )
 
 
+def _number(v, low):
+    # NaN fails both comparisons; an int beyond float64 is finite here but Infinity to the page's JSON.parse
+    return type(v) in (int, float) and low <= v <= FLOAT64_MAX
+
+
+# What a value of each kind may be: (words for a person, test). Every number is finite.
+KINDS = {
+    'text': (f'a string of at most {MAX_TEXT} characters', lambda v: type(v) is str and len(v) <= MAX_TEXT),
+    'bool': ('true or false', lambda v: type(v) is bool),
+    'count': ('a whole number, 0 or more', lambda v: type(v) is int and _number(v, 0)),
+    'int': ('a whole number', lambda v: type(v) is int and _number(v, -FLOAT64_MAX)),
+    'amount': ('a number, 0 or more', lambda v: _number(v, 0)),
+    'pct': ('a percentage, 0 to 100', lambda v: _number(v, 0) and v <= 100),
+    'scalar': (f'a string of at most {MAX_TEXT} characters, a finite number, true, false or null',
+               lambda v: v is None or type(v) is bool or _number(v, -FLOAT64_MAX) or KINDS['text'][1](v)),
+}
+
+# The known fields and their kinds. An object's other keys ('*': the kind of any other key) must be scalars, so old
+# and future files load and are shown as text; a list holds at most MAX_ITEMS entries of its one schema.
+COUNTS = {'wins': 'count', 'draws': 'count', 'losses': 'count'}
+SIDE = {'games': 'count', 'wins': 'count', 'draws': 'count', 'losses': 'count', 'moves': 'count',
+        'optimal': 'count', 'fastest': 'count', 'missed_wins': 'count', 'optimal_pct': 'pct', 'fastest_pct': 'pct'}
+SCHEMAS = {
+    'training': {
+        'method': 'text', 'source': 'text', 'name': 'text', 'dtype': 'text', 'optimizer': 'text', 'loss': 'text',
+        'package': 'text', 'note': 'text', 'sha256': 'text', 'hidden': 'count', 'epochs': 'count',
+        'trained_epochs': 'count', 'games': 'count', 'batch_size': 'count', 'threads': 'count', 'bytes': 'count',
+        'seed': 'int', 'lr': 'amount', 'seconds': 'amount',
+        'until_perfect': 'bool', 'centre_first': 'bool', 'versions': {'*': 'text'}},
+    'history': [{
+        'epoch': 'count', 'games': 'count', 'losses': 'count', 'losses_x': 'count', 'losses_o': 'count',
+        'loss': 'amount', 'seconds': 'amount', 'optimal_pct': 'pct', 'fastest_pct': 'pct', 'perfect': 'bool'}],
+    'evaluation': {'X': SIDE, 'O': SIDE, 'random': {'games': 'count', 'seed': 'int', 'X': COUNTS, 'O': COUNTS},
+                   'perfect': 'bool'},
+}
+
+
 def read_metadata(header):
-    """(string metadata, hidden size, parsed JSON values) of a safetensors header; the metadata leaves the header."""
+    """(string metadata, hidden size, validated JSON values) of a safetensors header; the metadata leaves the header."""
     meta = header.pop('__metadata__', None)
     if meta is None:
         raise KnowledgeError(f'no __metadata__: a plain safetensors file, not wopr knowledge (format {FORMAT})')
@@ -27,29 +65,75 @@ def read_metadata(header):
     # at most four ASCII digits: a number int() reads the same in CPython and MicroPython
     if not (0 < len(hidden) <= 4 and all('0' <= d <= '9' for d in hidden)) or not 1 <= int(hidden) <= MAX_HIDDEN:
         raise KnowledgeError(f'hidden_size {hidden!r} is not a whole number from 1 to {MAX_HIDDEN}')
+    meta = _object(meta, {'*': 'text'}, '__metadata__', SCHEMAS)  # the JSON values are checked once parsed
     parsed = {}
-    for key, kind in (('training', dict), ('history', list), ('evaluation', dict)):
+    for key in sorted(SCHEMAS):
         if key in meta:
-            parsed[key] = _json_metadata(meta, key, kind)
+            try:
+                value = json.loads(meta[key])
+            except Exception:  # noqa: BLE001 (bad JSON, or nesting deep enough to exhaust the parser)
+                raise KnowledgeError(f'metadata {key} is not valid JSON') from None
+            parsed[key] = _checked(value, SCHEMAS[key], 'metadata ' + key)
     return meta, int(hidden), parsed
 
 
-def _json_metadata(meta, key, kind):
-    """A JSON metadata value of the expected kind whose numbers are all finite (front ends re-serialise it)."""
+def _checked(value, schema, path):
+    """A copy of value, checked against schema; KnowledgeError naming the field (path) otherwise. The schema bounds
+    the depth: a value is walked only as deep as its schema goes."""
+    if type(schema) is dict:
+        return _object(value, schema, path)
+    if type(schema) is list:
+        if type(value) is not list:
+            raise _wrong(path, value, 'a list')
+        if len(value) > MAX_ITEMS:
+            raise KnowledgeError(f'{path} holds {len(value)} entries, over the limit of {MAX_ITEMS}')
+        return [_checked(v, schema[0], f'{path}[{i}]') for i, v in enumerate(value)]
+    words, test = KINDS[schema]
+    if not test(value):
+        raise _wrong(path, value, words)
+    return _text(value) if type(value) is str else value
+
+
+def _object(value, schema, path, skip=()):
+    """An object's keys (short strings, MAX_KEYS at most) and values, in sorted order so that both interpreters
+    report the same first fault; the values of keys in `skip` are only made valid text."""
+    if type(value) is not dict:
+        raise _wrong(path, value, 'an object')
+    if len(value) > MAX_KEYS:
+        raise KnowledgeError(f'{path} holds {len(value)} keys, over the limit of {MAX_KEYS}')
+    out = {}
+    for key in sorted(value):
+        if len(key) > MAX_NAME:
+            raise KnowledgeError(f'{path} has a key of {len(key)} characters, over the limit of {MAX_NAME}')
+        name = _text(key)
+        kind = schema.get(key, schema.get('*', 'scalar'))
+        out[name] = _text(value[key]) if key in skip else _checked(value[key], kind, f'{path}.{name}')
+    return out
+
+
+def _wrong(path, value, expected):
+    t = type(value)
+    what = ('an object' if t is dict else 'a list' if t is list else 'null' if value is None
+            else ('true' if value else 'false') if t is bool else f'a string of {len(value)} characters' if t is str
+            else f'the number {value}' if t is float or -10 ** 15 < value < 10 ** 15 else 'a very large number')
+    return KnowledgeError(f'{path} is {what}: expected {expected}')
+
+
+def _text(s):
+    """s with UTF-16 surrogates resolved as CPython's json does: a pair joined (MicroPython's json keeps both halves),
+    a lone one as U+FFFD; so both interpreters hold the same text, and it always encodes (to a terminal, to JSON)."""
     try:
-        value = json.loads(meta[key])
-    except Exception:  # noqa: BLE001 (bad JSON, or nesting deep enough to exhaust the parser)
-        raise KnowledgeError(f'metadata {key!r} is not valid JSON') from None
-    if type(value) is not kind:
-        raise KnowledgeError(f"metadata {key!r} is not a JSON {'object' if kind is dict else 'list'}")
-    todo = [value]  # a loop, not recursion: the parser may accept nesting deeper than our stack
-    while todo:
-        v = todo.pop()
-        # NaN fails both comparisons; an int beyond float64 is finite here but Infinity to the page's JSON.parse
-        if type(v) in (int, float) and not -FLOAT64_MAX <= v <= FLOAT64_MAX:
-            raise KnowledgeError(f'metadata {key!r} holds a number that is not finite (or too large for a float64)')
-        if type(v) is dict:
-            todo.extend(v.values())
-        elif type(v) is list:
-            todo.extend(v)
-    return value
+        if len(s.encode()) == len(s):
+            return s  # ASCII
+    except UnicodeError:
+        pass  # CPython: a lone surrogate does not encode
+    out, high = [], 0
+    for c in s:
+        o = ord(c)
+        if high and 0xdc00 <= o < 0xe000:
+            out[-1] = chr(0x10000 + (high - 0xd800) * 1024 + o - 0xdc00)
+            high = 0
+            continue
+        high = o if 0xd800 <= o < 0xdc00 else 0
+        out.append('\ufffd' if 0xd800 <= o < 0xe000 else c)
+    return ''.join(out)
