@@ -121,8 +121,8 @@ def _struct(r, schema):
             fields[name] = r.int()
         elif kind == 'string':
             fields[name] = r.string()
-        elif kind == '[]float':
-            fields[name] = r.floats(r.count(name), name)
+        elif kind == '[]float':  # checked against the sizes before a float is read: no giant slice is parsed
+            fields[name] = r.floats(_length(fields, name, r.count(name)), name)
         elif type(kind) is list:
             fields[name] = [_struct(r, kind[0]) for _ in range(r.count(name))]
         else:
@@ -205,8 +205,9 @@ def _stream(data, start, end, inner):
         raise _error(f'the stream holds a value of type {_describe(types, tid)}, not the Model of {PACKAGE}')
 
 
-def _check(values):
-    """The sizes wopr can play with, and every slice of the size they imply; returns the hidden size."""
+def _hidden(values):
+    """The hidden size, once the sizes read so far are the ones wopr can play with (gob sends the sizes, fields
+    0-2, before the slices; a size it leaves out is zero)."""
     inputs, outputs, h = [values.get(name, 0) for name in SIZES]
     if inputs != INPUTS:
         raise _error(f'InputSize is {inputs}: wopr needs {INPUTS} inputs (9 cells, X and O planes)')
@@ -214,13 +215,26 @@ def _check(values):
         raise _error(f'OutputSize is {outputs}: wopr needs {OUTPUTS} outputs (one per cell)')
     if not 1 <= h <= MAX_HIDDEN:
         raise _error(f'HiddenSize {h} is not from 1 to {MAX_HIDDEN}')
-    sizes = {'Wy': OUTPUTS * h, 'BiasY': OUTPUTS}
+    return h
+
+
+def _length(values, name, n):
+    """n, the length a slice declares, if it is the one the sizes imply for it."""
+    h = _hidden(values)
+    lengths = {'Wy': OUTPUTS * h, 'BiasY': OUTPUTS}
     for gate in 'ifoc':
-        sizes['W' + gate], sizes['U' + gate], sizes['Bias' + gate.upper()] = h * INPUTS, h * h, h
+        lengths['W' + gate], lengths['U' + gate], lengths['Bias' + gate.upper()] = h * INPUTS, h * h, h
+    expected = lengths[name]
+    if n != expected:
+        raise _error(f'{name} holds {n} weights, expected {expected} for HiddenSize {h}')
+    return n
+
+
+def _check(values):
+    """Every slice present (each was checked as it was read); returns the hidden size."""
+    h = _hidden(values)
     for name in WEIGHTS:
-        n, got = sizes[name], len(values.get(name, ()))
-        if got != n:
-            raise _error(f'{name} holds {got} weights, expected {n} for HiddenSize {h}')
+        _length(values, name, len(values.get(name, ())))
     return h
 
 
