@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from .text import clean
 from .train.config import Config
 
 app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
@@ -21,13 +22,22 @@ def main():
     """WOPR: an LSTM that plays tic-tac-toe from a portable knowledge file."""
 
 
+MAX_GAMES = 10_000  # random games per side for `evaluate`: ~2 minutes and 350 MB here (all are played at once)
+
+
+def error_line(message, label='error'):
+    """One line on stderr, never wrapped (whatever the width, a terminal or not); the message is cleaned, as it may
+    quote a file's strings."""
+    err.print(f'[bold red]{label}:[/] {escape(clean(message))}', highlight=False, soft_wrap=True)  # "wopr[s3]": text
+
+
 @contextmanager
 def user_errors():
     """Turn the errors a user can cause into one clear line and exit code 1, never a traceback."""
     try:
         yield
     except (ValueError, OSError) as e:  # KnowledgeError is a ValueError, S3Error an OSError
-        err.print(f'[bold red]error:[/] {escape(str(e))}', highlight=False)  # "wopr[s3]" is not markup
+        error_line(str(e))
         raise typer.Exit(1) from None
 
 
@@ -82,7 +92,7 @@ def train(options, out_path: str = typer.Option('knowledge.safetensors', '--out'
     out.print(f'wrote {escape(out_path)}: {len(data)} bytes, {len(trained.history)} epochs in {trained.seconds:.1f} s',
               highlight=False)
     if config.until_perfect and not trained.perfect:
-        err.print(f'[bold red]error:[/] not perfect after {config.epochs} epochs (the last weights were written)')
+        error_line(f'not perfect after {config.epochs} epochs (the last weights were written)')
         raise typer.Exit(1)
 
 
@@ -91,7 +101,8 @@ def evaluate(knowledge: str = typer.Argument(..., help='Knowledge file or URL.')
              as_json: bool = typer.Option(False, '--json', help='Print the figures as JSON.'),
              require_perfect: bool = typer.Option(False, '--require-perfect',
                                                   help='Exit 1 unless 0 losses and 100% fastest-optimal moves.'),
-             games: int = typer.Option(100, '--games', min=0, help='Games per side against a random opponent.'),
+             games: int = typer.Option(100, '--games', help=f'Games per side against a random opponent (0 to '
+                                       f'{MAX_GAMES:,}).'),
              seed: int = typer.Option(0, '--seed', help='Seed of the random opponent.')):
     """Measure play strength exhaustively: as X and as O against every opponent line, and against random play."""
     import json
@@ -100,13 +111,15 @@ def evaluate(knowledge: str = typer.Argument(..., help='Knowledge file or URL.')
     from .report import evaluation_table
     from .sources import load_knowledge
     with user_errors():
+        if not 0 <= games <= MAX_GAMES:
+            raise ValueError(f'--games must be from 0 to {MAX_GAMES:,}, not {games}')
         result = play_strength(RuntimePolicy(load_knowledge(knowledge)), games, seed)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
     else:
         out.print(evaluation_table(result))
     if require_perfect and not result['perfect']:
-        err.print('[bold red]not perfect:[/] losses or moves that are not the fastest-optimal (see the figures)')
+        error_line('losses or moves that are not the fastest-optimal (see the figures)', 'not perfect')
         raise typer.Exit(1)
 
 

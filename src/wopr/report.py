@@ -6,9 +6,16 @@ from rich.table import Table
 
 from .evaluate import SIDES
 from .runtime.format import expected_shapes
-from .runtime.metadata import FIGURES
+from .runtime.metadata import FIGURES, SCHEMAS
+from .text import clean
 
 BARS = '▁▂▃▄▅▆▇█'
+
+
+def scale(v, lo, hi, start, length):
+    """v's place between lo and hi (lo < hi) on a scale from start, length long."""
+    # halves: hi - lo itself may overflow for figures near the float64 limit (the reader allows them)
+    return start + length * ((v / 2 - lo / 2) / (hi / 2 - lo / 2))
 
 
 def sparkline(values):
@@ -16,8 +23,7 @@ def sparkline(values):
     if not values:
         return ''
     low, high = min(values), max(values)
-    span = (high - low) or 1.0
-    return ''.join(BARS[round((v - low) / span * (len(BARS) - 1))] for v in values)
+    return ''.join(BARS[round(scale(v, low, high, 0, len(BARS) - 1)) if high > low else 0] for v in values)
 
 
 def flatten(data, prefix=''):
@@ -37,8 +43,8 @@ def key_value_table(title, rows):
     table = Table(title=title, show_header=False, title_justify='left', box=None)
     table.add_column(style='bold')
     table.add_column(overflow='fold')
-    for key, value in rows:
-        table.add_row(key, value if isinstance(value, str) else json.dumps(value))
+    for key, value in rows:  # the file's strings, cleaned: no escape sequence reaches the terminal
+        table.add_row(clean(key), clean(value) if isinstance(value, str) else json.dumps(value))
     return table
 
 
@@ -53,13 +59,13 @@ def history_table(history):
     for column in ('series', 'first', 'last', 'curve'):
         table.add_column(column)
     for key, values in series.items():
-        table.add_row(key, f'{values[0]:.4g}', f'{values[-1]:.4g}', sparkline(values))
+        table.add_row(clean(key), f'{values[0]:.4g}', f'{values[-1]:.4g}', sparkline(values))
     return table
 
 
 def evaluation_table(result):
-    """The figures as `wopr evaluate` writes them, per side; any other layout (the reader only checks that it is an
-    object) as flat rows."""
+    """The figures as `wopr evaluate` writes them, per side; any other layout (a file may leave figures out, or add
+    its own) as flat rows."""
     try:
         return _figures_table(result)
     except (KeyError, TypeError):
@@ -84,7 +90,7 @@ def _figures_table(result):
 
 def knowledge_report(knowledge, location):
     """Everything about one knowledge file as rich renderables."""
-    plain = {k: v for k, v in knowledge.metadata.items() if k not in ('training', 'history', 'evaluation')}
+    plain = {k: v for k, v in knowledge.metadata.items() if k not in SCHEMAS}
     header = key_value_table('Knowledge', [('file', location), ('bytes', knowledge.nbytes),
                                            ('sha256', knowledge.sha256), *plain.items()])
     tensors = Table(title='Tensors', title_justify='left')

@@ -7,6 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .runtime.game import Game, IllegalMove
+from .text import clean
 
 HELP = 'Type a cell 1-9 to play, q to quit.'
 CELLS = {str(n): n - 1 for n in range(1, 10)}  # what a move may be typed as, exactly
@@ -90,7 +91,7 @@ def run(knowledge, side='X', show_probs=False, console=None):
     if hasattr(sys.stdin, 'reconfigure'):
         sys.stdin.reconfigure(errors='replace')  # a byte that is not UTF-8 is a wrong move, not the end of the game
     name = knowledge.training.get('name') or f'hidden {knowledge.hidden_size}'
-    console.print(f'[bold]Greetings, Professor Falken. Shall we play a game?[/] (knowledge: {escape(str(name))})')
+    console.print(f'[bold]Greetings, Professor Falken. Shall we play a game?[/] (knowledge: {escape(clean(name, 80))})')
     try:
         play(console, Game(knowledge, side), side, show_probs)
     except KeyboardInterrupt:

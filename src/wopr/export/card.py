@@ -2,11 +2,11 @@
 import json
 import re
 import string
-import unicodedata
 from pathlib import Path
 
-from ..report import flatten
+from ..report import flatten, scale
 from ..runtime.metadata import FIGURES
+from ..text import clean
 
 CURVE = 'curve.svg'
 LIMIT = 200  # characters of one metadata string shown: a card is read by people
@@ -18,26 +18,20 @@ XML = {**ENTITIES, '"': '&quot;', "'": '&#39;'}
 
 # Metadata strings are untrusted: each goes through exactly one of these three, for the language it lands in.
 
-def clean(value, limit=LIMIT):
-    """One line of printable text: no control, format (bidi), private-use or unassigned characters; shortened."""
-    text = ' '.join(''.join(c for c in str(value) if unicodedata.category(c)[0] != 'C' or c.isspace()).split())
-    return text if len(text) <= limit else text[:limit - 1] + '…'
-
-
 def md(value):
     """Literal inline Markdown: HTML's special characters as entities, any other ASCII punctuation backslash-escaped
     (CommonMark allows it for all of them), so no link, image, emphasis, table cell break or raw HTML can start."""
-    return ''.join(ENTITIES.get(c) or ('\\' + c if c in string.punctuation else c) for c in clean(value))
+    return ''.join(ENTITIES.get(c) or ('\\' + c if c in string.punctuation else c) for c in clean(value, LIMIT))
 
 
 def xml(value):
-    return ''.join(XML.get(c, c) for c in clean(value))
+    return ''.join(XML.get(c, c) for c in clean(value, LIMIT))
 
 
 def yaml_str(value):
     """A YAML double-quoted scalar holding printable ASCII only: everything else as \\u or \\U escapes."""
     out = []
-    for c in clean(value):
+    for c in clean(value, LIMIT):
         o = ord(c)
         out.append('\\' + c if c in '"\\' else c if 0x20 <= o < 0x7f else f'\\u{o:04x}' if o <= 0xffff
                    else f'\\U{o:08x}')
@@ -92,11 +86,6 @@ def curve_series(history):
             if key not in (x_key, 'seconds') and is_number(value) and (key in series or len(series) < MAX_SERIES):
                 series.setdefault(key, []).append((x, value))
     return x_key or 'entry', series
-
-
-def scale(v, lo, hi, start, length):
-    # halves: hi - lo itself may overflow for hostile figures near the float64 limit (the reader allows them)
-    return start + length * ((v / 2 - lo / 2) / (hi / 2 - lo / 2))
 
 
 def curve_svg(history):
