@@ -19,11 +19,10 @@ from markdown_it import MarkdownIt
 from tests.support.commands import cli, one_error_line
 from tests.support.knowledge_files import contract_metadata, make_knowledge, make_model, write_knowledge
 from wopr.export.card import card_files, curve_svg
-from wopr.export.files import write_files
 from wopr.export.onnx import OPSET, policy
 from wopr.runtime.board import encode, is_over, legal_moves, new_board, to_move
 from wopr.runtime.lstm import Network
-from wopr.sources import DEFAULT, load_knowledge
+from wopr.sources import DEFAULT, load_knowledge, write_files
 
 GOB = Path(__file__).parent / 'fixtures' / 'gob'
 GAMES = 128

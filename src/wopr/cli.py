@@ -75,10 +75,14 @@ def train(options, out_path: str = typer.Option('knowledge.safetensors', '--out'
                                                 help='Where to write the knowledge (a path or s3://...).')):
     """Train an LSTM on tic-tac-toe with PyTorch and write its knowledge file."""
     from .report import evaluation_table
+    from .runtime.format import MAX_ITEMS
     from .runtime.knowledge import load
-    from .sources import write_bytes
+    from .sources import check_writable, write_bytes
     with user_errors():
         config = Config(**options)
+        if config.epochs > MAX_ITEMS:
+            raise ValueError(f'--epochs {config.epochs}: a knowledge file holds the history of {MAX_ITEMS} at most')
+        check_writable(out_path)  # before the training, not after it
         try:
             from .train.export import trained_file
             from .train.loop import train
@@ -86,8 +90,8 @@ def train(options, out_path: str = typer.Option('knowledge.safetensors', '--out'
             raise ValueError(f"wopr train needs PyTorch ({e.name} is missing): pip install 'wopr[train]'") from None
         trained = train(config)
         data = trained_file(trained)
+        knowledge = load(data)  # what the reader would refuse is never written
         write_bytes(out_path, data)
-    knowledge = load(data)
     out.print(evaluation_table(knowledge.evaluation))
     out.print(f'wrote {escape(out_path)}: {len(data)} bytes, {len(trained.history)} epochs in {trained.seconds:.1f} s',
               highlight=False)
@@ -225,8 +229,7 @@ def export(knowledge: str = typer.Argument(..., help='Knowledge file or URL (a 2
                                    '(README.md, with the training curve as curve.svg beside it).'),
            out_path: str = typer.Option(..., '--out', '-o', help='Where to write (written whole or not at all).')):
     """Export a knowledge file as an ONNX model or as a Hugging Face model card."""
-    from .export.files import write_files
-    from .sources import load_knowledge
+    from .sources import load_knowledge, write_files
     with user_errors():
         if fmt == 'onnx':
             try:

@@ -87,6 +87,21 @@ def file_url(url):
     return bucket, key
 
 
+def check_bucket(url):
+    """Fail now when the bucket of an s3:// file URL is missing or its endpoint cannot be reached; a bucket these
+    credentials may write to but not look at (403) is left for the write to try."""
+    from botocore.exceptions import ClientError
+    bucket, _ = file_url(url)
+    s3 = client()
+    with errors(url):
+        try:
+            exists = found(s3.head_bucket, Bucket=bucket) is not None
+        except ClientError as e:
+            exists = e.response.get('ResponseMetadata', {}).get('HTTPStatusCode') == 403
+    if not exists:
+        raise S3Error(f'no such bucket: {bucket} (for {url})')
+
+
 def read_object(url, max_bytes):
     """The bytes of an s3:// object (endpoint from AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3, as boto3 reads them)."""
     bucket, key = file_url(url)
