@@ -75,13 +75,10 @@ def train(options, out_path: str = typer.Option('knowledge.safetensors', '--out'
                                                 help='Where to write the knowledge (a path or s3://...).')):
     """Train an LSTM on tic-tac-toe with PyTorch and write its knowledge file."""
     from .report import evaluation_table
-    from .runtime.format import MAX_ITEMS
     from .runtime.knowledge import load
     from .sources import check_writable, write_bytes
     with user_errors():
         config = Config(**options)
-        if config.epochs > MAX_ITEMS:
-            raise ValueError(f'--epochs {config.epochs}: a knowledge file holds the history of {MAX_ITEMS} at most')
         check_writable(out_path)  # before the training, not after it
         try:
             from .train.export import trained_file

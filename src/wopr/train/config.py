@@ -2,6 +2,8 @@
 the knowledge file's `training` metadata are all made from it."""
 from dataclasses import asdict, dataclass, field
 
+from ..runtime.format import MAX_ITEMS
+
 METHODS = ('optimal', 'winning-x')
 DTYPES = ('f32', 'f16')
 
@@ -35,6 +37,8 @@ class Config:
         for name in ('hidden', 'epochs', 'batch_size', 'threads'):
             if getattr(self, name) < 1:
                 raise ValueError(f'{name} must be at least 1, not {getattr(self, name)}')
+        if self.epochs > MAX_ITEMS:  # one history entry per epoch, and the reader takes no more
+            raise ValueError(f'epochs {self.epochs}: a knowledge file holds the history of {MAX_ITEMS} at most')
 
     def as_metadata(self):
         return asdict(self)
