@@ -1,4 +1,5 @@
-"""The bridge's JSON protocol: load, new, play, state; failed loads keep the game; bad requests answer ok:false."""
+"""The bridge's JSON protocol: load, new, play, move, state; levels and players; failed loads keep the game; bad
+requests answer ok:false."""
 import hashlib
 
 import pytest
@@ -7,9 +8,11 @@ from hypothesis import strategies as st
 
 from tests.support.knowledge_files import make_knowledge
 
-requests = st.fixed_dictionaries({'op': st.sampled_from(['load', 'new', 'play', 'state', 'other'])}, optional={
+requests = st.fixed_dictionaries({'op': st.sampled_from(['load', 'new', 'play', 'move', 'state', 'other'])}, optional={
     'path': st.none() | st.integers() | st.text(max_size=5) | st.lists(st.integers(), max_size=2),
     'human': st.none() | st.sampled_from(['X', 'O', 'x', '', 'XO']) | st.integers(),
+    'level': st.none() | st.sampled_from(['easy', 'medium', 'perfect', 'Perfect']) | st.integers(),
+    'players': st.none() | st.integers(-1, 3) | st.booleans() | st.text(max_size=1),
     'cell': st.none() | st.integers(-3, 12) | st.floats() | st.text(max_size=2) | st.booleans(),
 })
 
@@ -124,4 +127,46 @@ def test_a_load_checks_the_catalogs_sha256_and_carries_the_side(bridge, files):
     assert reply['ok'] is False and 'does not match the catalog' in reply['error']
     assert bridge({'op': 'state'}) == before  # refused: the game on the side it was on goes on
     assert bridge({'op': 'load', 'path': str(files['a']), 'human': 'Z'})['error'] == "side must be X or O, not 'Z'"
+    assert bridge({'op': 'state'}) == before
+
+
+def test_load_and_new_carry_level_players_and_seed(bridge, files):
+    reply = bridge({'op': 'load', 'path': str(files['a']), 'level': 'medium', 'players': 2, 'seed': 9})
+    state = reply['state']
+    assert (state['level'], state['players'], state['human'], state['board']) == ('medium', 2, None, [''] * 9)
+    state = bridge({'op': 'play', 'cell': 0})['state']
+    assert state['board'][0] == 'X' and state['turn'] == 'O' and state['last'] is None  # nobody replied
+    state = bridge({'op': 'new', 'players': 1, 'human': 'O'})['state']
+    assert (state['level'], state['players'], state['human'], len(state['moves'])) == ('medium', 1, 'O', 1)
+    state = bridge({'op': 'load', 'path': str(files['b'])})['state']  # a load keeps every setting
+    assert (state['level'], state['players'], state['human']) == ('medium', 1, 'O')
+    assert bridge({'op': 'new', 'level': 'perfect'})['state']['level'] == 'perfect'
+
+
+def test_move_plays_wopr_against_itself_one_move_per_request(bridge, files):
+    bridge({'op': 'load', 'path': str(files['a'])})
+    assert 'not WOPR' in bridge({'op': 'move'})['error']  # one player: WOPR only replies
+    state = bridge({'op': 'new', 'players': 0})['state']
+    assert state['moves'] == [] and state['players'] == 0
+    state = bridge({'op': 'play', 'cell': 2})['state']  # the opening, chosen for it
+    while not state['over']:
+        before = len(state['moves'])
+        state = bridge({'op': 'move'})['state']
+        assert len(state['moves']) == before + 1 and state['last']['cell'] == state['moves'][-1]
+    assert bridge({'op': 'move'})['ok'] is False
+
+
+@pytest.mark.parametrize('request_, error', [
+    ({'op': 'new', 'level': 'hard'}, "level must be easy, medium or perfect, not 'hard'"),
+    ({'op': 'new', 'players': '0'}, "players must be 0, 1 or 2, not '0'"),
+    ({'op': 'load', 'path': '@a', 'players': 5}, 'players must be 0, 1 or 2, not 5'),
+    ({'op': 'load', 'path': '@a', 'seed': 1.5}, 'seed must be a whole number, not 1.5'),
+])
+def test_bad_settings_are_refused_and_change_nothing(bridge, files, request_, error):
+    bridge({'op': 'load', 'path': str(files['a'])})
+    before = bridge({'op': 'play', 'cell': 4})
+    if request_.get('path') == '@a':
+        request_ = dict(request_, path=str(files['a']))
+    reply = bridge(request_)
+    assert reply['ok'] is False and reply['error'] == error
     assert bridge({'op': 'state'}) == before

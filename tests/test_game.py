@@ -1,4 +1,5 @@
-"""Game: both sides, AI replies, illegal moves, new games, winner / line / draw, and how the AI picks its cell."""
+"""Game: both sides, AI replies, illegal moves, new games, winner / line / draw, how the AI picks its cell at each
+level, two players, and WOPR against itself."""
 import copy
 import math
 
@@ -9,9 +10,10 @@ from tests.support.games import boards_of
 from tests.support.knowledge_files import contract_metadata, make_knowledge, write_knowledge
 from wopr.runtime.board import encode
 from wopr.runtime.format import expected_shapes
-from wopr.runtime.game import Game, IllegalMove, choose
+from wopr.runtime.game import Game, IllegalMove, Random, choose, sample
 from wopr.runtime.knowledge import load
 from wopr.runtime.lstm import Network
+from wopr.sources import DEFAULT
 
 HIDDEN = 4
 
@@ -122,7 +124,7 @@ def test_illegal_moves_leave_the_game_unchanged(in_order, cell):
 
 def test_moves_after_the_end_and_out_of_turn_are_refused(in_order):
     game = Game(in_order, human='X')
-    with pytest.raises(IllegalMove, match="not the AI's turn"):
+    with pytest.raises(IllegalMove, match="not WOPR's turn"):
         game.ai_move()
     for cell in (4, 8, 6):
         game.play(cell)
@@ -165,3 +167,89 @@ def test_the_network_sees_every_board_of_both_sides(tmp_path):
         for b in boards_of(game.moves):
             state, probs = net.step(state, encode(b))
         assert game.status()['last']['probs'] == probs
+
+
+def test_xorshift_is_seeded_and_uniform():
+    first = [Random(7).random() for _ in range(2)]
+    assert first[0] == first[1]  # the same seed, the same numbers
+    rng = Random(7)
+    draws = [rng.random() for _ in range(20_000)]
+    assert all(0 <= r < 1 for r in draws) and len(set(draws)) == len(draws)
+    assert abs(sum(draws) / len(draws) - 0.5) < 0.01
+    assert Random(0).random() != 0  # zero, xorshift's fixed point, is replaced
+
+
+def test_sample_follows_the_tempered_distribution_over_legal_cells():
+    probs = [0.5, 0.3, 0.2] + [0.0] * 6
+    board = [''] * 9
+    rng = Random(3)
+    counts = [0] * 9
+    for _ in range(6000):
+        counts[sample(probs, board, rng.random(), temperature=1.0)] += 1
+    assert [round(c / 6000, 1) for c in counts[:3]] == [0.5, 0.3, 0.2] and sum(counts[3:]) == 0
+    assert sample(probs, ['X'] + [''] * 8, 0.0, temperature=1.0) == 1  # taken cells never come out
+    assert sample(probs, board, 0.999999, temperature=0.5) == 2
+    assert sample([0.0] * 9, ['X', 'O'] + [''] * 7, 0.5) == 2  # nothing to weigh: the argmax rule
+
+
+@pytest.mark.parametrize('value, error', [('hard', "level must be easy, medium or perfect, not 'hard'"),
+                                          (3, 'players must be 0, 1 or 2, not 3'),
+                                          (True, 'players must be 0, 1 or 2, not True')])
+def test_bad_settings_change_nothing(in_order, value, error):
+    game = Game(in_order, human='X')
+    game.play(4)
+    before = copy.deepcopy(game.status())
+    with pytest.raises(ValueError, match=error):
+        game.new(level=value) if isinstance(value, str) else game.new(players=value)
+    assert game.status() == before
+
+
+def test_medium_draws_its_moves_seeded_and_perfect_takes_the_argmax(tmp_path):
+    knowledge = load(make_knowledge(tmp_path, hidden=8, seed=4, scale=0.5).read_bytes())  # a flat distribution
+    games = {}
+    for level, seed in (('perfect', 1), ('perfect', 2), ('medium', 1), ('medium', 1), ('medium', 2)):
+        game = Game(knowledge, human='X', level=level, seed=seed)
+        moves = []
+        for _ in range(4):
+            game.new()
+            while not game.status()['over']:
+                game.play(game.board.index(''))
+            moves.append(game.moves)
+        games.setdefault((level, seed), []).append(moves)
+    assert games[('perfect', 1)][0] == games[('perfect', 2)][0]  # argmax: no randomness at all
+    assert games[('medium', 1)][0] == games[('medium', 1)][1]  # seeded: reproducible
+    assert games[('medium', 1)][0] != games[('medium', 2)][0]
+    assert len({tuple(m) for m in games[('medium', 1)][0]}) > 1  # and varied from game to game
+    assert Game(knowledge, level='medium').status()['level'] == 'medium'
+
+
+def test_two_players_take_turns_and_wopr_never_moves(in_order):
+    game = Game(in_order, human='O', players=2)
+    assert game.board == [''] * 9  # WOPR does not open for O
+    for cell in (0, 3, 1, 4, 2):
+        game.play(cell)
+    s = game.status()
+    assert (s['winner'], s['line'], s['last'], s['human'], s['players']) == ('X', [0, 1, 2], None, None, 2)
+    with pytest.raises(IllegalMove, match="not WOPR's turn"):
+        Game(in_order, players=2).ai_move()
+
+
+def test_wopr_against_itself_one_move_per_call(in_order):
+    game = Game(in_order, players=0)
+    assert game.moves == []  # every move is asked for
+    game.play(8)  # an opening chosen for it
+    while not game.status()['over']:
+        side = game.status()['turn']
+        cell = game.ai_move()
+        assert game.board[cell] == side and game.last['cell'] == cell
+    assert game.moves == [8, 0, 1, 2, 3, 4, 5, 6]  # in_order: the lowest free cell every time; O wins with 2-4-6
+    assert game.status()['winner'] == 'O'
+
+
+@pytest.mark.parametrize('opening', range(9))
+def test_the_shipped_default_draws_against_itself_from_every_opening(opening):
+    game = Game(load(DEFAULT.read_bytes()), players=0)
+    game.play(opening)
+    while not game.status()['over']:
+        game.ai_move()
+    assert game.status()['draw']

@@ -134,7 +134,14 @@ def test_bridge_session_is_the_same(micropython, bridge, micropython_bridge, tmp
         {'op': 'load', 'path': '@good', 'sha256': '0' * 64}, {'op': 'state'},
         {'op': 'load', 'path': '@good', 'human': 'O', 'sha256': hashlib.sha256(good.read_bytes()).hexdigest()},
         {'op': 'new', 'human': 'Z'}, {'op': 'play', 'cell': 9}, {'op': 'play', 'cell': 'a'}, {'op': 'fly'},
-        {'op': 'load'}, {'op': 'load', 'path': 3}, {'op': 'play', 'cell': 0}]
+        {'op': 'load'}, {'op': 'load', 'path': 3}, {'op': 'play', 'cell': 0},
+        # levels and players: medium's seeded draws, WOPR against itself move by move, two people
+        {'op': 'load', 'path': '@good', 'human': 'X', 'level': 'medium', 'seed': 12345},
+        *[{'op': 'new'}, {'op': 'play', 'cell': 0}, {'op': 'play', 'cell': 2}, {'op': 'play', 'cell': 7}] * 4,
+        {'op': 'new', 'human': 'O', 'level': 'bad'}, {'op': 'new', 'human': 'O'}, {'op': 'move'},
+        {'op': 'new', 'players': 0}, {'op': 'play', 'cell': 5}, *[{'op': 'move'}] * 9,
+        {'op': 'new', 'players': 0, 'level': 'perfect'}, *[{'op': 'move'}] * 9,
+        {'op': 'new', 'players': 2}, {'op': 'play', 'cell': 4}, {'op': 'move'}, {'op': 'play', 'cell': 0}]
     for request in session:
         path = request.get('path')
         named = path in ('@good', '@broken')

@@ -1,8 +1,14 @@
 """The one protocol every front end speaks: a JSON request in, a JSON reply out, one call per message.
 
-Requests: {'op': 'load', 'path', 'human'?, 'sha256'?} | {'op': 'new', 'human'?} | {'op': 'play', 'cell'} |
-{'op': 'state'}. Replies: {'ok': true, 'state', 'knowledge'? (load)} or {'ok': false, 'error', 'kind'} (the
-error's class name); a request that fails changes nothing.
+Requests:
+  {'op': 'load', 'path', 'human'?, 'level'?, 'players'?, 'seed'?, 'sha256'?}  new knowledge and a new game on it
+  {'op': 'new', 'human'?, 'level'?, 'players'?}  a new game (WOPR opens when it plays X)
+  {'op': 'play', 'cell'}  a person's move (cells 0-8), with WOPR's reply in a one-player game
+  {'op': 'move'}          WOPR's next move in a game it plays on both sides (players 0): one call per move
+  {'op': 'state'}
+human is 'X' or 'O', level 'easy', 'medium' or 'perfect' (see game.LEVELS), players 0, 1 or 2; a setting left out
+stays as it was (at the first load: X, perfect, 1; seed 1 seeds medium's draws). Replies: {'ok': true, 'state',
+'knowledge'? (load)} or {'ok': false, 'error', 'kind'} (the error's class name); a request that fails changes nothing.
 """
 import json
 
@@ -10,6 +16,7 @@ from .game import Game
 from .knowledge import KnowledgeError, load
 
 _game = None
+SETTINGS = ('human', 'level', 'players')
 
 
 class Mismatch(KnowledgeError):
@@ -37,7 +44,14 @@ def _load(request):
     if expected is not None and knowledge.sha256 != expected:
         raise Mismatch(f'the file does not match the catalog (sha256 {knowledge.sha256[:12]}..., expected '
                              f'{str(expected)[:12]}...): refused')
-    game = Game(knowledge, request.get('human', _game.human if _game else 'X'))
+    seed = request.get('seed', 1)
+    if type(seed) is not int:
+        raise ValueError(f'seed must be a whole number, not {seed!r}')
+    settings = {}
+    for key in SETTINGS:  # each left out (or null) as the game before had it
+        value = request.get(key)
+        settings[key] = getattr(_game, key) if value is None and _game else value
+    game = Game(knowledge, seed=seed, **settings)
     reply = json.dumps({'ok': True, 'knowledge': knowledge.summary(), 'state': game.status()})
     _game = game
     return reply
@@ -55,16 +69,18 @@ def _request(message):
 
 def _answer(request):
     op = request.get('op')
-    if op not in ('load', 'new', 'play', 'state'):
+    if op not in ('load', 'new', 'play', 'move', 'state'):
         raise ValueError(f'unknown request {op!r}')
     if op == 'load':
         return _load(request)
     if _game is None:
         raise KnowledgeError('no knowledge loaded yet')
     if op == 'new':
-        _game.new(request.get('human', _game.human))
+        _game.new(request.get('human'), request.get('level'), request.get('players'))
     elif op == 'play':
         _game.play(request.get('cell'))
+    elif op == 'move':
+        _game.ai_move()
     return json.dumps({'ok': True, 'state': _game.status()})
 
 

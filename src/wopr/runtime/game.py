@@ -1,12 +1,35 @@
-"""A game between a human and the network: moves, AI replies, winner, draw, new game."""
+"""A game of tic-tac-toe with the network: levels (how it picks its move), players 0, 1 or 2, winner, draw, new game."""
 from .board import EMPTY, encode, is_over, new_board, other, to_move, winner
 from .lstm import Network
 
 SIDES = ('X', 'O')
+PLAYERS = (0, 1, 2)  # 0: WOPR plays itself; 1: you against WOPR; 2: two people on one device
+# How WOPR picks its move at each level (front ends also give "easy" a weaker network: see the README): easy and
+# perfect take the most probable legal cell; medium draws it from the network's distribution over the legal cells
+# flattened by TEMPERATURE (weights p ** (1 / T)). At 1.5 the perfect default lost about 1 game in 5 to a minimax
+# player picking among the best moves at random, and 1 in 25 (as O) to a random player; at 1.0, 1 in 15 and 1 in 100.
+LEVELS = ('easy', 'medium', 'perfect')
+TEMPERATURE = 1.5
 
 
 class IllegalMove(ValueError):
     """A move the rules do not allow; the game is left as it was."""
+
+
+class Random:
+    """xorshift32 (Marsaglia 2003): small, seeded, and the same numbers in CPython and MicroPython."""
+
+    def __init__(self, seed=1):
+        self.x = (seed & 0xFFFFFFFF) or 0x9E3779B9  # zero is xorshift's one fixed point
+
+    def random(self):
+        """The next number in [0, 1)."""
+        x = self.x
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+        self.x = x
+        return x / 4294967296
 
 
 def choose(probs, board):
@@ -18,30 +41,57 @@ def choose(probs, board):
     return best
 
 
-def check_side(human):
-    if human not in SIDES:
-        raise ValueError(f'side must be X or O, not {human!r}')
-    return human
+def sample(probs, board, r, temperature=TEMPERATURE):
+    """A legal cell drawn with weight probs[c] ** (1 / temperature), r being a number in [0, 1)."""
+    legal = [c for c in range(9) if board[c] == EMPTY]
+    weights = [probs[c] ** (1 / temperature) for c in legal]
+    total = sum(weights)
+    if not total > 0:  # every legal cell underflowed to 0: no preference left to sample from
+        return choose(probs, board)
+    at = r * total
+    for c, w in zip(legal, weights):
+        at -= w
+        if at < 0:
+            return c
+    return legal[-1]  # rounding left r * total a hair above the sum
+
+
+def check(name, value, allowed):
+    """`value` if it is one of `allowed`, else a ValueError saying which are ("side must be X or O, not 'Z'")."""
+    if type(value) is not type(allowed[0]) or value not in allowed:  # True == 1, but True is not a player count
+        words = [str(a) for a in allowed]
+        raise ValueError(f"{name} must be {', '.join(words[:-1])} or {words[-1]}, not {value!r}")
+    return value
 
 
 class Game:
-    """One game at a time against one knowledge; `new` starts again without re-reading the file."""
+    """One game at a time with one knowledge; `new` starts again without re-reading the file."""
 
-    def __init__(self, knowledge, human='X'):
+    def __init__(self, knowledge, human='X', level='perfect', players=1, seed=1):
         self.knowledge = knowledge
         self.network = Network(knowledge)
-        self.new(human)
+        self.random = Random(seed)
+        self.human, self.level, self.players = 'X', 'perfect', 1  # what a None below stands for
+        self.new(human, level, players)
 
-    def new(self, human='X'):
-        self.human = check_side(human)
-        self.ai = other(human)
+    def new(self, human=None, level=None, players=None):
+        """A new game; a setting left out (None) stays as it was. All are checked before anything changes."""
+        human = check('side', self.human if human is None else human, SIDES)
+        level = check('level', self.level if level is None else level, LEVELS)
+        players = check('players', self.players if players is None else players, PLAYERS)
+        self.human, self.level, self.players = human, level, players
         self.board = new_board()
         self.moves = []
-        self.last = None  # the AI's latest move: {'cell', 'probs' it was chosen from}
+        self.last = None  # WOPR's latest move: {'cell', 'probs' it was chosen from}
         # the network has seen every board so far; `policy` is its distribution for the move to come
         self.state, self.policy = self.network.step(self.network.start(), encode(self.board))
-        if self.ai == 'X':
+        if self.players == 1 and self.human == 'O':  # WOPR opens; against itself, each move is asked for
             self.ai_move()
+
+    def wopr_to_move(self):
+        if is_over(self.board):
+            return False
+        return self.players == 0 or (self.players == 1 and to_move(self.board) != self.human)
 
     def _put(self, cell, player):
         self.board[cell] = player
@@ -50,24 +100,31 @@ class Game:
             self.state, self.policy = self.network.step(self.state, encode(self.board))
 
     def play(self, cell):
-        """The human's move, then the AI's reply unless the game is over."""
+        """A person's move for the side to move (or a chosen opening in WOPR vs WOPR), then WOPR's reply when it
+        plays the other side."""
         if is_over(self.board):
             raise IllegalMove('the game is over: start a new game')
+        if self.players == 1 and to_move(self.board) != self.human:
+            raise IllegalMove("it is WOPR's turn")
         if type(cell) is not int or not 0 <= cell <= 8:
             raise IllegalMove(f'cell {cell!r} is not on the board (0-8)')
         if self.board[cell] != EMPTY:
             # people see cells numbered 1-9 (terminal, page keys), so say it their way
             raise IllegalMove(f'square {cell + 1} is already taken by {self.board[cell]}')
-        self._put(cell, self.human)
-        if not is_over(self.board):
+        self._put(cell, to_move(self.board))
+        if self.players == 1 and not is_over(self.board):
             self.ai_move()
 
     def ai_move(self):
-        if is_over(self.board) or to_move(self.board) != self.ai:
-            raise IllegalMove('it is not the AI\'s turn')
-        cell = choose(self.policy, self.board)
+        """WOPR's move for the side to move, picked by the level's rule."""
+        if not self.wopr_to_move():
+            raise IllegalMove("it is not WOPR's turn")
+        if self.level == 'medium':
+            cell = sample(self.policy, self.board, self.random.random())
+        else:
+            cell = choose(self.policy, self.board)
         self.last = {'cell': cell, 'probs': self.policy}
-        self._put(cell, self.ai)
+        self._put(cell, to_move(self.board))
         return cell
 
     def status(self):
@@ -76,8 +133,10 @@ class Game:
         over = win is not None or EMPTY not in self.board
         last = self.last and {'cell': self.last['cell'], 'prob': self.last['probs'][self.last['cell']],
                               'probs': self.last['probs']}
+        one = self.players == 1
         return {
-            'board': list(self.board), 'human': self.human, 'ai': self.ai, 'moves': list(self.moves),
+            'board': list(self.board), 'human': self.human if one else None, 'ai': other(self.human) if one else None,
+            'level': self.level, 'players': self.players, 'moves': list(self.moves),
             'turn': None if over else to_move(self.board), 'over': over,
             'winner': win, 'line': list(line) if line else None, 'draw': over and win is None, 'last': last,
         }
