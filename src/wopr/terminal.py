@@ -1,5 +1,6 @@
-"""The terminal game: a plain loop over the runtime's Game, one line of input per move."""
+"""The terminal game: a plain loop over the runtime's Game, one line of input per move; or WOPR against itself."""
 import sys
+import time
 
 from rich import box
 from rich.console import Console
@@ -12,12 +13,15 @@ from .text import clean
 HELP = 'Type a cell 1-9 to play, q to quit.'
 CELLS = {str(n): n - 1 for n in range(1, 10)}  # what a move may be typed as, exactly
 QUIT = ('q', 'quit', 'exit')
+OPENINGS = (4, 0, 2, 6, 8, 1, 3, 5, 7)  # WOPR against itself: one game per first move, centre, corners, edges
+LESSON = 'A strange game. The only winning move is not to play.'
+SPEEDUP = 0.7  # each game of WOPR against itself is played this much faster than the one before
 
 
-def board_table(status, show_probs=False):
-    """The board: free cells show their number 1-9 (and the AI's probabilities), the winning line in reverse."""
+def board_table(status, probs=None):
+    """The board: free cells show their number 1-9 (and the probabilities WOPR chose from), the winning line in
+    reverse."""
     line = status['line'] or ()
-    probs = show_probs and status['last'] and status['last']['probs']
     table = Table(show_header=False, show_lines=True, box=box.SQUARE, padding=(0, 1))
     for _ in range(3):
         table.add_column(justify='center', width=7 if probs else 3)
@@ -36,16 +40,21 @@ def board_table(status, show_probs=False):
 
 
 def outcome(status):
+    line = status['line'] and '-'.join(str(c + 1) for c in status['line'])
     if status['draw']:
-        return 'A draw. The only winning move is not to play.'
-    who = 'You win' if status['winner'] == status['human'] else 'WOPR wins'
-    return f'{who} ({status["winner"]}, line {"-".join(str(c + 1) for c in status["line"])}).'
+        return 'A draw.' if status['players'] == 0 else 'A draw. The only winning move is not to play.'
+    if status['players'] == 1:
+        who = 'You win' if status['winner'] == status['human'] else 'WOPR wins'
+    else:
+        who = f'{status["winner"]} wins'
+    return f'{who} ({status["winner"]}, line {line}).'
 
 
 def show(console, status, show_probs):
-    if status['last']:
-        console.print(f'WOPR plays {status["last"]["cell"] + 1} (p={status["last"]["prob"]:.2f})')
-    console.print(board_table(status, show_probs))
+    last = status['last']
+    if last and status['players'] == 1:
+        console.print(f'WOPR plays {last["cell"] + 1} (p={last["prob"]:.2f})')
+    console.print(board_table(status, show_probs and last and last['probs']))
 
 
 def ask(console, prompt):
@@ -58,15 +67,17 @@ def ask(console, prompt):
     return line.strip() if line else None
 
 
-def play(console, game, side, show_probs):
-    """Games until the human quits or the input ends."""
+def play(console, game, show_probs):
+    """Games until a player quits or the input ends (one player against WOPR, or two people taking turns)."""
     while True:
-        game.new(side)
+        game.new()
         status = game.status()
-        console.print(f'\nYou play [bold]{side}[/]. {HELP}')
+        who = f'You play [bold]{status["human"]}[/]' if status['players'] == 1 else 'Two players, X first'
+        console.print(f'\n{who}, level {status["level"]}. {HELP}')
         show(console, status, show_probs)
         while not status['over']:
-            line = ask(console, 'Your move (1-9, q quits): ')
+            mover = 'Your' if status['players'] == 1 else f'{status["turn"]}\'s'
+            line = ask(console, f'{mover} move (1-9, q quits): ')
             if line is None or line.lower() in QUIT:
                 return
             if line not in CELLS:
@@ -85,15 +96,51 @@ def play(console, game, side, show_probs):
             return
 
 
-def run(knowledge, side='X', show_probs=False, console=None):
-    """Play until the human quits (q, end of input or Ctrl-C); returns the exit code."""
+def scene(console, game, pace):
+    """WOPR against itself, one game per opening, each faster than the last (the first waits `pace` seconds a
+    move), with the probabilities of each move; returns the winners (None for a draw)."""
+    winners = []
+    for n, opening in enumerate(OPENINGS):
+        game.new(players=0)
+        game.play(opening)
+        moves = [f'X {opening + 1} (opening)']
+        while not game.status()['over']:
+            time.sleep(pace * SPEEDUP ** n)
+            side = game.status()['turn']
+            cell = game.ai_move()
+            moves.append(f'{side} {cell + 1} ({100 * game.last["probs"][cell]:.0f}%)')
+        status = game.status()
+        console.print(f'\nGame {n + 1}: ' + ', '.join(moves))
+        console.print(board_table(status))
+        console.print(outcome(status))
+        winners.append(status['winner'])
+    return winners
+
+
+def verdict(winners, level):
+    """The scene's last line: the film's when every game was a draw, else what happened."""
+    if not any(winners):
+        return LESSON
+    won = {side: winners.count(side) for side in ('X', 'O')}
+    return (f'WOPR beat itself at level {level}: X won {won["X"]}, O won {won["O"]}, {winners.count(None)} draws '
+            f'of {len(winners)} games. No lesson learned this time.')
+
+
+def run(knowledge, side='X', show_probs=False, console=None, level='perfect', players=1, pace=0.5, seed=1):
+    """Play until the human quits (q, end of input or Ctrl-C), or watch WOPR play itself (players 0); returns the
+    exit code."""
     console = console or Console(highlight=False)
     if hasattr(sys.stdin, 'reconfigure'):
         sys.stdin.reconfigure(errors='replace')  # a byte that is not UTF-8 is a wrong move, not the end of the game
     name = knowledge.training.get('name') or f'hidden {knowledge.hidden_size}'
     console.print(f'[bold]Greetings, Professor Falken. Shall we play a game?[/] (knowledge: {escape(clean(name, 80))})')
+    game = Game(knowledge, side, level, players, seed)
     try:
-        play(console, Game(knowledge, side), side, show_probs)
+        if players == 0:
+            console.print(f'WOPR plays itself at level {level}, one game per opening (Ctrl-C stops it).')
+            console.print(f'\n[bold]{verdict(scene(console, game, pace), level)}[/]')
+        else:
+            play(console, game, show_probs)
     except KeyboardInterrupt:
         console.print()
     console.print('Goodbye.')

@@ -1,4 +1,5 @@
-"""Games as the tests replay them: the boards a network is stepped on, and a game scripted through the runtime."""
+"""Games as the tests replay them: the boards a network is stepped on, a game scripted through the runtime, and a
+line that beats a network."""
 from wopr.runtime.board import legal_moves, new_board, to_move
 from wopr.runtime.game import Game
 
@@ -25,3 +26,17 @@ def scripted_game(knowledge, side, pick):
         if len(game.moves) == before + 2:  # the AI replied
             ai.append(game.last['cell'] + 1)
     return inputs, ai, game.status()
+
+
+def winning_line(knowledge, side, level='perfect'):
+    """The human's cells (0-8) of a game won against the network at `level` (its moves are deterministic at easy and
+    perfect), found depth first; None when the network never loses."""
+    def search(moves):
+        game = Game(knowledge, side, level)
+        for cell in moves:
+            game.play(cell)
+        status = game.status()
+        if status['over']:
+            return moves if status['winner'] == side else None
+        return next((found for cell in legal_moves(game.board) if (found := search([*moves, cell]))), None)
+    return search([])
