@@ -80,6 +80,7 @@ class Game:
         level = check('level', self.level if level is None else level, LEVELS)
         players = check('players', self.players if players is None else players, PLAYERS)
         self.human, self.level, self.players = human, level, players
+        self.ai = other(human)  # WOPR's side against one person
         self.board = new_board()
         self.moves = []
         self.last = None  # WOPR's latest move: {'cell', 'probs' it was chosen from}
@@ -135,7 +136,7 @@ class Game:
                               'probs': self.last['probs']}
         one = self.players == 1
         return {
-            'board': list(self.board), 'human': self.human if one else None, 'ai': other(self.human) if one else None,
+            'board': list(self.board), 'human': self.human if one else None, 'ai': self.ai if one else None,
             'level': self.level, 'players': self.players, 'moves': list(self.moves),
             'turn': None if over else to_move(self.board), 'over': over,
             'winner': win, 'line': list(line) if line else None, 'draw': over and win is None, 'last': last,
