@@ -1,7 +1,9 @@
-// The knowledge card: what a file says about itself (hidden size, method, training, evaluation, curve).
+// The knowledge card: first what a player wants to know (does it lose? how big?), then, collapsed, the technical
+// details (training, libraries, sha256, the exhaustive check, the curve). Every value comes from a file, so each is
+// checked for the type it is shown as: a hostile file gets blanks, never an exception.
 const SVG = 'http://www.w3.org/2000/svg';
-const SHOWN = new Set(['method', 'centre_first', 'games', 'epochs', 'trained_epochs', 'seconds', 'versions', 'hidden',
-  'dtype']);
+const MAX_TEXT = 120;  // characters of any one text from a file
+const MAX_ROWS = 12;   // settings or libraries listed
 
 function el(tag, text = '', attrs = {}) {
   const node = document.createElement(tag);
@@ -16,117 +18,162 @@ function svg(tag, attrs) {
   return node;
 }
 
-// 255168 -> '255,168' (toLocaleString would load the locale data on the page's critical path: ~20 ms cold)
-const thousands = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-const scalar = (v) => ['string', 'number', 'boolean'].includes(typeof v);
+const num = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const obj = (v) => (v && typeof v === 'object' && !Array.isArray(v) ? v : {});
+const list = (v) => (Array.isArray(v) ? v : []);
+
+// A value as short text, or null: only strings, finite numbers and booleans are shown.
+function text(v) {
+  if (typeof v === 'string') return v.length > MAX_TEXT ? `${v.slice(0, MAX_TEXT)}…` : v;
+  if (typeof v === 'boolean' || num(v) !== null) return String(v);
+  return null;
+}
+
+// 255168 -> '255,168', in linear time (toLocaleString would load locale data on the page's critical path)
+export function thousands(n) {
+  if (!Number.isSafeInteger(n)) return text(n) ?? '';
+  const digits = String(Math.abs(n));
+  const groups = [];
+  for (let end = digits.length; end > 0; end -= 3) groups.unshift(digits.slice(Math.max(0, end - 3), end));
+  return (n < 0 ? '-' : '') + groups.join(',');
+}
+
+const rounded = (pct) => (num(pct) === null ? '' : `${Math.round(pct)}%`);
+
+// The one sentence a player reads: does it ever lose, checked how.
+function verdict(evaluation) {
+  const [x, o] = [obj(evaluation.X), obj(evaluation.O)];
+  const [lx, lo, gx, go] = [num(x.losses), num(o.losses), num(x.games), num(o.games)];
+  if (lx === 0 && lo === 0) return 'Never loses: checked against every possible game, as X and as O.';
+  if (lx === null || lo === null || gx === null || go === null) {
+    return 'How well it plays is unknown: this file carries no exhaustive check.';
+  }
+  return `Beatable: it loses ${thousands(lx)} of the ${thousands(gx)} possible games as X and ${thousands(lo)} of `
+    + `${thousands(go)} as O (checked against every possible game).`;
+}
+
+function size(summary) {
+  const [hidden, bytes] = [num(summary.hidden_size), num(summary.bytes)];
+  const kb = bytes === null ? '' : `${bytes < 10240 ? (bytes / 1024).toFixed(1) : Math.round(bytes / 1024)} KB`;
+  return [hidden === null ? '' : `${hidden} hidden units`, kb, text(summary.dtype)].filter(Boolean).join(' · ');
+}
 
 function facts(summary) {
-  const t = summary.training || {};
-  const rows = [['Hidden size', summary.hidden_size],
-    ['Weights', `${summary.dtype}, ${(summary.bytes / 1024).toFixed(1)} KB`],
-    ['sha256', `${summary.sha256.slice(0, 16)}…`, summary.sha256]];  // the whole hash on hover
-  if (t.method) {
-    const games = t.games ? `, ${thousands(t.games)} games` : '';
-    rows.push(['Method', `${t.method}${t.centre_first ? ' (centre first)' : ''}${games}`]);
+  const t = obj(summary.training);
+  const rows = [];
+  const method = text(t.method);
+  if (method) {
+    const games = num(t.games) === null ? '' : `, ${thousands(t.games)} games`;
+    rows.push(['Method', `${method}${t.centre_first === true ? ' (centre first)' : ''}${games}`]);
   }
-  if (t.seconds !== undefined) {
-    const trained = t.trained_epochs;
-    const epochs = trained ? `${trained} epoch${trained === 1 ? '' : 's'} in ` : '';
-    rows.push(['Training time', `${epochs}${Number(t.seconds).toFixed(1)} s`]);
+  const [epochs, seconds] = [num(t.trained_epochs), num(t.seconds)];
+  if (seconds !== null) {
+    rows.push(['Training time', `${epochs === null ? '' : `${epochs} epoch${epochs === 1 ? '' : 's'} in `}`
+      + `${seconds.toFixed(1)} s`]);
   }
-  const settings = Object.entries(t).filter(([k, v]) => !SHOWN.has(k) && scalar(v)).map(([k, v]) => `${k.replace(/_/g, ' ')} ${v}`);
+  const shown = new Set(['method', 'centre_first', 'games', 'trained_epochs', 'seconds', 'versions', 'name']);
+  const settings = Object.entries(t).filter(([k, v]) => !shown.has(k) && text(v) !== null).slice(0, MAX_ROWS)
+    .map(([k, v]) => `${text(k.replace(/_/g, ' '))} ${text(v)}`);
   if (settings.length) rows.push(['Settings', settings.join(', ')]);
-  if (t.versions && typeof t.versions === 'object') {
-    rows.push(['Libraries', Object.entries(t.versions).map(([k, v]) => `${k} ${v}`).join(', ')]);
-  }
+  const versions = Object.entries(obj(t.versions)).filter(([, v]) => text(v) !== null).slice(0, MAX_ROWS);
+  if (versions.length) rows.push(['Libraries', versions.map(([k, v]) => `${text(k)} ${text(v)}`).join(', ')]);
+  const sha = typeof summary.sha256 === 'string' ? summary.sha256.slice(0, 64) : '';
+  if (sha) rows.push(['sha256', sha]);
   return rows;
 }
 
-function evaluationTable(e, figures) {
-  const sides = ['X', 'O'].filter((s) => e[s] && typeof e[s] === 'object');
-  if (!sides.length) return el('p', 'This file carries no evaluation.', { class: 'muted' });
+function evaluationTable(evaluation, figures) {
+  const sides = ['X', 'O'].filter((s) => Object.keys(obj(evaluation[s])).length);
+  if (!sides.length) return el('p', 'This file carries no exhaustive check.', { class: 'muted' });
   const table = el('table', '', { class: 'evaluation' });
-  table.append(el('caption', e.perfect ? 'Perfect play on both sides, exhaustively checked' : 'Exhaustive check'));
+  table.append(el('caption', 'Against every possible opponent line'));
   const head = el('tr');
-  head.append(el('th', ''), ...sides.map((s) => el('th', `as ${s}`, { scope: 'col' })));
+  head.append(el('td'), ...sides.map((s) => el('th', `as ${s}`, { scope: 'col' })));
   table.append(el('thead'));
   table.tHead.append(head);
   const body = el('tbody');
-  for (const [key, label] of figures.filter(([k]) => sides.some((s) => e[s][k] !== undefined))) {
+  const labelled = list(figures).filter((f) => Array.isArray(f) && typeof f[0] === 'string' && text(f[1]) !== null);
+  for (const [key, label] of labelled.slice(0, MAX_ROWS)) {
+    const values = sides.map((s) => num(obj(evaluation[s])[key]));
+    if (values.every((v) => v === null)) continue;
     const row = el('tr');
-    row.append(el('th', label, { scope: 'row' }), ...sides.map((s) => el('td', String(e[s][key] ?? ''))));
+    const pct = key.endsWith('_pct');
+    row.append(el('th', text(label).replace(/ %$/, ''), { scope: 'row' }),
+      ...values.map((v) => el('td', v === null ? '' : pct ? rounded(v) : thousands(v))));
     body.append(row);
   }
-  const random = e.random;
-  if (random && sides.every((s) => random[s])) {
+  const random = obj(evaluation.random);
+  const games = num(random.games);
+  if (games !== null && sides.every((s) => num(obj(random[s]).wins) !== null)) {
     const row = el('tr');
-    row.append(el('th', `vs random, ${random.games} games: won/drawn/lost`, { scope: 'row' }),
-      ...sides.map((s) => el('td', `${random[s].wins}/${random[s].draws}/${random[s].losses}`)));
+    row.append(el('th', `against a random player: won, of ${thousands(games)}`, { scope: 'row' }),
+      ...sides.map((s) => el('td', thousands(obj(random[s]).wins))));
     body.append(row);
   }
   table.append(body);
   return table;
 }
 
-// The loss (left scale) and the share of fastest-win moves (right, 0-100%) per epoch, as an inline SVG.
+// Loss and fastest-win share per epoch: an SVG chart from 3 points on, fewer as plain numbers.
 function curve(history) {
-  const points = (history || []).filter((h) => h && typeof h.loss === 'number');
+  const points = list(history).filter((h) => num(obj(h).loss) !== null).slice(0, 1000);
   if (!points.length) return [el('p', 'This file carries no training history.', { class: 'muted' })];
+  const fastest = points.every((p) => num(p.fastest_pct) !== null);
+  const epochOf = (p, i) => num(p.epoch) ?? i + 1;
+  const line = (p, i) => `Epoch ${epochOf(p, i)}: loss ${p.loss.toFixed(3)}`
+    + `${fastest ? `, fastest-win moves ${rounded(p.fastest_pct)}` : ''}${p.perfect === true ? ', perfect' : ''}`;
+  if (points.length < 3) {  // a chart of one or two dots says less than the numbers
+    const numbers = el('ul', '', { class: 'epochs' });
+    numbers.append(...points.map((p, i) => el('li', line(p, i))));
+    return [numbers];
+  }
   const [W, H, left, right, top, bottom] = [300, 120, 36, 32, 8, 18];
-  const x = (i) => (points.length === 1 ? (left + W - right) / 2
-    : left + (i * (W - left - right)) / (points.length - 1));
-  // reduce, not Math.min(...losses): a long history spread into arguments overflows the call stack
+  const x = (i) => left + (i * (W - left - right)) / (points.length - 1);
   const lo = points.reduce((m, p) => Math.min(m, p.loss), 0);
   const span = points.reduce((m, p) => Math.max(m, p.loss), lo) - lo || 1;  // || 1: a flat curve would divide by 0
-  const y = (share) => top + (1 - share) * (H - top - bottom);  // share of the axis, 0 at the bottom
-  const yLoss = (p) => y((p.loss - lo) / span);
-  const yPct = (p) => y(p.fastest_pct / 100);
+  const y = (share) => top + (1 - share) * (H - top - bottom);
   const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img' });
-  const label = (text, at, cls) => {
+  const label = (words, at, cls) => {
     const t = svg('text', { ...at, class: cls });
-    t.textContent = text;
+    t.textContent = words;
     chart.append(t);
   };
+  const series = [['loss', (p) => y((p.loss - lo) / span)]];
+  if (fastest) series.push(['fastest', (p) => y(p.fastest_pct / 100)]);
   for (const share of [0, 0.5, 1]) {
     chart.append(svg('line', { x1: left, x2: W - right, y1: y(share), y2: y(share), class: 'grid' }));
     label((lo + share * span).toFixed(2), { x: left - 4, y: y(share) + 3, 'text-anchor': 'end' }, 'tick loss');
+    if (fastest) label(`${100 * share}%`, { x: W - right + 4, y: y(share) + 3 }, 'tick fastest');
   }
-  const series = [['loss', yLoss]];
-  if (points.every((p) => typeof p.fastest_pct === 'number')) {
-    series.push(['fastest', yPct]);
-    for (const share of [0, 0.5, 1]) label(`${100 * share}%`, { x: W - right + 4, y: y(share) + 3 }, 'tick fastest');
-  }
-  const epochOf = (p, i) => p.epoch ?? i + 1;
-  const ticks = points.length <= 6 ? points.map((_, i) => i) : [0, points.length >> 1, points.length - 1];
-  for (const i of ticks) {
+  for (const i of points.length <= 6 ? points.map((_, k) => k) : [0, points.length >> 1, points.length - 1]) {
     label(String(epochOf(points[i], i)), { x: x(i), y: H - 4, 'text-anchor': 'middle' }, 'tick');
   }
   for (const [name, yOf] of series) {
     const path = points.map((p, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)},${yOf(p).toFixed(1)}`).join(' ');
     chart.append(svg('path', { d: path, class: `line ${name}` }));
-    points.forEach((p, i) => chart.append(svg('circle', { cx: x(i), cy: yOf(p), r: p.perfect ? 3.5 : 2.5,
-                                                          class: `dot ${name}${p.perfect ? ' perfect' : ''}` })));
+    points.forEach((p, i) => chart.append(svg('circle', { cx: x(i), cy: yOf(p), r: p.perfect === true ? 3.5 : 2.5,
+      class: `dot ${name}${p.perfect === true ? ' perfect' : ''}` })));
   }
   const [first, last] = [points[0], points[points.length - 1]];
-  const epochs = `${points.length} epoch${points.length === 1 ? '' : 's'}`;
-  const words = [`loss ${first.loss.toFixed(3)} → ${last.loss.toFixed(3)} over ${epochs}`];
-  if (series.length > 1) words.push(`fastest-win moves ${first.fastest_pct}% → ${last.fastest_pct}%`);
-  const perfectAt = points.findIndex((p) => p.perfect);
+  const words = [`loss ${first.loss.toFixed(3)} to ${last.loss.toFixed(3)} over ${points.length} epochs`];
+  if (fastest) words.push(`fastest-win moves ${rounded(first.fastest_pct)} to ${rounded(last.fastest_pct)}`);
+  const perfectAt = points.findIndex((p) => p.perfect === true);
   if (perfectAt >= 0) words.push(`perfect from epoch ${epochOf(points[perfectAt], perfectAt)}`);
   chart.setAttribute('aria-label', `Training curve by epoch: ${words.join('; ')}`);
   const caption = el('figcaption');
   caption.append(el('span', 'loss', { class: 'key loss' }), ' (left) ',
-    ...(series.length > 1 ? [el('span', 'fastest-win moves', { class: 'key fastest' }), ' (right) '] : []),
+    ...(fastest ? [el('span', 'fastest-win moves', { class: 'key fastest' }), ' (right) '] : []),
     'by epoch: ', words.join('; '), '.');
   return [chart, caption];
 }
 
 export function renderCard(card, label, summary) {
+  const s = obj(summary);
   card.querySelector('#card-title').textContent = label;
-  const list = card.querySelector('#card-facts');
-  list.replaceChildren(...facts(summary).flatMap(([k, v, title]) =>
-    [el('dt', k), el('dd', String(v), title && { title })]));
-  card.querySelector('#card-evaluation').replaceChildren(evaluationTable(summary.evaluation || {}, summary.figures));
-  card.querySelector('#card-curve').replaceChildren(...curve(summary.history));
+  card.querySelector('#card-summary').textContent = verdict(obj(s.evaluation));
+  card.querySelector('#card-size').textContent = size(s);
+  card.querySelector('#card-facts').replaceChildren(...facts(s).flatMap(([k, v]) => [el('dt', k), el('dd', v)]));
+  card.querySelector('#card-evaluation').replaceChildren(evaluationTable(obj(s.evaluation), s.figures));
+  card.querySelector('#card-curve').replaceChildren(...curve(s.history));
   card.hidden = false;
 }

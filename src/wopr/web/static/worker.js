@@ -5,25 +5,72 @@
 
 const KNOWLEDGE_PATH = '/knowledge/current';
 const MAX_BYTES = 64 * 1024 * 1024;  // as the CPython reader's sources: far above any knowledge file
+const DEADLINE_MS = 30_000;  // a whole download, however slowly its bytes come
 
 const engine = start().catch((e) => {
-  throw new Error(`the engine could not start: ${e.message || e}`);
+  throw new Refused('Engine', `the engine could not start: ${reason(e)}`);
 });
 engine.catch(() => {});  // reported to the page with the first request's reply
 let queue = Promise.resolve();  // messages are answered one at a time, in order
+const downloads = new Set();  // the AbortControllers of the downloads under way: Cancel stops them all
 
-const tooLarge = (what) => `${what} is over ${MAX_BYTES} bytes: too large for a knowledge file`;
-
-async function fetchBytes(url, cache = 'default') {
-  let response;
-  try {
-    response = await fetch(url, { cache });
-  } catch {
-    throw new Error(`cannot fetch ${url}: the network or the server's CORS settings refused it`);
+// An error with a kind the page words for a player (see engine.js).
+class Refused extends Error {
+  constructor(kind, message) {
+    super(message);
+    this.kind = kind;
   }
-  if (!response.ok) throw new Error(`cannot fetch ${url}: HTTP ${response.status}`);
-  if (Number(response.headers.get('content-length')) > MAX_BYTES) throw new Error(tooLarge(url));  // unread
-  return new Uint8Array(await response.arrayBuffer());
+}
+
+// The technical reason of any error in one line: a Python traceback's last line, not the whole of it.
+function reason(e) {
+  const lines = String(e?.message ?? e).split('\n').map((l) => l.trim()).filter(Boolean);
+  return (lines[lines.length - 1] || 'unknown error').slice(0, 300);
+}
+
+const tooLarge = (what) => new Refused('TooLarge', `${what} is over ${MAX_BYTES} bytes: too large for a knowledge file`);
+
+// The body, chunk by chunk, stopped as soon as it passes MAX_BYTES.
+async function readAll(response, url) {
+  const reader = response.body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > MAX_BYTES) throw tooLarge(url);
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return bytes;
+}
+
+// The bytes at `url`, within `deadline` ms for the whole download (a server dripping bytes cannot hold it for days).
+async function fetchBytes(url, { cache = 'default', deadline = DEADLINE_MS } = {}) {
+  const control = new AbortController();
+  downloads.add(control);
+  const timer = setTimeout(() => control.abort(new Refused('Timeout', `${url} did not arrive whole within `
+                                                                     + `${Math.round(deadline / 1000)} s`)), deadline);
+  try {
+    const response = await fetch(url, { cache, signal: control.signal });
+    if (!response.ok) throw new Refused('Download', `cannot fetch ${url}: HTTP ${response.status}`);
+    if (Number(response.headers.get('content-length')) > MAX_BYTES) throw tooLarge(url);  // unread
+    return await readAll(response, url);
+  } catch (e) {
+    if (control.signal.aborted) throw control.signal.reason;
+    if (e instanceof Refused) throw e;
+    throw new Refused('Download', `cannot fetch ${url}: the network or the server's CORS settings refused it`);
+  } finally {
+    clearTimeout(timer);
+    control.abort();  // a body left unread (too large, refused) is not downloaded on
+    downloads.delete(control);
+  }
 }
 
 async function fetchText(url) {
@@ -54,27 +101,30 @@ async function start() {
   return { mp, bridge, boot };
 }
 
+// The bridge's reply as its JSON text (parsed by the page: a deeply nested reply cannot fail to be cloned here).
 function call(bridge, request) {
   const began = performance.now();
-  const reply = JSON.parse(bridge.handle(JSON.stringify(request)));
-  reply.ms = performance.now() - began;
-  return reply;
+  const text = bridge.handle(JSON.stringify(request));
+  return { text, ms: performance.now() - began };
 }
+
+// The kind of a failed reply (failures are short; a long reply is a success not worth parsing here).
+const kindOf = (reply) => (reply.text.length < 4096 ? JSON.parse(reply.text).kind : undefined);
 
 // The bytes of {url} or of {bytes} (a file the user chose).
 async function knowledgeBytes(source) {
-  const bytes = source.bytes ? new Uint8Array(source.bytes) : await fetchBytes(source.url);
-  if (bytes.length > MAX_BYTES) throw new Error(tooLarge(source.url || source.name));
+  const bytes = source.bytes ? new Uint8Array(source.bytes) : await fetchBytes(source.url, source);
+  if (bytes.length > MAX_BYTES) throw tooLarge(source.url || source.name);
   return bytes;
 }
 
 // The bridge's load reply (it checks the catalog's sha256 and starts the game on the given side); a file the runtime
 // refuses leaves the knowledge in use alone.
-function load(ready, bytes, { human, sha256 }) {
+function load(ready, bytes, { request }) {
   const { mp, bridge } = ready;
   mp.FS.writeFile(KNOWLEDGE_PATH, bytes);  // unchanged: the bridge decides what the bytes are
   try {
-    const reply = call(bridge, { op: 'load', path: KNOWLEDGE_PATH, human, ...(sha256 && { sha256 }) });
+    const reply = call(bridge, { ...request, op: 'load', path: KNOWLEDGE_PATH });
     reply.boot = ready.boot;
     ready.boot = undefined;
     return reply;
@@ -83,10 +133,15 @@ function load(ready, bytes, { human, sha256 }) {
   }
 }
 
-// Messages: {id, load: {url | bytes, human, sha256?}} | {id, request: a bridge request}; each is answered
-// {id, ok, ...} in order.
+// Messages: {id, load: {url | bytes, request: the bridge's load request without its path, deadline?}} |
+// {id, request: a bridge request} | {cancel: true} (stops the downloads under way). Each {id} is answered
+// {id, text, ms, boot?} or {id, ok: false, error, kind}, in order.
 self.onmessage = (event) => {
-  const { id, load: source, request } = event.data;
+  const { id, load: source, request, cancel } = event.data;
+  if (cancel) {
+    for (const control of downloads) control.abort(new Refused('Cancelled', 'cancelled by the player'));
+    return;
+  }
   const bytes = source && knowledgeBytes(source);  // fetched while the engine starts or earlier work runs
   bytes?.catch(() => {});  // its failure is reported in order below, not as an unhandled rejection
   queue = queue.then(async () => {
@@ -94,7 +149,14 @@ self.onmessage = (event) => {
     if (!bytes) return call(ready.bridge, request);
     const reply = load(ready, await bytes, source);
     // a cache may hold an older copy than the catalog describes: ask the server itself, once
-    return reply.kind === 'Mismatch' ? load(ready, await fetchBytes(source.url, 'no-cache'), source) : reply;
-  }).catch((e) => ({ ok: false, error: e.message || String(e) }))
-    .then((reply) => self.postMessage({ id, ...reply }));
+    return kindOf(reply) === 'Mismatch' ? load(ready, await fetchBytes(source.url, { ...source, cache: 'no-cache' }),
+      source) : reply;
+  }).catch((e) => ({ ok: false, error: reason(e), kind: e.kind || 'Engine' }))
+    .then((reply) => {
+      try {
+        self.postMessage({ id, ...reply });
+      } catch (e) {  // never leave the page waiting
+        self.postMessage({ id, ok: false, error: `the reply could not be sent: ${reason(e)}`, kind: 'Engine' });
+      }
+    });
 };

@@ -1,0 +1,184 @@
+// The knowledge WOPR plays with: the catalog (the level picks easy's network or the default), a file chosen or dropped,
+// or a URL; a load that fails says why at the control that asked for it, and the knowledge in use plays on.
+import { renderCard } from './card.js';
+import { ask, cancelDownloads, explain } from './engine.js';
+
+const $ = (id) => document.getElementById(id);
+const CATALOG_URL = new URL('knowledge/index.json', document.baseURI).href;
+const BASE = new URL('.', document.baseURI).href;
+const params = new URLSearchParams(location.search);
+const DEADLINE_MS = Number(params.get('deadline')) * 1000 || undefined;  // tests: a download's whole time
+let catalog = [];    // entries of knowledge/index.json, with absolute `url`s
+let current = null;  // {value: the picker's ('' for a file or URL of the player's), link, auto: picked by the level}
+let game = null;     // the page's hooks: {settings(), loaded(state), render()}
+let failure = null;  // the latest load that failed: {label, reply}
+
+// Easy's network: the catalog's 2018-method one (method winning-x), else the first that is not perfect.
+function weakEntry() {
+  return catalog.find((e) => e.method === 'winning-x') || catalog.find((e) => !e.evaluation?.perfect) || catalog[0];
+}
+
+// The catalog entry a level wants when the knowledge in use was picked by a level and is not it; else null.
+export function levelKnowledge(level) {
+  if (!current?.auto || !catalog.length) return null;
+  const entry = level === 'easy' ? weakEntry() : catalog[0];
+  return entry.name === current.value ? null : entry;
+}
+
+// What a shared link needs to name: nothing when the level picks the knowledge, else its address (a file: nothing).
+export const currentLink = () => (current?.auto ? null : current?.link ?? null);
+
+export function setLoading(what, cancellable = false) {
+  document.body.dataset.loading = String(Boolean(what));
+  $('loading').hidden = !what;
+  $('loading-text').textContent = what;
+  $('cancel').hidden = !cancellable;
+  for (const control of document.querySelectorAll('.knowledge select, .knowledge input, .knowledge button')) {
+    control.disabled = Boolean(what);
+  }
+  game?.render();
+}
+
+function showError(where, label, reply, after = '') {
+  failure = { label, reply };
+  const { words, reason } = explain(reply);
+  const box = $(`${where}-error`);
+  const details = document.createElement('details');
+  const summary = document.createElement('summary');
+  summary.textContent = 'Technical reason';
+  details.append(summary, Object.assign(document.createElement('p'), { textContent: reason }));
+  box.replaceChildren(Object.assign(document.createElement('p'), { textContent: `Could not use ${label}. ${words}${after}` }),
+    ...(reason ? [details] : []));
+}
+
+function clearErrors() {
+  for (const where of ['catalog', 'file', 'url']) $(`${where}-error`).replaceChildren();
+}
+
+// The picker shows the knowledge in use; a file or URL of the player's gets its own option.
+function setPicker(value, label) {
+  const select = $('catalog');
+  select.querySelector('option[value=""]')?.remove();
+  if (value === '') select.append(new Option(`Yours: ${label}`, ''));
+  select.value = value;
+}
+
+// Loads {url, sha256?} or {bytes}; true when it plays. `where` is the control whose error box says why it failed.
+async function load(source, label, { value, link = null, auto = false, where }) {
+  setLoading(`Loading ${label}…`, Boolean(source.url));
+  const seed = Number(params.get('seed')) || crypto.getRandomValues(new Uint32Array(1))[0];
+  const request = { ...game.settings(), seed, ...(source.sha256 && { sha256: source.sha256 }) };
+  const reply = await ask({ load: { url: source.url, bytes: source.bytes, deadline: DEADLINE_MS, request } },
+    source.bytes ? [source.bytes] : []);
+  if (!reply.ok) {
+    showError(where, label, reply);
+    $('catalog').value = current?.value ?? '';
+    setLoading('');
+    return false;
+  }
+  clearErrors();
+  if (reply.boot) {  // how the engine started, read by benchmarks/page.py
+    Object.assign($('board').dataset, { engineMs: reply.boot.engineMs.toFixed(2), importMs: reply.boot.importMs.toFixed(2) });
+  }
+  $('board').dataset.loadMs = reply.ms.toFixed(2);
+  current = { value, link, auto };
+  setPicker(value, label);
+  renderCard($('card'), label, reply.knowledge);
+  setLoading('');
+  await game.loaded(reply.state);
+  return true;
+}
+
+export function chooseKnowledge(entry, { auto = false, where = 'catalog' } = {}) {
+  const link = entry === catalog[0] ? null : entry.url.replace(BASE, '');
+  return load({ url: entry.url, sha256: entry.sha256 }, entry.name, { value: entry.name, link, auto, where });
+}
+
+function useUrl(text, where) {
+  let url;
+  try {
+    url = new URL(text, document.baseURI).href;
+  } catch {
+    showError(where, text, { kind: 'Download', error: 'not a URL' });
+    return false;
+  }
+  const entry = catalog.find((e) => e.url === url);  // a catalog file named by its URL is still checked
+  if (entry) return chooseKnowledge(entry, { where });
+  return load({ url }, url, { value: '', link: url, where });
+}
+
+async function useFile(file) {
+  if (!file || document.body.dataset.loading === 'true') return;
+  setLoading(`Loading ${file.name}…`);  // at once: the page is busy from the moment a file is chosen
+  let bytes;
+  try {
+    bytes = await file.arrayBuffer();
+  } catch (e) {
+    showError('file', file.name, { kind: 'Download', error: e.message });
+    setLoading('');
+    return;
+  }
+  await load({ bytes }, file.name, { value: '', where: 'file' });
+}
+
+function fillCatalog(entries) {
+  catalog = entries.filter((e) => e && typeof e.name === 'string' && typeof e.file === 'string')
+    .map((e) => ({ ...e, url: new URL(e.file, CATALOG_URL).href }));
+  $('catalog').replaceChildren(...catalog.map((e) => {
+    const what = e === weakEntry() && e !== catalog[0] ? 'beatable' : e.evaluation?.perfect ? 'never loses' : '';
+    return new Option(`${e.name} (${e.hidden_size} hidden${what && `, ${what}`})`, e.name);
+  }));
+}
+
+// Reads the catalog and loads the knowledge of a shared link (or the level's); resolves with a problem that stops
+// the page, or null.
+export async function startKnowledge(hooks, wanted) {
+  game = hooks;
+  setLoading('Loading the engine and knowledge…');  // the worker starts the engine at once
+  try {
+    const response = await fetch(CATALOG_URL);
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    fillCatalog((await response.json()).knowledge);
+    if (!catalog.length) throw new Error('it lists no knowledge');
+  } catch (e) {
+    setLoading('');
+    return `Could not read the knowledge catalog (${CATALOG_URL}): ${e.message}`;
+  }
+  if (wanted && await useUrl(wanted, 'catalog')) return null;
+  const shared = wanted && failure;  // why the shared link's knowledge is not in use
+  current = { auto: true };
+  if (!await chooseKnowledge(levelKnowledge(hooks.settings().level), { auto: true })) {
+    return `Nothing can play: ${explain(failure.reply).words} (${failure.reply.error})`;
+  }
+  if (shared) showError('catalog', shared.label, shared.reply, ' The default plays instead.');
+  return null;
+}
+
+export function knowledgeControls() {
+  $('catalog').addEventListener('change', (e) => {
+    const entry = catalog.find((c) => c.name === e.target.value);
+    if (entry) chooseKnowledge(entry);
+  });
+  $('file').addEventListener('change', (e) => {
+    useFile(e.target.files[0]);
+    e.target.value = '';  // the same file can be chosen again
+  });
+  $('url-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const text = $('url').value.trim();
+    if (text) useUrl(text, 'url');
+  });
+  $('cancel').addEventListener('click', cancelDownloads);
+  document.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    $('drop').classList.add('over');
+  });
+  document.addEventListener('dragleave', (e) => {
+    if (!e.relatedTarget) $('drop').classList.remove('over');
+  });
+  document.addEventListener('drop', (e) => {
+    e.preventDefault();
+    $('drop').classList.remove('over');
+    useFile(e.dataTransfer.files[0]);
+  });
+}

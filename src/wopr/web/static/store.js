@@ -1,0 +1,47 @@
+// What the page remembers across reloads (localStorage: score, players, level, thinking, sound) and what a shared link
+// carries (?knowledge=URL&level=...). Stored values are checked like any input: storage can hold anything.
+const KEY = 'wopr';
+const SIDES = ['X', 'O', '2'];
+export const LEVELS = ['easy', 'medium', 'perfect'];
+
+const count = (n) => (Number.isSafeInteger(n) && n >= 0 ? n : 0);
+
+export function recall() {
+  let saved = {};
+  try {
+    saved = JSON.parse(localStorage.getItem(KEY)) || {};
+  } catch {
+    saved = {};  // unreadable, or storage off: start afresh
+  }
+  const score = saved.score || {};
+  const params = new URLSearchParams(location.search);
+  const level = params.get('level');
+  return {
+    side: SIDES.includes(saved.side) ? saved.side : 'X',
+    level: LEVELS.includes(level) ? level : LEVELS.includes(saved.level) ? saved.level : 'perfect',
+    thinking: saved.thinking === true,
+    sound: saved.sound === true,
+    score: { you: count(score.you), draw: count(score.draw), ai: count(score.ai) },
+    knowledge: params.get('knowledge'),
+  };
+}
+
+export function remember(settings) {
+  const { side, level, thinking, sound, score } = settings;
+  try {
+    localStorage.setItem(KEY, JSON.stringify({ side, level, thinking, sound, score }));
+  } catch {
+    // storage full or off: the page plays on, it just forgets
+  }
+}
+
+// The address bar as a link to this game: the knowledge when it is not the level's own, and the level.
+export function shareLink(knowledge, level) {
+  const address = new URL(location.href);
+  address.searchParams.delete('knowledge');
+  address.searchParams.delete('level');
+  if (knowledge) address.searchParams.set('knowledge', knowledge);
+  if (level !== 'perfect') address.searchParams.set('level', level);
+  history.replaceState(null, '', address);
+  return address.href;
+}
