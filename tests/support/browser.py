@@ -1,10 +1,12 @@
 """Debian's headless Chromium for the tests and benchmarks: a plain static server, a page watched for console errors,
-and a player who clicks whole games, checked move by move against the CPython runtime."""
+a player who clicks whole games, checked move by move against the CPython runtime, axe-core's accessibility check, a
+main-thread heartbeat, and screenshots for review."""
 import shutil
 import threading
 from contextlib import contextmanager
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from wopr.runtime.game import Game
 
@@ -12,6 +14,18 @@ from wopr.runtime.game import Game
 CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
                  '--disable-sync', '--no-first-run', '--disable-quic']
 READY = 'body[data-phase="ready"]'  # app.js sets it whenever the board takes a move
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / 'web' / 'node_modules' / 'axe-core' / 'axe.min.js'
+SCREENSHOTS = ROOT / 'build' / 'screenshots'  # git-ignored: the page's states, for a person to review
+# Every gap between two ticks of the page's main thread, from its first script on (see longest_gap)
+HEARTBEAT = """
+window.__gaps = { last: performance.now(), longest: 0 };
+setInterval(() => {
+  const now = performance.now();
+  window.__gaps.longest = Math.max(window.__gaps.longest, now - window.__gaps.last);
+  window.__gaps.last = now;
+}, 50);
+"""
 
 
 def chromium_path():
@@ -80,3 +94,32 @@ def play_game(page, knowledge, human, opponent):
         game.play(cell)
         assert board_of(page) == game.board
     return game.status()
+
+
+def cells_enabled(page):
+    """The squares a click may take now."""
+    return page.eval_on_selector_all('.cell', 'cells => cells.map((c) => c.getAttribute("aria-disabled") === "false")')
+
+
+def axe_violations(page):
+    """axe-core's violations on the page as it is now (its default rules: WCAG 2 A/AA and best practices), each as
+    'rule: the nodes' selectors'. axe is served from the page's own origin, so the page's CSP stays as it is."""
+    url = page.url.split('?')[0].rsplit('/', 1)[0] + '/__axe.min.js'
+    page.route(url, lambda route: route.fulfill(body=AXE.read_bytes(), content_type='text/javascript'))
+    if not page.evaluate('Boolean(window.axe)'):
+        page.add_script_tag(url=url)
+    found = page.evaluate('axe.run(document).then((r) => r.violations.map((v) => '
+                          '`${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`))')
+    return found
+
+
+def snap(page, name):
+    """A screenshot of the whole page for review, named by state and viewport width."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f'{name}-{page.viewport_size["width"]}.png'), full_page=True)
+
+
+def longest_gap(page):
+    """The longest the page's main thread went without running its heartbeat, in ms (HEARTBEAT must be an init
+    script of the page or its context)."""
+    return page.evaluate('Math.max(window.__gaps.longest, performance.now() - window.__gaps.last)')

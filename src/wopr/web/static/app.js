@@ -110,25 +110,34 @@ function blip(side) {  // a short tone per mark, when sound is on
   tone.stop(audio.currentTime + 0.15);
 }
 
+// Runs `work` with the board waiting for it (data-phase "busy" until it is done).
+async function act(work) {
+  busy = true;
+  render();
+  try {
+    await work();
+  } finally {
+    busy = false;
+    render();
+  }
+}
+
 // A new state from the runtime; when WOPR has just moved, first the beat: the board before its mark, with the
 // distribution it chose from as a heat map when thinking is shown (always in WOPR vs WOPR), then its mark.
 async function reveal(next, beat = PACE * (settings.thinking ? THINKING_MS : BEAT_MS)) {
+  state = next;
   if (next.last && next.last.cell === next.moves[next.moves.length - 1]) {  // the latest move is WOPR's
     const before = [...next.board];
     before[next.last.cell] = '';
-    const thinking = settings.thinking || next.players === 0;
-    busy = true;
-    state = next;
     if (next.players === 1) say('WOPR is thinking…');
-    render({ board: before, heat: thinking ? next.last.probs : null });
+    render({ board: before, heat: settings.thinking || next.players === 0 ? next.last.probs : null });
     await pause(beat);
-    busy = false;
     blip(next.board[next.last.cell]);
   }
-  state = next;
   render();
-  if (state.players !== 0) say(describe(state));
-  if (state.over && state.players !== 0) {
+  if (state.players === 0) return;
+  say(describe(state));
+  if (state.over) {
     count(state);
     finish(outcome(state));
   }
@@ -142,29 +151,28 @@ async function request(message) {
   return null;
 }
 
-async function play(cell) {
+function play(cell) {
   if (!playable()) return;
   if (!isFree(cell)) {
     say(`Square ${cell + 1} is taken: choose an empty square.`);
     return;
   }
-  const began = performance.now();
-  busy = true;
-  state.board[cell] = state.turn;  // the person's mark at once; the reply brings WOPR's
-  blip(state.turn);
-  render();
-  const reply = await ask({ request: { op: 'play', cell } });
-  busy = false;
-  if (!reply.ok) {
-    state = (await ask({ request: { op: 'state' } })).state ?? state;
+  act(async () => {
+    const began = performance.now();
+    state.board[cell] = state.turn;  // the person's mark at once; the reply brings WOPR's
+    blip(state.turn);
     render();
-    say(explain(reply).words);
-    return;
-  }
-  $('board').dataset.replyMs = (performance.now() - began).toFixed(2);  // read by benchmarks/page.py
-  $('board').dataset.pythonMs = reply.ms.toFixed(2);
-  performance.measure('wopr-reply', { start: began });
-  await reveal(reply.state);
+    const reply = await ask({ request: { op: 'play', cell } });
+    if (!reply.ok) {
+      state = (await ask({ request: { op: 'state' } })).state ?? state;
+      say(explain(reply).words);
+      return;
+    }
+    $('board').dataset.replyMs = (performance.now() - began).toFixed(2);  // read by benchmarks/page.py
+    $('board').dataset.pythonMs = reply.ms.toFixed(2);
+    performance.measure('wopr-reply', { start: began });
+    await reveal(reply.state);
+  });
 }
 
 // Starts the next game with the settings chosen (a level that wants other knowledge loads it first).
@@ -176,14 +184,13 @@ async function newGame() {
   const entry = levelKnowledge(settings.level);
   if (entry) {
     await chooseKnowledge(entry, { auto: true });
-    return;
+  } else {
+    await act(async () => {
+      const next = await request({ op: 'new', ...gameSettings() });
+      if (next) await reveal(next);
+    });
   }
-  busy = true;
-  const next = await request({ op: 'new', ...gameSettings() });
-  busy = false;
-  if (next) await reveal(next);
-  render();
-  if (document.activeElement === document.body || document.activeElement === $('again')) focusBoard();
+  if ([document.body, $('again'), null].includes(document.activeElement)) focusBoard();
 }
 
 // A game from a load: the knowledge changed, the state is new.
@@ -191,7 +198,7 @@ async function loaded(next) {
   $('pending').textContent = '';
   $('result').hidden = true;
   counted = false;
-  await reveal(next);
+  await act(() => reveal(next));
   shareLink(currentLink(), settings.level);
 }
 
