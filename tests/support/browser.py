@@ -116,7 +116,8 @@ def axe_violations(page):
 def snap(page, name):
     """A screenshot of the whole page for review, named by state and viewport width."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f'{name}-{page.viewport_size["width"]}.png'), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f'{name}-{page.viewport_size["width"]}.png'), full_page=True,
+                    animations='disabled')  # strokes and the winning line drawn to their end
 
 
 def longest_gap(page):

@@ -28,15 +28,17 @@ def scripted_game(knowledge, side, pick):
     return inputs, ai, game.status()
 
 
-def winning_line(knowledge, side, level='perfect'):
+def winning_line(knowledge, side, level='perfect', winner=None):
     """The human's cells (0-8) of a game won against the network at `level` (its moves are deterministic at easy and
-    perfect), found depth first; None when the network never loses."""
+    perfect), found depth first; None when the network never loses. winner='draw' or the network's side: a game that
+    ends so instead."""
+    winner = winner or side
     def search(moves):
         game = Game(knowledge, side, level)
         for cell in moves:
             game.play(cell)
         status = game.status()
         if status['over']:
-            return moves if status['winner'] == side else None
+            return moves if (status['winner'] or 'draw') == winner else None
         return next((found for cell in legal_moves(game.board) if (found := search([*moves, cell]))), None)
     return search([])

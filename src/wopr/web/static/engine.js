@@ -57,7 +57,7 @@ const WORDS = {
 
 // {words, reason} of a failed reply: what happened for a player, and the engine's own message.
 export function explain(reply) {
-  const words = WORDS[reply.kind] || 'WOPR could not do that.';
+  const words = WORDS[reply.kind] || 'The engine met something it cannot handle.';
   const reason = typeof reply.error === 'string' ? reply.error.slice(0, 500) : '';
   return { words, reason };
 }

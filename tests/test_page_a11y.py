@@ -1,0 +1,93 @@
+"""axe-core (npm, injected from the page's own origin, so its CSP stays as it is) finds no violation in any state of
+the page, on a phone and on a desktop: loading, playing, thinking shown, each ending, an error shown, the technical
+details open, WOPR vs WOPR under way and ended. A screenshot of each state is saved for review (build/screenshots/)."""
+import pytest
+
+from tests.support.browser import HEARTBEAT, READY, axe_violations, click, snap, watch
+from tests.support.games import winning_line
+from wopr.runtime.knowledge import load
+from wopr.sources import DEFAULT
+
+SIZES = {'phone': {'viewport': {'width': 360, 'height': 740}, 'device_scale_factor': 2, 'is_mobile': True,
+                   'has_touch': True},
+         'desktop': {'viewport': {'width': 1280, 'height': 800}}}
+
+
+def checked(page, state):
+    """The state's screenshot, and axe's verdict on it."""
+    snap(page, state)
+    assert axe_violations(page) == [], state
+
+
+def play_line(page, line):
+    for cell in line:
+        click(page, cell)
+
+
+@pytest.mark.parametrize('size', SIZES)
+def test_no_axe_violation_in_any_state(browser, web, size):
+    context = browser.new_context(**SIZES[size])
+    context.add_init_script(HEARTBEAT)
+    page = context.new_page()
+    problems = watch(page)
+    held = []
+    page.route('**/knowledge/index.json', lambda route: held.append(route))  # the page stays in its loading state
+    page.goto(web.url + 'good/?pace=0')
+    page.wait_for_selector('#boot:has-text("GREETINGS")')
+    checked(page, 'loading')
+    held[0].continue_()
+    page.unroute('**/knowledge/index.json')
+    page.wait_for_selector(READY)
+    default = load(DEFAULT.read_bytes())
+
+    click(page, 4)
+    checked(page, 'playing')
+    page.click('#new-game')
+    page.wait_for_selector(READY)
+    play_line(page, winning_line(default, 'X', winner='O'))
+    checked(page, 'lost')
+    page.click('#again')
+    page.wait_for_selector(READY)
+    play_line(page, winning_line(default, 'X', winner='draw'))
+    checked(page, 'draw')
+
+    page.select_option('#level', 'easy')
+    page.wait_for_selector(READY)
+    play_line(page, winning_line(load((web.root / 'good' / 'knowledge' / web.entry('winning-x')['file']).read_bytes()),
+                                 'X'))
+    checked(page, 'won')
+
+    page.check('input[name="side"][value="2"]')
+    page.wait_for_selector(READY)
+    play_line(page, [0, 3, 1, 4, 2])
+    checked(page, 'two-players-won')
+
+    page.set_input_files('#file', files=[{'name': 'notes.safetensors', 'mimeType': 'text/plain', 'buffer': b'notes'}])
+    page.wait_for_selector(READY)
+    page.click('#file-error summary')
+    page.click('#card-details summary')
+    checked(page, 'error-and-details')
+
+    page.goto(web.url + 'good/?pace=4')  # thinking, with time to look at it
+    page.wait_for_selector(READY)
+    page.check('input[name="side"][value="X"]')  # remembered from above: two players, level easy
+    page.wait_for_selector(READY)
+    page.select_option('#level', 'perfect')
+    page.wait_for_selector(READY)
+    page.check('#thinking')
+    page.click('#ttt0')
+    page.wait_for_selector('.heat')
+    checked(page, 'thinking')
+    page.wait_for_selector(READY)
+    page.click('#zero')
+    page.wait_for_selector('.heat')
+    checked(page, 'wopr-vs-wopr')
+    page.click('#zero')  # stop
+
+    page.goto(web.url + 'good/?pace=0')
+    page.wait_for_selector(READY)
+    page.click('#zero')
+    page.wait_for_selector('#result:not([hidden])', timeout=60_000)
+    checked(page, 'wopr-vs-wopr-ended')
+    context.close()
+    assert problems == []

@@ -1,0 +1,139 @@
+"""The page against hostile input: metadata of the wrong types in every field it shows, nesting deeper than a
+structured clone takes, a 390 KB digit string (with a main-thread heartbeat: no gap over 1 s), a server that drips its
+bytes (the download's deadline, the Cancel button), and an engine that fails (a clean message, no traceback)."""
+import random
+import socket
+import threading
+import time
+from contextlib import contextmanager
+
+import pytest
+
+from tests.support.browser import READY, board_of, longest_gap, open_page, play_game, random_player, watch
+from wopr.runtime.knowledge import KnowledgeError, load
+from wopr.sources import DEFAULT
+
+ODD = ['hostile.safetensors', 'digits.safetensors', 'deep500.safetensors', 'deep2000.safetensors',
+       'deep100000.safetensors']
+
+
+def loads_and_plays(page, web, name):
+    """Load `name` as an upload: the page must come back playable, with this knowledge or the previous one."""
+    path = web.root / 'extra' / name
+    page.set_input_files('#file', str(path))
+    page.wait_for_selector(READY, timeout=20_000)
+    try:
+        knowledge = load(path.read_bytes())
+    except KnowledgeError:  # refused by the runtime (CPython may refuse what MicroPython reads): the previous plays
+        knowledge = load(DEFAULT.read_bytes())
+    title = page.text_content('#card-title')
+    if title == name:
+        card = page.text_content('#card')
+        assert 'object Object' not in card and 'undefined' not in card and 'NaN' not in card
+        assert len(card) < 5000  # long texts are cut
+    else:
+        assert page.text_content('#file-error p').startswith(f'Could not use {name}.')
+        knowledge = load(DEFAULT.read_bytes())
+    assert not page.is_disabled('#new-game') and not page.is_disabled('#catalog')
+    page.click('#new-game')
+    page.wait_for_selector(READY)
+    play_game(page, knowledge, 'X', random_player(random.Random(len(name))))
+
+
+def test_hostile_metadata_and_deep_nesting_leave_the_page_playable_and_responsive(page, web):
+    open_page(page, web.url + 'good/?pace=0')
+    for name in ODD:
+        loads_and_plays(page, web, name)
+        page.select_option('#catalog', web.catalog[0]['name'])  # the default again, for the next file
+        page.wait_for_selector(READY)
+    assert longest_gap(page) < 1000  # the main thread never froze (the 390 KB digit string included)
+
+
+def test_hostile_metadata_through_a_shared_link(page, web):
+    open_page(page, web.url + f'good/?pace=0&knowledge={web.url}extra/hostile.safetensors')
+    assert page.text_content('#card-title').endswith('hostile.safetensors')
+    assert 'Beatable' not in page.text_content('#card-summary')  # no figures to read a verdict from
+    play_game(page, load((web.root / 'extra' / 'hostile.safetensors').read_bytes()), 'X',
+              random_player(random.Random(1)))
+
+
+@contextmanager
+def dripping_server(seconds=30):
+    """A real socket server on 127.0.0.1 that answers any request with a 100 KB body, one byte every half second; it
+    stops by itself after `seconds`. Yields its URL."""
+    listener = socket.create_server(('127.0.0.1', 0))
+    listener.settimeout(0.5)
+    until = time.monotonic() + seconds
+    stop = threading.Event()
+
+    def drip(connection):
+        with connection:
+            connection.settimeout(seconds)
+            connection.recv(65536)
+            connection.sendall(b'HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n'
+                               b'Access-Control-Allow-Origin: *\r\nContent-Length: 100000\r\n\r\n')
+            while time.monotonic() < until and not stop.is_set():
+                try:
+                    connection.sendall(b'\0')
+                except OSError:  # the page gave up
+                    return
+                time.sleep(0.5)
+
+    def serve():
+        while time.monotonic() < until and not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=drip, args=(connection,), daemon=True).start()
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f'http://127.0.0.1:{listener.getsockname()[1]}/knowledge.safetensors'
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+
+
+def test_a_dripping_download_meets_its_deadline_and_cancel_stops_one(page, web):
+    with dripping_server() as url:
+        open_page(page, web.url + 'good/?pace=0&deadline=2')
+        click_cell = board_of(page)
+        began = time.monotonic()
+        page.fill('#url', url)
+        page.click('#url-form button')
+        assert page.is_visible('#cancel')
+        page.wait_for_selector(READY, timeout=10_000)
+        assert 1.5 < time.monotonic() - began < 8
+        assert page.text_content('#url-error p') == f'Could not use {url}. The download took too long and was stopped.'
+        assert 'within 2 s' in page.text_content('#url-error details')
+        assert board_of(page) == click_cell and page.text_content('#card-title') == web.catalog[0]['name']
+
+        open_page(page, web.url + 'good/?pace=0')  # the default deadline: 30 s
+        page.fill('#url', url)
+        page.click('#url-form button')
+        page.click('#cancel')
+        page.wait_for_selector(READY, timeout=5_000)
+        assert page.text_content('#url-error p') == f'Could not use {url}. Loading was cancelled.'
+        assert page.is_hidden('#loading')
+        play_game(page, load(DEFAULT.read_bytes()), 'X', random_player(random.Random(2)))
+
+
+@pytest.mark.parametrize('broken', ['runtime', 'wasm'])
+def test_an_engine_that_cannot_start_is_told_in_words_without_a_traceback(browser, web, broken):
+    context = browser.new_context()
+    page = context.new_page()
+    problems = watch(page)
+    if broken == 'runtime':  # Python that raises on import: MicroPython's error carries a whole traceback
+        page.route('**/runtime/bridge.py', lambda route: route.fulfill(body='import nothing_here\n',
+                                                                      content_type='text/plain'))
+    else:
+        page.route('**/micropython.wasm', lambda route: route.fulfill(status=404, body='gone'))
+    page.goto(web.url + 'good/?pace=0')
+    page.wait_for_selector('body[data-phase="failed"]', timeout=20_000)
+    status = page.text_content('#status')
+    assert status.startswith('Nothing can play') and 'Traceback' not in status and 'File "' not in status
+    assert '\n' not in status
+    context.close()
+    assert all('Traceback' not in p for p in problems)
