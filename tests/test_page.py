@@ -4,7 +4,17 @@ refusals at the control that caused them, and the phone layout."""
 import random
 from pathlib import Path
 
-from tests.support.browser import READY, board_of, cells_enabled, click, open_page, play_game, random_player, snap, watch
+from tests.support.browser import (
+    READY,
+    board_of,
+    cells_enabled,
+    click,
+    open_page,
+    play_game,
+    random_player,
+    snap,
+    watch,
+)
 from tests.support.site_files import broken_files
 from wopr import solver
 from wopr.runtime.game import Game

@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from tests.support.browser import READY, board_of, click, open_page, play_game, random_player
+from tests.support.browser import READY, board_of, click, open_page, play_game
 from tests.support.games import winning_line
 from wopr import solver
 from wopr.runtime.game import Game
