@@ -49,12 +49,19 @@ def test_hostile_metadata_and_deep_nesting_leave_the_page_playable_and_responsiv
     assert longest_gap(page) < 1000  # the main thread never froze (the 390 KB digit string included)
 
 
-def test_hostile_metadata_through_a_shared_link(page, web):
+def test_hostile_metadata_through_a_shared_link_and_a_built_catalog(page, web):
+    hostile = load((web.root / 'extra' / 'hostile.safetensors').read_bytes())
     open_page(page, web.url + f'good/?pace=0&knowledge={web.url}extra/hostile.safetensors')
     assert page.text_content('#card-title').endswith('hostile.safetensors')
     assert 'Beatable' not in page.text_content('#card-summary')  # no figures to read a verdict from
-    play_game(page, load((web.root / 'extra' / 'hostile.safetensors').read_bytes()), 'X',
-              random_player(random.Random(1)))
+    play_game(page, hostile, 'X', random_player(random.Random(1)))
+
+    open_page(page, web.url + 'hostile/?pace=0')  # `wopr site build` put the file's own words in the catalog
+    assert page.eval_on_selector('#catalog', 's => s.options[1].text') == 'hostile (4 hidden, level easy)'
+    page.select_option('#catalog', 'hostile')
+    page.wait_for_selector(READY)
+    assert page.text_content('#card-title') == 'hostile'
+    play_game(page, hostile, 'X', random_player(random.Random(2)))
 
 
 @contextmanager

@@ -65,7 +65,7 @@ class Web:
 
 def build_sites(root):
     """/good/ is the built site, /tampered/ a copy whose catalog has a wrong sha256 for its second file, /extra/
-    knowledge files outside any catalog."""
+    knowledge files outside any catalog, /hostile/ a site built with the hostile file in its catalog."""
     site.build(root / 'good')
     shutil.copytree(root / 'good', root / 'tampered')
     catalog_path = root / 'tampered' / 'knowledge' / 'index.json'
@@ -76,4 +76,5 @@ def build_sites(root):
     make_knowledge(root / 'extra', hidden=16, seed=3, scale=3.0, name='lively.safetensors')
     for name, (data, _) in broken_files().items():
         (root / 'extra' / name).write_bytes(data)
-    odd_metadata(root / 'extra')
+    odd = odd_metadata(root / 'extra')
+    site.build(root / 'hostile', [DEFAULT, odd['hostile.safetensors']])

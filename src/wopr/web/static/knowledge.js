@@ -15,7 +15,7 @@ let failure = null;  // the latest load that failed: {label, reply}
 
 // Easy's network: the catalog's 2018-method one (method winning-x), else the first that is not perfect.
 function weakEntry() {
-  return catalog.find((e) => e.method === 'winning-x') || catalog.find((e) => !e.evaluation?.perfect) || catalog[0];
+  return catalog.find((e) => e.method === 'winning-x') || catalog.find((e) => !e.perfect) || catalog[0];
 }
 
 // The catalog entry a level wants when the knowledge in use was picked by a level and is not it; else null.
@@ -121,12 +121,17 @@ async function useFile(file) {
   await load({ bytes }, file.name, { value: '', where: 'file' });
 }
 
+// The catalog's entries as the page uses them: only their expected types (a catalog lists what files say of
+// themselves: a method or an evaluation may be anything).
 function fillCatalog(entries) {
-  catalog = entries.filter((e) => e && typeof e.name === 'string' && typeof e.file === 'string')
-    .map((e) => ({ ...e, url: new URL(e.file, CATALOG_URL).href }));
+  catalog = (Array.isArray(entries) ? entries : [])
+    .filter((e) => e && typeof e.name === 'string' && typeof e.file === 'string' && typeof e.sha256 === 'string')
+    .map((e) => ({ name: e.name, sha256: e.sha256, url: new URL(e.file, CATALOG_URL).href,
+      method: typeof e.method === 'string' ? e.method : null, perfect: e.evaluation?.perfect === true,
+      hidden: Number.isSafeInteger(e.hidden_size) ? `${e.hidden_size} hidden` : '' }));
   $('catalog').replaceChildren(...catalog.map((e) => {
-    const what = e === weakEntry() && e !== catalog[0] ? 'beatable' : e.evaluation?.perfect ? 'never loses' : '';
-    return new Option(`${e.name} (${e.hidden_size} hidden${what && `, ${what}`})`, e.name);
+    const what = e === weakEntry() && e !== catalog[0] ? 'level easy' : e.perfect ? 'never loses' : '';
+    return new Option(`${e.name} (${[e.hidden, what].filter(Boolean).join(', ')})`, e.name);
   }));
 }
 
