@@ -18,6 +18,7 @@ COLD_RUNS = 9       # one cold run varies by +-100 ms on this shared machine: a 
 GAMES = 20          # full games against a random opponent, sides alternating
 ORIGINAL_BYTES = 25e6  # the 2018 page: a 25 MB Go wasm file, before its knowledge file
 TARGET_BYTES, TARGET_READY_MS, TARGET_REPLY_MS = 0.8e6, 500, 30
+FREE = '.cell[aria-disabled="false"]'  # the squares a click may take (taken ones stay focusable: aria-disabled)
 
 
 def transferred(request):
@@ -74,8 +75,8 @@ def reply_times(playwright, url, games=GAMES, seed=0):
             page.check(f'input[name="side"][value="{"XO"[game % 2]}"]')
             page.click('#new-game')
             page.wait_for_selector(READY)
-            while free := page.locator('.cell:enabled').count():
-                page.locator('.cell:enabled').nth(rng.randrange(free)).click()
+            while free := page.locator(FREE).count():
+                page.locator(FREE).nth(rng.randrange(free)).click()
                 page.wait_for_selector(READY)
                 if page.locator('.cell:not([data-mark=""])').count() == 11 - free:  # the AI replied
                     replies.append(float(page.get_attribute('#board', 'data-reply-ms')))
