@@ -1,6 +1,7 @@
 // The page: the game's flow and its controls. Every move is decided by the Python runtime (engine.js -> worker.js);
-// board.js draws, card.js describes the knowledge, scene.js paces WOPR vs WOPR, store.js remembers.
+// board.js draws, knowledge.js loads what WOPR knows, scene.js paces WOPR vs WOPR, store.js remembers.
 import { drawBoard, focusBoard, isFree } from './board.js';
+import { blip, typeBoot } from './effects.js';
 import { ask, explain, onFailure } from './engine.js';
 import { chooseKnowledge, currentLink, knowledgeControls, levelKnowledge, startKnowledge } from './knowledge.js';
 import { playItself } from './scene.js';
@@ -43,10 +44,9 @@ function inProgress() {
 function describe(s) {
   if (s.over) return outcome(s);
   if (s.players === 2) return `${s.turn} to play.`;
-  const last = s.last && s.players === 1
-    ? `WOPR played square ${s.last.cell + 1}${settings.thinking ? ` (its network gave it ${Math.round(100 * s.last.prob)}%)` : ''}. `
-    : '';
-  return `${last}Your move: you are ${s.human}.`;
+  if (!s.last) return `Your move: you are ${s.human}.`;
+  const worth = settings.thinking ? ` (its network gave it ${Math.round(100 * s.last.prob)}%)` : '';
+  return `WOPR played square ${s.last.cell + 1}${worth}. Your move: you are ${s.human}.`;
 }
 
 function outcome(s) {
@@ -64,6 +64,9 @@ function render(view = {}) {
   drawBoard({ board: view.board || state.board, line: view.board ? null : state.line, winner: state.winner,
     last: view.board ? null : state.last?.cell ?? null, heat: view.heat || null, playable: playable() });
   $('heat-legend').hidden = !view.heat;
+  $('heat-rule').textContent = state.level === 'medium'
+    ? 'At level medium it draws its move by these chances, evened out a little: not always the brightest.'
+    : 'It plays the brightest.';
   for (const control of document.querySelectorAll('.controls input, .controls select, #new-game')) {
     control.disabled = loading || stopped;
   }
@@ -97,19 +100,6 @@ function showScore() {
   for (const key of ['you', 'draw', 'ai']) $(`score-${key}`).textContent = String(settings.score[key]);
 }
 
-let audio = null;
-function blip(side) {  // a short tone per mark, when sound is on
-  if (!settings.sound) return;
-  audio ??= new AudioContext();
-  const [tone, gain] = [audio.createOscillator(), audio.createGain()];
-  tone.frequency.value = side === 'X' ? 660 : 440;
-  gain.gain.setValueAtTime(0.06, audio.currentTime);
-  gain.gain.exponentialRampToValueAtTime(0.0001, audio.currentTime + 0.15);
-  tone.connect(gain).connect(audio.destination);
-  tone.start();
-  tone.stop(audio.currentTime + 0.15);
-}
-
 // Runs `work` with the board waiting for it (data-phase "busy" until it is done).
 async function act(work) {
   busy = true;
@@ -132,7 +122,7 @@ async function reveal(next, beat = PACE * (settings.thinking ? THINKING_MS : BEA
     if (next.players === 1) say('WOPR is thinking…');
     render({ board: before, heat: settings.thinking || next.players === 0 ? next.last.probs : null });
     await pause(beat);
-    blip(next.board[next.last.cell]);
+    blip(next.board[next.last.cell], settings.sound);
   }
   render();
   if (state.players === 0) return;
@@ -160,7 +150,7 @@ function play(cell) {
   act(async () => {
     const began = performance.now();
     state.board[cell] = state.turn;  // the person's mark at once; the reply brings WOPR's
-    blip(state.turn);
+    blip(state.turn, settings.sound);
     render();
     const reply = await ask({ request: { op: 'play', cell } });
     if (!reply.ok) {
@@ -285,21 +275,8 @@ function wire() {
   });
 }
 
-function typeBoot(text) {
-  const line = $('boot');
-  if (matchMedia('(prefers-reduced-motion: reduce)').matches || PACE === 0) {
-    line.textContent = text;
-    return;
-  }
-  let shown = 0;
-  const typing = setInterval(() => {
-    line.textContent = text.slice(0, ++shown);
-    if (shown >= text.length) clearInterval(typing);
-  }, 45);
-}
-
 async function start() {
-  typeBoot('GREETINGS PROFESSOR FALKEN.');
+  typeBoot('GREETINGS PROFESSOR FALKEN.', PACE === 0);
   onFailure((message) => fail(`WOPR's engine could not start (${message}). Reload the page to try again.`));
   for (const radio of document.querySelectorAll('input[name="side"]')) radio.checked = radio.value === settings.side;
   $('level').value = settings.level;
@@ -313,7 +290,7 @@ async function start() {
     fail(problem);
     return;
   }
-  typeBoot('SHALL WE PLAY A GAME?');
+  typeBoot('SHALL WE PLAY A GAME?', PACE === 0);
   performance.mark('wopr-playable');  // read by benchmarks/page.py
 }
 

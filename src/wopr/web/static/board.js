@@ -69,7 +69,7 @@ function drawStrike(line, winner) {
   strike.setAttribute('class', winner);
 }
 
-export const cellOf = (element) => cells.indexOf(element);
+const cellOf = (element) => cells.indexOf(element);
 
 export function isFree(i) {
   return cells[i].getAttribute('aria-disabled') === 'false';

@@ -30,7 +30,7 @@ function text(v) {
 }
 
 // 255168 -> '255,168', in linear time (toLocaleString would load locale data on the page's critical path)
-export function thousands(n) {
+function thousands(n) {
   if (!Number.isSafeInteger(n)) return text(n) ?? '';
   const digits = String(Math.abs(n));
   const groups = [];

@@ -25,8 +25,6 @@ worker.onerror = (event) => {
   failed?.(event.message || 'the engine stopped');
 };
 
-export const waiting = () => pending.size;
-
 export function onFailure(callback) {
   failed = callback;
 }

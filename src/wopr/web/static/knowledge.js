@@ -28,7 +28,7 @@ export function levelKnowledge(level) {
 // What a shared link needs to name: nothing when the level picks the knowledge, else its address (a file: nothing).
 export const currentLink = () => (current?.auto ? null : current?.link ?? null);
 
-export function setLoading(what, cancellable = false) {
+function setLoading(what, cancellable = false) {
   document.body.dataset.loading = String(Boolean(what));
   $('loading').hidden = !what;
   $('loading-text').textContent = what;

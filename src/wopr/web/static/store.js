@@ -2,7 +2,7 @@
 // carries (?knowledge=URL&level=...). Stored values are checked like any input: storage can hold anything.
 const KEY = 'wopr';
 const SIDES = ['X', 'O', '2'];
-export const LEVELS = ['easy', 'medium', 'perfect'];
+const LEVELS = ['easy', 'medium', 'perfect'];
 
 const count = (n) => (Number.isSafeInteger(n) && n >= 0 ? n : 0);
 

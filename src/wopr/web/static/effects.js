@@ -1,0 +1,31 @@
+// Flourishes: the boot line typed as on WOPR's terminal, and a short tone per mark (sound is off by default).
+let audio = null;
+let typing = null;
+
+// Types `text` into the boot line (its box is reserved in the CSS: nothing moves); at once when motion is reduced.
+export function typeBoot(text, atOnce = false) {
+  const line = document.getElementById('boot');
+  clearInterval(typing);
+  if (atOnce || matchMedia('(prefers-reduced-motion: reduce)').matches) {
+    line.textContent = text;
+    return;
+  }
+  let shown = 0;
+  typing = setInterval(() => {
+    line.textContent = text.slice(0, ++shown);
+    if (shown >= text.length) clearInterval(typing);
+  }, 45);
+}
+
+// A tone for a mark, X higher than O, when `on`.
+export function blip(side, on) {
+  if (!on) return;
+  audio ??= new AudioContext();  // made on a move, so after a gesture: browsers let it play
+  const [tone, gain] = [audio.createOscillator(), audio.createGain()];
+  tone.frequency.value = side === 'X' ? 660 : 440;
+  gain.gain.setValueAtTime(0.06, audio.currentTime);
+  gain.gain.exponentialRampToValueAtTime(0.0001, audio.currentTime + 0.15);
+  tone.connect(gain).connect(audio.destination);
+  tone.start();
+  tone.stop(audio.currentTime + 0.15);
+}
