@@ -256,6 +256,20 @@ def test_phone_layout_shows_every_control_within_360px(browser, web):
     assert problems == []
 
 
+def test_nothing_moves_while_the_page_loads_and_types_its_greeting(browser, web):
+    """The boot line types into a box that is there from the first paint; loading, the legend, the result and the keys
+    share one reserved place below the board: no layout shift at all, on a phone or a desktop."""
+    for viewport in ({'width': 360, 'height': 740}, {'width': 1280, 'height': 800}):
+        context = browser.new_context(viewport=viewport)
+        context.add_init_script('window.shifts = []; new PerformanceObserver((list) => window.shifts.push(...list'
+                                '.getEntries().map((e) => e.value))).observe({type: "layout-shift", buffered: true})')
+        page = context.new_page()
+        open_page(page, web.url + 'good/')
+        page.wait_for_selector('#boot:has-text("SHALL WE PLAY A GAME?")')
+        assert page.evaluate('window.shifts') == [], viewport
+        context.close()
+
+
 def test_a_2018_gob_file_plays_as_the_runtime_converts_it(page, web):
     path = Path(__file__).parent / 'fixtures' / 'gob' / 'h8.bin'
     knowledge = load(path.read_bytes())

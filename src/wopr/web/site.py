@@ -11,8 +11,8 @@ from ..runtime.knowledge import load
 from ..sources import KNOWLEDGE_DIR, read_bytes
 
 STATIC = Path(__file__).parent / 'static'
-PAGE = ('index.html', 'style.css', 'app.js', 'board.js', 'card.js', 'effects.js', 'engine.js', 'knowledge.js', 'scene.js',
-        'store.js', 'worker.js')
+PAGE = ('index.html', 'style.css', 'app.js', 'board.js', 'card.js', 'effects.js', 'engine.js', 'knowledge.js',
+        'scene.js', 'store.js', 'worker.js')
 ENGINE = ('micropython.mjs', 'micropython.wasm')
 ENGINE_PACKAGE = Path('web/node_modules/@micropython/micropython-webassembly-pyscript')
 REPO = Path(__file__).resolve().parents[3]  # the checkout, for an editable install

@@ -64,6 +64,7 @@ function render(view = {}) {
   drawBoard({ board: view.board || state.board, line: view.board ? null : state.line, winner: state.winner,
     last: view.board ? null : state.last?.cell ?? null, heat: view.heat || null, playable: playable() });
   $('heat-legend').hidden = !view.heat;
+  $('keys').hidden = !$('heat-legend').hidden || !$('result').hidden || loading;
   $('heat-rule').textContent = state.level === 'medium'
     ? 'At level medium it draws its move by these chances, evened out a little: not always the brightest.'
     : 'It plays the brightest.';
@@ -82,6 +83,7 @@ function say(text) {
 function finish(text) {
   $('result-text').textContent = text;
   $('result').hidden = false;
+  $('keys').hidden = true;
   say(text);
   $('again').focus();
 }

@@ -22,7 +22,10 @@ worker.onmessage = (event) => {
 };
 worker.onerror = (event) => {
   event.preventDefault();  // shown on the page instead of the console
-  failed?.(event.message || 'the engine stopped');
+  const error = event.message || 'the engine stopped';
+  for (const resolve of pending.values()) resolve({ ok: false, error, kind: 'Engine' });  // nobody waits forever
+  pending.clear();
+  failed?.(error);
 };
 
 export function onFailure(callback) {

@@ -141,7 +141,7 @@ export async function startKnowledge(hooks, wanted) {
   game = hooks;
   setLoading('Loading the engine and knowledge…');  // the worker starts the engine at once
   try {
-    const response = await fetch(CATALOG_URL);
+    const response = await fetch(CATALOG_URL, { signal: AbortSignal.timeout(DEADLINE_MS || 30_000) });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     fillCatalog((await response.json()).knowledge);
     if (!catalog.length) throw new Error('it lists no knowledge');
