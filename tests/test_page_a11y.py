@@ -91,3 +91,27 @@ def test_no_axe_violation_in_any_state(browser, web, size):
     checked(page, 'wopr-vs-wopr-ended')
     context.close()
     assert problems == []
+
+
+CONTRAST = '''(selector) => {
+  const luminance = (colour) => {
+    const [r, g, b] = colour.match(/[\\d.]+/g).slice(0, 3).map((v) => {
+      const c = Number(v) / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const element = document.querySelector(selector);
+  const panel = luminance(getComputedStyle(element.closest('section')).backgroundColor);
+  const edge = luminance(getComputedStyle(element).borderTopColor);
+  return (Math.max(panel, edge) + 0.05) / (Math.min(panel, edge) + 0.05);
+}'''
+
+
+def test_the_empty_board_and_the_controls_stand_out_from_the_panel(page, web):
+    """WCAG 1.4.11: the edges of squares and controls have at least 3:1 against the panel (they had 1.47:1)."""
+    page.goto(web.url + 'good/?pace=0')
+    page.wait_for_selector(READY)
+    for selector in ('#ttt0', '#level', '#new-game', '#zero', '#catalog', '.file-button', '#url', 'fieldset.side',
+                     '#share'):
+        assert page.evaluate(CONTRAST, selector) >= 3, selector

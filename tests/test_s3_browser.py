@@ -58,15 +58,16 @@ def test_the_site_served_by_s3_plays_a_full_game(page, published):
 
 def test_knowledge_from_a_second_bucket_through_cors(page, published):
     open_page(page, f'{published.page}?knowledge={published.allowed}')
-    assert page.text_content('#knowledge-error') == ''
+    assert page.text_content('#catalog-error') == ''
     assert page.text_content('#card-title') == published.allowed
     play_game(page, published.lively, 'X', random_player(random.Random(2)))  # its moves, not the site's
 
 
 def test_a_bucket_whose_cors_refuses_the_page_origin(page, published):
     open_page(page, f'{published.page}?knowledge={published.refused}')
-    error = page.text_content('#knowledge-error')
-    assert f'cannot fetch {published.refused}' in error and 'CORS' in error
+    assert 'could not be downloaded' in page.text_content('#catalog-error p')  # said where the knowledge is chosen
+    reason = page.text_content('#catalog-error details')
+    assert f'cannot fetch {published.refused}' in reason and 'CORS' in reason
     assert page.text_content('#card-title') == 'site'  # the site's own knowledge plays instead
     play_game(page, published.site_knowledge, 'X', random_player(random.Random(3)))
     # the file itself is there for anyone: what stops the page is the missing CORS answer for its origin
