@@ -3,7 +3,7 @@ the page, on a phone and on a desktop: loading, playing, thinking shown, each en
 details open, WOPR vs WOPR under way and ended. A screenshot of each state is saved for review (build/screenshots/)."""
 import pytest
 
-from tests.support.browser import HEARTBEAT, READY, axe_violations, click, snap, watch
+from tests.support.browser import READY, axe_violations, click, snap, watch
 from tests.support.games import winning_line
 from wopr.runtime.knowledge import load
 from wopr.sources import DEFAULT
@@ -27,7 +27,6 @@ def play_line(page, line):
 @pytest.mark.parametrize('size', SIZES)
 def test_no_axe_violation_in_any_state(browser, web, size):
     context = browser.new_context(**SIZES[size])
-    context.add_init_script(HEARTBEAT)
     page = context.new_page()
     problems = watch(page)
     held = []

@@ -63,12 +63,15 @@ def test_quits_cleanly(script):
     assert result.stderr == ''
 
 
-def test_ctrl_c_exits_cleanly():
-    proc = subprocess.Popen([*WOPR, 'play'], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+@pytest.mark.parametrize('args, shown', [([], 'Your move'),
+                                         (['--players', '0', '--pace', '5'], 'one game per opening')],
+                         ids=['playing', 'wopr-vs-wopr'])
+def test_ctrl_c_exits_cleanly(args, shown):
+    proc = subprocess.Popen([*WOPR, 'play', *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 30
     line = ''
-    while 'Your move' not in line and time.monotonic() < deadline:  # wait for the first prompt
+    while shown not in line and time.monotonic() < deadline:  # wait for the first prompt, or the scene's start
         line += os.read(proc.stdout.fileno(), 4096).decode()
     proc.send_signal(signal.SIGINT)
     out, errors = proc.communicate(timeout=30)
