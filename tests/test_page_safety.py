@@ -66,8 +66,8 @@ def test_hostile_metadata_through_a_shared_link_and_a_built_catalog(page, web):
 
 @contextmanager
 def dripping_server(seconds=30):
-    """A real socket server on 127.0.0.1 that answers any request with a 100 KB body, one byte every half second; it
-    stops by itself after `seconds`. Yields its URL."""
+    """A real socket server on 127.0.0.1 that answers any request with a 100 KB body (200 MB when the path holds
+    "huge"), one byte every half second; it stops by itself after `seconds`. Yields its URL."""
     listener = socket.create_server(('127.0.0.1', 0))
     listener.settimeout(0.5)
     until = time.monotonic() + seconds
@@ -76,9 +76,9 @@ def dripping_server(seconds=30):
     def drip(connection):
         with connection:
             connection.settimeout(seconds)
-            connection.recv(65536)
+            size = b'200000000' if b'huge' in connection.recv(65536).split(b'\r\n')[0] else b'100000'
             connection.sendall(b'HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n'
-                               b'Access-Control-Allow-Origin: *\r\nContent-Length: 100000\r\n\r\n')
+                               b'Access-Control-Allow-Origin: *\r\nContent-Length: ' + size + b'\r\n\r\n')
             while time.monotonic() < until and not stop.is_set():
                 try:
                     connection.sendall(b'\0')
@@ -103,10 +103,10 @@ def dripping_server(seconds=30):
         listener.close()
 
 
-def test_a_dripping_download_meets_its_deadline_and_cancel_stops_one(page, web):
+def test_a_dripping_download_meets_its_deadline_a_huge_one_is_refused_and_cancel_stops_one(page, web):
     with dripping_server() as url:
         open_page(page, web.url + 'good/?pace=0&deadline=2')
-        click_cell = board_of(page)
+        board = board_of(page)
         began = time.monotonic()
         page.fill('#url', url)
         page.click('#url-form button')
@@ -115,7 +115,13 @@ def test_a_dripping_download_meets_its_deadline_and_cancel_stops_one(page, web):
         assert 1.5 < time.monotonic() - began < 8
         assert page.text_content('#url-error p') == f'Could not use {url}. The download took too long and was stopped.'
         assert 'within 2 s' in page.text_content('#url-error details')
-        assert board_of(page) == click_cell and page.text_content('#card-title') == web.catalog[0]['name']
+        assert board_of(page) == board and page.text_content('#card-title') == web.catalog[0]['name']
+
+        huge = url.replace('knowledge', 'huge')  # its length alone refuses it, at once
+        page.fill('#url', huge)
+        page.click('#url-form button')
+        page.wait_for_selector(READY, timeout=5_000)
+        assert page.text_content('#url-error p').endswith('The file is far too large to be a knowledge file.')
 
         open_page(page, web.url + 'good/?pace=0')  # the default deadline: 30 s
         page.fill('#url', url)
