@@ -270,6 +270,18 @@ def test_nothing_moves_while_the_page_loads_and_types_its_greeting(browser, web)
         context.close()
 
 
+def test_marks_are_drawn_as_strokes_unless_motion_is_reduced(browser, web):
+    for motion, animation in (('no-preference', 'draw'), ('reduce', 'none')):
+        context = browser.new_context(reduced_motion=motion)
+        page = context.new_page()
+        open_page(page, web.url + 'good/')
+        click(page, 4)
+        assert page.eval_on_selector('#ttt4 .mark.X path', 'p => getComputedStyle(p).animationName') == animation
+        if motion == 'reduce':  # the greeting is there at once, not typed
+            assert page.text_content('#boot') in ('GREETINGS PROFESSOR FALKEN.', 'SHALL WE PLAY A GAME?')
+        context.close()
+
+
 def test_a_2018_gob_file_plays_as_the_runtime_converts_it(page, web):
     path = Path(__file__).parent / 'fixtures' / 'gob' / 'h8.bin'
     knowledge = load(path.read_bytes())

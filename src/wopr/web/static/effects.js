@@ -1,20 +1,25 @@
 // Flourishes: the boot line typed as on WOPR's terminal, and a short tone per mark (sound is off by default).
 let audio = null;
-let typing = null;
+let typed = Promise.resolve();  // lines are typed one after the other, each left on screen a moment
 
-// Types `text` into the boot line (its box is reserved in the CSS: nothing moves); at once when motion is reduced.
+// Types `text` into the boot line after the line before it (its box is reserved in the CSS: nothing moves); at once
+// when motion is reduced.
 export function typeBoot(text, atOnce = false) {
-  const line = document.getElementById('boot');
-  clearInterval(typing);
-  if (atOnce || matchMedia('(prefers-reduced-motion: reduce)').matches) {
-    line.textContent = text;
-    return;
-  }
-  let shown = 0;
-  typing = setInterval(() => {
-    line.textContent = text.slice(0, ++shown);
-    if (shown >= text.length) clearInterval(typing);
-  }, 45);
+  typed = typed.then(() => new Promise((resolve) => {
+    const line = document.getElementById('boot');
+    if (atOnce || matchMedia('(prefers-reduced-motion: reduce)').matches) {
+      line.textContent = text;
+      resolve();
+      return;
+    }
+    let shown = 0;
+    const typing = setInterval(() => {
+      line.textContent = text.slice(0, ++shown);
+      if (shown < text.length) return;
+      clearInterval(typing);
+      setTimeout(resolve, 700);
+    }, 45);
+  }));
 }
 
 // A tone for a mark, X higher than O, when `on`.
