@@ -9,7 +9,7 @@ PLAYERS = (0, 1, 2)  # 0: WOPR plays itself; 1: you against WOPR; 2: two people 
 # flattened by TEMPERATURE (weights p ** (1 / T)). At 1.5 the perfect default lost 22% of its games as O and 14% as X to
 # a minimax player picking among the best moves at random, 3% and 0.6% to a random player; at 1.0 about a third as many.
 LEVELS = ('easy', 'medium', 'perfect')
-TEMPERATURE = 1.5
+TEMPERATURE = 2.5
 
 
 class IllegalMove(ValueError):

@@ -53,6 +53,7 @@ const WORDS = {
   Timeout: 'The download took too long and was stopped.',
   TooLarge: 'The file is far too large to be a knowledge file.',
   Cancelled: 'Loading was cancelled.',
+  Unreadable: 'It could not be read from your device.',
   IllegalMove: 'That move is not allowed.',
 };
 

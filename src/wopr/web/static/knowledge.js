@@ -77,13 +77,16 @@ async function load(source, label, { value, link = null, auto = false, where }) 
     return false;
   }
   clearErrors();
-  if (reply.boot) {  // how the engine started, read by benchmarks/page.py
-    Object.assign($('board').dataset, { engineMs: reply.boot.engineMs.toFixed(2), importMs: reply.boot.importMs.toFixed(2) });
-  }
+  const { boot } = reply;  // how the engine started, read by benchmarks/page.py
+  if (boot) Object.assign($('board').dataset, { engineMs: boot.engineMs.toFixed(2), importMs: boot.importMs.toFixed(2) });
   $('board').dataset.loadMs = reply.ms.toFixed(2);
   current = { value, link, auto };
   setPicker(value, label);
-  renderCard($('card'), label, reply.knowledge);
+  try {
+    renderCard($('card'), label, reply.knowledge);
+  } catch {  // card.js checks every value; should it still fail, the game must not wait for the card
+    $('card-summary').textContent = 'What this file says about itself cannot be shown.';
+  }
   setLoading('');
   await game.loaded(reply.state);
   return true;
@@ -114,7 +117,7 @@ async function useFile(file) {
   try {
     bytes = await file.arrayBuffer();
   } catch (e) {
-    showError('file', file.name, { kind: 'Download', error: e.message });
+    showError('file', file.name, { kind: 'Unreadable', error: e.message });
     setLoading('');
     return;
   }
