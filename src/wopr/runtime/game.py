@@ -6,8 +6,9 @@ SIDES = ('X', 'O')
 PLAYERS = (0, 1, 2)  # 0: WOPR plays itself; 1: you against WOPR; 2: two people on one device
 # How WOPR picks its move at each level (front ends also give "easy" a weaker network: see the README): easy and
 # perfect take the most probable legal cell; medium draws it from the network's distribution over the legal cells
-# flattened by TEMPERATURE (weights p ** (1 / T)). At 1.5 the perfect default lost 22% of its games as O and 14% as X to
-# a minimax player picking among the best moves at random, 3% and 0.6% to a random player; at 1.0 about a third as many.
+# flattened by TEMPERATURE (weights p ** (1 / T)). How often that loses depends on how sharp the network is: at 2.5 a
+# minimax player (a random best move each turn) beat a perfect hidden-10 network in 19% of games as X and 10% as O,
+# the sharper-spread hidden-64 one in 49% and 39%; it never lost (2,000 games a side).
 LEVELS = ('easy', 'medium', 'perfect')
 TEMPERATURE = 2.5
 
