@@ -8,7 +8,7 @@ PLAYERS = (0, 1, 2)  # 0: WOPR plays itself; 1: you against WOPR; 2: two people 
 # perfect take the most probable legal cell; medium draws it from the network's distribution over the legal cells
 # flattened by TEMPERATURE (weights p ** (1 / T)). How often that loses depends on how sharp the network is: at 2.5 a
 # minimax player (a random best move each turn) beat a perfect hidden-10 network in 19% of games as X and 10% as O,
-# the sharper-spread hidden-64 one in 49% and 39%; it never lost (2,000 games a side).
+# the hidden-64 one, whose distribution is flatter, in 49% and 39%; it never lost (2,000 games a side).
 LEVELS = ('easy', 'medium', 'perfect')
 TEMPERATURE = 2.5
 
