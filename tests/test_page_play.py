@@ -150,6 +150,10 @@ def test_a_whole_game_by_keyboard_alone(page, web):
     page.wait_for_selector(READY)
     assert board_of(page) == [''] * 9
     assert 'N' in page.text_content('#keys') and '1' in page.text_content('#keys')  # the keys are on screen
+    page.focus('#level')
+    page.keyboard.press('Home')  # easy, by keyboard: a new network loads, and the focus stays where it was
+    page.wait_for_selector(READY)
+    assert page.input_value('#level') == 'easy' and focused(page) == 'level'
 
 
 def test_the_focus_goes_to_play_again_when_the_players_own_move_ends_the_game(page, web):

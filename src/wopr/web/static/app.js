@@ -60,6 +60,10 @@ function render(view = {}) {
   const loading = document.body.dataset.loading === 'true';
   document.body.dataset.phase = stopped ? 'failed' : !state ? 'loading' : busy || loading || scene ? 'busy' : 'ready';
   $('board').setAttribute('aria-busy', String(busy || loading));
+  for (const control of document.querySelectorAll('.controls input, .controls select, .controls button')) {
+    control.disabled = loading || stopped || !state;
+  }
+  $('zero').textContent = scene ? 'Stop WOPR vs WOPR' : 'WOPR vs WOPR';
   if (!state) return;
   drawBoard({ board: view.board || state.board, line: view.board ? null : state.line, winner: state.winner,
     last: view.board ? null : state.last?.cell ?? null, heat: view.heat || null, playable: playable() });
@@ -68,11 +72,6 @@ function render(view = {}) {
   $('heat-rule').textContent = state.level === 'medium'
     ? 'At level medium it draws its move by these chances, evened out a little: not always the brightest.'
     : 'It plays the brightest.';
-  for (const control of document.querySelectorAll('.controls input, .controls select, #new-game')) {
-    control.disabled = loading || stopped;
-  }
-  $('zero').disabled = loading || stopped;
-  $('zero').textContent = scene ? 'Stop WOPR vs WOPR' : 'WOPR vs WOPR';
 }
 
 function say(text) {

@@ -28,15 +28,19 @@ export function levelKnowledge(level) {
 // What a shared link needs to name: nothing when the level picks the knowledge, else its address (a file: nothing).
 export const currentLink = () => (current?.auto ? null : current?.link ?? null);
 
+let focused = null;  // the control in use when a load disabled it, so keyboard users keep their place
+
 function setLoading(what, cancellable = false) {
-  document.body.dataset.loading = String(Boolean(what));
+  if (what && document.body.dataset.loading !== 'true') focused = document.activeElement;
   $('loading').hidden = !what;
   $('loading-text').textContent = what;
   $('cancel').hidden = !cancellable;
+  document.body.dataset.loading = String(Boolean(what));
   for (const control of document.querySelectorAll('.knowledge select, .knowledge input, .knowledge button')) {
     control.disabled = Boolean(what);
   }
   game?.render();
+  if (!what && focused && focused !== document.body && document.activeElement === document.body) focused.focus();
 }
 
 function showError(where, label, reply, after = '') {
