@@ -12,14 +12,22 @@ from wopr.sources import DEFAULT
 from wopr.web import site
 
 NOT_A_STRING = {'toString': 1, 'valueOf': {'x': 1}}  # an object where a page expects a string or a number
-HOSTILE = {  # metadata values of the types the page does not expect, in every field it shows
-    'training': json.dumps({k: NOT_A_STRING for k in (
-        'method', 'games', 'seconds', 'trained_epochs', 'centre_first', 'name', 'lr', 'versions')}
-        | {'toString': 'x', 'batch': [NOT_A_STRING]}),
-    'history': json.dumps([NOT_A_STRING, 5, None, 'x', {'loss': NOT_A_STRING, 'fastest_pct': 'x', 'epoch': [1],
-                                                      'perfect': NOT_A_STRING}]),
-    'evaluation': json.dumps({'X': {'wins': NOT_A_STRING, 'losses': NOT_A_STRING, 'games': [1]}, 'O': 'oops',
-                              'perfect': NOT_A_STRING, 'random': {'games': NOT_A_STRING, 'X': 3, 'O': None}}),
+HOSTILE = {  # metadata values of the types the page does not expect, in every field it shows (the runtime refuses them)
+    'training': {k: NOT_A_STRING for k in ('method', 'games', 'seconds', 'trained_epochs', 'centre_first', 'name',
+                                           'lr', 'versions')} | {'toString': 'x', 'batch': [NOT_A_STRING]},
+    'history': [NOT_A_STRING, 5, None, 'x', {'loss': NOT_A_STRING, 'fastest_pct': 'x', 'epoch': [1],
+                                            'perfect': NOT_A_STRING}],
+    'evaluation': {'X': {'wins': NOT_A_STRING, 'losses': NOT_A_STRING, 'games': [1]}, 'O': 'oops',
+                   'perfect': NOT_A_STRING, 'random': {'games': NOT_A_STRING, 'X': 3, 'O': None}},
+}
+LONG = 'W' * 1000
+EXTREME = {  # what the runtime lets through at its limits: the longest texts, the largest numbers, 500 epochs
+    'training': {'method': LONG, 'games': 2 ** 53 + 1, 'seconds': 1e308, 'trained_epochs': 10 ** 15,
+                 'versions': {f'v{i}': LONG for i in range(40)}} | {f'k{"e" * 90}{i}': LONG for i in range(40)},
+    'history': [{'epoch': i, 'loss': 1e308 if i % 2 else 0.0, 'fastest_pct': 100 * (i % 2), 'perfect': i % 3 == 0}
+                for i in range(500)],
+    'evaluation': {'X': {'games': 10 ** 15, 'losses': 1, 'optimal_pct': 100}, 'O': {'games': 3, 'losses': 0},
+                   'random': {'games': 2 ** 60, 'X': {'wins': 2 ** 60}, 'O': {'wins': 0}}},
 }
 
 
@@ -42,12 +50,25 @@ def broken_files():
 def odd_metadata(directory):
     """Files whose metadata a careless page would trip on: {name: path}."""
     state = make_model(4).state_dict()
-    files = {'hostile.safetensors': contract_metadata(4, **HOSTILE),
+    as_json = {key: json.dumps(value) for key, value in HOSTILE.items()}
+    files = {'hostile.safetensors': contract_metadata(4, **as_json),
+             'extreme.safetensors': contract_metadata(4, **{k: json.dumps(v) for k, v in EXTREME.items()}),
              'digits.safetensors': contract_metadata(4, training=json.dumps({'games': '9' * 390_000,
                                                                              'method': '7' * 390_000}))}
-    for depth in (500, 2000, 100_000):  # parsed and answered by MicroPython; too deep for its json.dumps; for both
+    for depth in (500, 2000, 100_000):  # MicroPython parses them all (only the first, before the runtime's checks)
         files[f'deep{depth}.safetensors'] = contract_metadata(4, training='{"deep": ' + '[' * depth + ']' * depth + '}')
     return {name: write_knowledge(directory / name, state, metadata) for name, metadata in files.items()}
+
+
+def hostile_catalog(site_dir):
+    """A copy of a built site whose catalog says odd things: objects where the page expects strings, numbers or
+    flags, and entries that are not entries at all."""
+    catalog_path = site_dir / 'knowledge' / 'index.json'
+    catalog = json.loads(catalog_path.read_text())
+    second = catalog['knowledge'][1]
+    second.update(method=NOT_A_STRING, hidden_size=NOT_A_STRING, evaluation=HOSTILE['evaluation'])
+    catalog['knowledge'] += [None, 5, 'x', {'name': NOT_A_STRING, 'file': 'a', 'sha256': 'b'}]
+    catalog_path.write_text(json.dumps(catalog))
 
 
 class Web:
@@ -65,7 +86,7 @@ class Web:
 
 def build_sites(root):
     """/good/ is the built site, /tampered/ a copy whose catalog has a wrong sha256 for its second file, /extra/
-    knowledge files outside any catalog, /hostile/ a site built with the hostile file in its catalog."""
+    knowledge files outside any catalog, /hostile/ a copy whose catalog says odd things."""
     site.build(root / 'good')
     shutil.copytree(root / 'good', root / 'tampered')
     catalog_path = root / 'tampered' / 'knowledge' / 'index.json'
@@ -76,5 +97,6 @@ def build_sites(root):
     make_knowledge(root / 'extra', hidden=16, seed=3, scale=3.0, name='lively.safetensors')
     for name, (data, _) in broken_files().items():
         (root / 'extra' / name).write_bytes(data)
-    odd = odd_metadata(root / 'extra')
-    site.build(root / 'hostile', [DEFAULT, odd['hostile.safetensors']])
+    odd_metadata(root / 'extra')
+    shutil.copytree(root / 'good', root / 'hostile')
+    hostile_catalog(root / 'hostile')
