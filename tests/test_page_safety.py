@@ -151,14 +151,20 @@ def test_a_dripping_download_meets_its_deadline_a_huge_one_is_refused_and_cancel
         play_game(page, load(DEFAULT.read_bytes()), 'X', random_player(random.Random(2)))
 
 
+def syntax_error(route):
+    """The runtime's files as served, the bridge's `def handle(` made `def handle:` (the same length: a bundle of
+    several files keeps its layout)."""
+    body = route.fetch().body()
+    route.fulfill(body=body.replace(b'def handle(', b'def handle:'), content_type='text/plain')
+
+
 @pytest.mark.parametrize('broken', ['runtime', 'wasm'])
 def test_an_engine_that_cannot_start_is_told_in_words_without_a_traceback(browser, web, broken):
     context = browser.new_context()
     page = context.new_page()
     problems = watch(page)
-    if broken == 'runtime':  # Python that raises on import: MicroPython's error carries a whole traceback
-        page.route('**/runtime/bridge.py', lambda route: route.fulfill(body='import nothing_here\n',
-                                                                      content_type='text/plain'))
+    if broken == 'runtime':  # a syntax error in the bridge: MicroPython's error carries a whole traceback
+        page.route('**/runtime/**', syntax_error)
     else:
         page.route('**/micropython.wasm', lambda route: route.fulfill(status=404, body='gone'))
     page.goto(web.url + 'good/?pace=0')
@@ -166,5 +172,7 @@ def test_an_engine_that_cannot_start_is_told_in_words_without_a_traceback(browse
     status = page.text_content('#status')
     assert status.startswith('Nothing can play') and 'Traceback' not in status and 'File "' not in status
     assert '\n' not in status
+    if broken == 'runtime':  # the reason is the traceback's last line
+        assert status.endswith('SyntaxError: invalid syntax)')
     context.close()
     assert all('Traceback' not in p for p in problems)
