@@ -1,0 +1,170 @@
+"""`wopr serve`'s server over raw sockets: types, precompressed files by Accept-Encoding, revalidation, what it refuses
+(hidden files, links out of the folder, malformed paths) without a traceback, and idle connections holding no thread."""
+import gzip
+import shutil
+import socket
+import threading
+import time
+from contextlib import contextmanager
+
+import brotli
+import pytest
+
+from wopr.runtime.format import sha256_hex
+from wopr.sources import DEFAULT
+from wopr.web import site
+from wopr.web.server import WORKERS, make_server
+
+DEFAULT_FILE = f'knowledge/default-{sha256_hex(DEFAULT.read_bytes())[:16]}.safetensors'
+BROWSER = 'gzip, deflate, br, zstd'  # what Chromium sends on localhost
+
+
+@contextmanager
+def serving(folder, **options):
+    server = make_server(folder, port=0, **options)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope='module')
+def root(tmp_path_factory):
+    """A built site, plus a secret beside it that links inside the site point to."""
+    root = tmp_path_factory.mktemp('serve')
+    site.build(root / 'site')
+    (root / 'outside').mkdir()
+    (root / 'outside' / 'secret.txt').write_text('the launch codes')
+    (root / 'site' / 'leak.txt').symlink_to(root / 'outside' / 'secret.txt')
+    (root / 'site' / 'leaks').symlink_to(root / 'outside')
+    (root / 'site' / 'inside.js').symlink_to(root / 'site' / 'app.js')
+    return root
+
+
+@pytest.fixture(scope='module')
+def server(root):
+    with serving(root / 'site', idle_seconds=1) as server:
+        yield server
+
+
+def exchange(server, data, timeout=10):
+    """Send raw bytes; (status, headers, body) of the answer, read until the server closes."""
+    with socket.create_connection(server.server_address[:2], timeout=timeout) as s:
+        s.sendall(data)
+        answer = b''
+        while chunk := s.recv(1 << 16):
+            answer += chunk
+    if not answer.startswith(b'HTTP/1.'):  # an HTTP/0.9 answer: the error page alone
+        return int(answer.split(b'Error code: ')[1][:3]), {}, answer
+    head, _, body = answer.partition(b'\r\n\r\n')
+    status, *lines = head.decode('latin-1').split('\r\n')
+    headers = {name.lower(): value.strip() for name, _, value in (line.partition(':') for line in lines)}
+    return int(status.split()[1]), headers, body
+
+
+def get(server, path, method='GET', **headers):
+    lines = [f'{method} {path} HTTP/1.1', 'Host: 127.0.0.1']
+    lines += [f'{name.replace("_", "-")}: {value}' for name, value in headers.items()]
+    return exchange(server, ('\r\n'.join(lines) + '\r\n\r\n').encode('latin-1'))
+
+
+def decode(headers, body):
+    return {'br': brotli.decompress, 'gzip': gzip.decompress}.get(headers.get('content-encoding'), bytes)(body)
+
+
+@pytest.mark.parametrize('path, kind', [
+    ('index.html', 'text/html'), ('app.js', 'text/javascript'), ('micropython.mjs', 'text/javascript'),
+    ('micropython.wasm', 'application/wasm'), ('knowledge/index.json', 'application/json'), ('style.css', 'text/css'),
+    ('manifest.webmanifest', 'application/manifest+json'), (site.RUNTIME, 'application/octet-stream'),
+    (DEFAULT_FILE, 'application/octet-stream')])
+@pytest.mark.parametrize('accept', [BROWSER, 'gzip', None])
+def test_types_and_bytes_for_every_kind_of_client(server, root, path, kind, accept):
+    status, headers, body = get(server, f'/{path}', **({'Accept_Encoding': accept} if accept else {}))
+    assert status == 200 and headers['content-type'].split(';')[0] == kind
+    assert decode(headers, body) == (root / 'site' / path).read_bytes()
+    assert int(headers['content-length']) == len(body)
+    compressible = not path.endswith('.safetensors')
+    assert headers.get('vary') == ('Accept-Encoding' if compressible else None)
+    expected = {BROWSER: 'br', 'gzip': 'gzip', None: None}[accept] if compressible else None
+    if path == 'micropython.wasm' or accept != BROWSER:
+        assert headers.get('content-encoding') == expected
+
+
+@pytest.mark.parametrize('accept, encoding', [('br;q=0, gzip', 'gzip'), ('gzip;q=0', None), ('identity', None),
+                                              ('*', 'br'), ('GZIP; q=0.5', 'gzip'), ('br;q=x', None)])
+def test_accept_encoding_weights(server, root, accept, encoding):
+    status, headers, body = get(server, '/micropython.wasm', Accept_Encoding=accept)
+    assert (status, headers.get('content-encoding')) == (200, encoding)
+    assert decode(headers, body) == (root / 'site' / 'micropython.wasm').read_bytes()
+
+
+def test_an_old_client_gets_the_plain_page(server, root):
+    status, headers, body = exchange(server, b'GET / HTTP/1.0\r\n\r\n')
+    assert (status, body) == (200, (root / 'site' / 'index.html').read_bytes())
+    assert 'content-encoding' not in headers
+
+
+def test_a_copy_in_hand_is_revalidated_by_etag(server):
+    _, first, _ = get(server, '/app.js', Accept_Encoding='gzip')
+    status, headers, body = get(server, '/app.js', Accept_Encoding='gzip', If_None_Match=first['etag'])
+    assert (status, body, headers['etag']) == (304, b'', first['etag'])
+    _, brotli_copy, _ = get(server, '/app.js', Accept_Encoding='br')
+    assert brotli_copy['etag'] != first['etag']  # each encoding is its own representation
+    assert get(server, '/app.js', Accept_Encoding='br', If_None_Match=first['etag'])[0] == 200
+
+
+def test_a_damaged_or_stale_compressed_copy_is_never_sent(tmp_path, root):
+    copy = tmp_path / 'site'
+    shutil.copytree(root / 'site', copy, symlinks=True)
+    br = (copy / 'app.js.br').read_bytes()
+    (copy / 'app.js.br').write_bytes(br[:len(br) // 2])  # cut short
+    (copy / 'worker.js.gz').write_bytes(b'\x1f\x8b not gzip')
+    (copy / 'style.css').write_text('/* edited after the build */')  # its copies are stale
+    with serving(copy) as server:
+        for path in ('app.js', 'worker.js', 'style.css'):
+            status, headers, body = get(server, f'/{path}', Accept_Encoding=BROWSER)
+            assert status == 200 and decode(headers, body) == (copy / path).read_bytes(), path
+        assert get(server, '/app.js', Accept_Encoding=BROWSER)[1]['content-encoding'] == 'gzip'
+        assert 'content-encoding' not in get(server, '/style.css', Accept_Encoding=BROWSER)[1]
+
+
+@pytest.mark.parametrize('path, status', [
+    ('/.wopr-site', 404), ('/knowledge/.hidden', 404), ('/%2ewopr-site', 404), ('/leak.txt', 404),
+    ('/leaks/secret.txt', 404), ('/knowledge', 404), ('/knowledge/', 404), ('/nope.js', 404),
+    ('/../outside/secret.txt', 400), ('/%2e%2e/outside/secret.txt', 400), ('/knowledge/..%2f..%2fsite', 400),
+    ('/%00', 400), ('/app.js%00.png', 400), ('/a%ffb', 400), ('/..\\secret', 400), ('/' + 'a' * 5000, 400),
+    ('noslash', 400)])
+def test_what_is_refused_and_how(server, capfd, path, status):
+    assert get(server, path)[0] == status
+    assert get(server, path, method='HEAD')[0] == status
+    assert capfd.readouterr().err == ''  # no traceback, no log line
+
+
+def test_a_link_inside_the_folder_is_served(server, root):
+    assert get(server, '/inside.js')[2] == (root / 'site' / 'app.js').read_bytes()
+
+
+def test_broken_requests_get_an_answer_and_no_traceback(server, capfd):
+    assert exchange(server, b'GET /' + b'a' * 70000 + b' HTTP/1.1\r\n\r\n')[0] == 414
+    assert exchange(server, b'NONSENSE\r\n\r\n')[0] == 400
+    assert exchange(server, b'GET / HTTP/1.1 and more\r\n\r\n')[0] == 400
+    assert exchange(server, b'DELETE /index.html HTTP/1.1\r\n\r\n')[0] == 501
+    assert capfd.readouterr().err == ''
+
+
+def test_idle_connections_hold_no_thread_and_are_closed(server, root):
+    threads = threading.active_count()
+    idle = [socket.create_connection(server.server_address[:2], timeout=5) for _ in range(300)]
+    try:
+        time.sleep(0.3)
+        assert threading.active_count() <= threads + WORKERS
+        started = time.monotonic()
+        assert get(server, '/index.html')[2] == (root / 'site' / 'index.html').read_bytes()  # served meanwhile
+        assert time.monotonic() - started < 1
+        time.sleep(1.5)  # past the idle limit (1 s here)
+        assert all(s.recv(1) == b'' for s in idle)  # the server closed each one
+    finally:
+        for s in idle:
+            s.close()
