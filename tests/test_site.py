@@ -1,13 +1,15 @@
 """The site build (files, runtime copies, catalog), the local server's content types, and the CLI around them."""
+import ast
+import gzip
 import json
 import os
 import re
 import subprocess
 import sys
-import threading
 import urllib.request
 from pathlib import Path
 
+import brotli
 import pytest
 
 from tests.support.commands import cli, one_error_line
@@ -16,8 +18,7 @@ from wopr import runtime
 from wopr.runtime.format import KnowledgeError, sha256_hex
 from wopr.runtime.knowledge import load
 from wopr.sources import DEFAULT, KNOWLEDGE_DIR
-from wopr.web import site
-from wopr.web.server import make_server, url_of
+from wopr.web import policy, site
 
 RUNTIME_DIR = Path(runtime.__file__).parent
 
@@ -29,17 +30,76 @@ def built(tmp_path_factory):
     return out, site.build(out)
 
 
+def unbundle(data):
+    """{name: bytes} of a runtime bundle (a JSON line of [name, size], then the bytes), as worker.js splits it."""
+    index, _, rest = data.partition(b'\n')
+    files, at = {}, 0
+    for name, size in json.loads(index):
+        files[name], at = rest[at:at + size], at + size
+    assert at == len(rest)
+    return files
+
+
 def test_build_writes_page_engine_runtime_and_knowledge(built):
     out, files = built
-    for name in site.PAGE:
-        assert (out / name).read_bytes() == (site.STATIC / name).read_bytes()
+    for path in site.STATIC.iterdir():
+        if path.name != site.SERVICE_WORKER:
+            assert (out / path.name).read_bytes() == path.read_bytes()
     for name in site.ENGINE:
         assert (out / name).read_bytes() == (site.engine_dir() / name).read_bytes()
-    runtime_files = sorted(p.name for p in RUNTIME_DIR.glob('*.py'))
-    assert json.loads((out / 'runtime' / 'index.json').read_text()) == runtime_files
-    for name in runtime_files:  # copies of the installed package, not a second source
-        assert (out / 'runtime' / name).read_bytes() == (RUNTIME_DIR / name).read_bytes()
-    assert files == {str(p.relative_to(out)): p.stat().st_size for p in out.rglob('*') if p.is_file()}
+    core = unbundle((out / site.RUNTIME).read_bytes())
+    gob = unbundle((out / site.GOB_BUNDLE).read_bytes())
+    assert sorted(gob) == sorted(site.GOB_MODULES)
+    assert sorted([*core, *gob]) == sorted(p.name for p in RUNTIME_DIR.glob('*.py'))
+    for name, data in {**core, **gob}.items():  # copies of the installed package, not a second source
+        assert data == (RUNTIME_DIR / name).read_bytes()
+    assert files == {p.relative_to(out).as_posix(): p.stat().st_size for p in out.rglob('*')
+                     if p.is_file() and p.name != site.MARKER}
+    assert json.loads((out / site.MARKER).read_text())['files'] == sorted(files)
+
+
+def test_the_page_imports_the_2018_importer_only_for_a_gob_file():
+    """The core bundle's modules import (at their top level) nothing of the gob bundle: a page that never sees a .bin
+    never downloads it."""
+    core = {p.stem for p in RUNTIME_DIR.glob('*.py') if p.name not in site.GOB_MODULES}
+    for name in core:
+        tree = ast.parse((RUNTIME_DIR / f'{name}.py').read_text())
+        for node in tree.body:  # the module's top level: run at import
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                assert node.module in core, (name, node.module)
+
+
+def test_text_and_wasm_have_compressed_copies_that_decode_to_them(built):
+    out, files = built
+    for rel in files:
+        gz, br = out / f'{rel}.gz', out / f'{rel}.br'
+        if policy.sibling_of(rel):
+            continue
+        if not policy.compressible(rel):  # knowledge and images stay as they are
+            assert not gz.exists() and not br.exists(), rel
+            continue
+        assert gzip.decompress(gz.read_bytes()) == (out / rel).read_bytes(), rel
+        assert gz.stat().st_size < (out / rel).stat().st_size, rel
+        if br.exists():  # brotli where it beats gzip
+            assert brotli.decompress(br.read_bytes()) == (out / rel).read_bytes()
+            assert br.stat().st_size < gz.stat().st_size
+    assert (out / 'micropython.wasm.br').is_file() and (out / site.RUNTIME).with_suffix('.bundle.br').is_file()
+
+
+def test_the_service_worker_names_every_file_of_the_release(built):
+    out, files = built
+    text = (out / site.SERVICE_WORKER).read_text()
+    head, _, template = text.partition(';\n')
+    assert template == (site.STATIC / site.SERVICE_WORKER).read_text()
+    release = json.loads(head.removeprefix('const RELEASE = '))
+    plain = {rel for rel in files if not policy.sibling_of(rel)} - {site.SERVICE_WORKER}
+    assert set(release['files']) == plain
+    for rel, digest in release['files'].items():
+        assert digest == sha256_hex((out / rel).read_bytes())
+    default = json.loads((out / 'knowledge' / 'index.json').read_text())['knowledge'][0]['file']
+    kept_knowledge = [rel for rel in release['keep'] if rel.endswith('.safetensors')]
+    assert kept_knowledge == [f'knowledge/{default}'] and site.GOB_BUNDLE not in release['keep']
+    assert {'index.html', 'app.js', 'worker.js', 'micropython.wasm', site.RUNTIME} <= set(release['keep'])
 
 
 def test_catalog_describes_each_shipped_file_default_first(built):
@@ -70,7 +130,8 @@ def test_build_with_chosen_knowledge_replaces_the_old_catalog(tmp_path):
     names = [e['name'] for e in json.loads((out / 'knowledge' / 'index.json').read_text())['knowledge']]
     assert names == ['mine', 'default']
     files = sorted(p.name for p in (out / 'knowledge').iterdir())
-    assert files == sorted(['index.json', f'default-{sha256_hex(DEFAULT.read_bytes())[:16]}.safetensors',
+    assert files == sorted(['index.json', 'index.json.gz', 'index.json.br',
+                            f'default-{sha256_hex(DEFAULT.read_bytes())[:16]}.safetensors',
                             f'mine-{sha256_hex(mine.read_bytes())[:16]}.safetensors'])
 
 
@@ -96,29 +157,11 @@ def test_build_refuses_what_the_runtime_would_refuse(tmp_path):
 
 
 def test_missing_engine_says_how_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(site, 'PACKAGED_ENGINE', tmp_path / 'engine')  # an install without the engine
     monkeypatch.setattr(site, 'REPO', tmp_path)  # a checkout without web/node_modules
-    monkeypatch.chdir(tmp_path)
-    with pytest.raises(FileNotFoundError, match=r'run `cd web && npm ci`'):
+    with pytest.raises(FileNotFoundError, match=r'reinstall wopr from its wheel.*run `cd web && npm ci`'):
         site.build(tmp_path / 'out')
-
-
-def test_server_sends_the_types_browsers_insist_on(built):
-    out, _ = built
-    server = make_server(out, port=0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        expected = {'index.html': 'text/html', 'app.js': 'text/javascript', 'micropython.mjs': 'text/javascript',
-                    'micropython.wasm': 'application/wasm', 'knowledge/index.json': 'application/json',
-                    'runtime/game.py': 'text/plain', 'style.css': 'text/css',
-                    f'knowledge/default-{sha256_hex(DEFAULT.read_bytes())[:16]}.safetensors':
-                        'application/octet-stream'}
-        for path, kind in expected.items():
-            with urllib.request.urlopen(url_of(server) + path) as response:
-                assert response.headers['Content-Type'].split(';')[0] == kind, path
-                assert response.read() == (out / path).read_bytes()
-    finally:
-        server.shutdown()
-        server.server_close()
+    assert not (tmp_path / 'out').exists()
 
 
 def test_cli_site_build(tmp_path):
@@ -126,6 +169,60 @@ def test_cli_site_build(tmp_path):
     assert result.exit_code == 0, result.output
     assert 'built' in result.output and (tmp_path / 's' / 'micropython.wasm').is_file()
     assert 'no such file' in one_error_line(cli('site', 'build', '--out', tmp_path / 's', '-k', tmp_path / 'nope'))
+
+
+def listing(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob('*') if p.is_file()}
+
+
+@pytest.mark.parametrize('inside', ['.', 'notes'])
+def test_a_folder_holding_anything_else_is_refused_and_left_untouched(tmp_path, monkeypatch, inside):
+    """`--out .` in a folder of notes, or a folder of someone's files: one clear line, nothing written or removed."""
+    folder = tmp_path / inside
+    (folder / 'knowledge').mkdir(parents=True)
+    (folder / 'notes.txt').write_text('Joshua')
+    (folder / 'knowledge' / 'mine.safetensors').write_bytes(DEFAULT.read_bytes())
+    before = listing(tmp_path)
+    monkeypatch.chdir(folder)
+    error = one_error_line(cli('site', 'build', '--out', '.'))
+    assert 'is not empty and not a site built by wopr' in error and '--out' in error
+    assert listing(tmp_path) == before
+
+
+def test_an_empty_folder_is_built_into(tmp_path):
+    site.build(tmp_path)
+    assert (tmp_path / 'index.html').is_file() and (tmp_path / site.MARKER).is_file()
+
+
+def test_a_rebuild_removes_only_its_own_stale_files(tmp_path):
+    out = tmp_path / 'site'
+    mine = make_knowledge(tmp_path, hidden=8, name='mine.safetensors')
+    site.build(out, [DEFAULT, mine])
+    (out / 'notes.txt').write_text('not the builder\'s')
+    (out / 'knowledge' / 'yours.safetensors').write_bytes(b'a user file beside the catalog')
+    old = json.loads((out / site.MARKER).read_text())['files']
+    site.build(out, [DEFAULT])
+    new = json.loads((out / site.MARKER).read_text())['files']
+    gone = set(old) - set(new)
+    assert gone == {f'knowledge/mine-{sha256_hex(mine.read_bytes())[:16]}.safetensors'}
+    assert not any((out / rel).exists() for rel in gone)
+    assert (out / 'notes.txt').read_text() == "not the builder's"
+    assert (out / 'knowledge' / 'yours.safetensors').is_file()
+    assert set(new) == {p.relative_to(out).as_posix() for p in out.rglob('*') if p.is_file()} - {
+        site.MARKER, 'notes.txt', 'knowledge/yours.safetensors'}
+
+
+@pytest.mark.parametrize('marker', ['not json', '{"files": 3}', '{"files": ["../outside.txt"]}',
+                                    '{"files": ["/etc/hostname"]}', '{"files": ["knowledge/../../outside.txt"]}'])
+def test_a_damaged_marker_is_refused_and_nothing_is_removed(tmp_path, marker):
+    out = tmp_path / 'site'
+    out.mkdir()
+    (out / site.MARKER).write_text(marker)
+    (tmp_path / 'outside.txt').write_text('keep me')
+    before = listing(tmp_path)
+    with pytest.raises(ValueError, match=site.MARKER):
+        site.build(out)
+    assert listing(tmp_path) == before
 
 
 def test_serve_rebuilds_only_when_sources_change(tmp_path):

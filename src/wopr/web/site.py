@@ -1,7 +1,8 @@
-"""Build the static site: the page, MicroPython-wasm, the runtime's own .py files and a knowledge catalog."""
+"""Build the static site: the page, MicroPython-wasm, the runtime in one download, a knowledge catalog, compressed
+copies and the release's service worker; into a folder that is new, empty, or a site this builder wrote."""
+import hashlib
 import json
 import re
-import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -9,28 +10,48 @@ from .. import runtime
 from ..runtime.format import KnowledgeError
 from ..runtime.knowledge import load
 from ..sources import KNOWLEDGE_DIR, read_bytes
+from .compress import write_siblings
+from .policy import ENCODINGS, compressible
 
 STATIC = Path(__file__).parent / 'static'
-PAGE = ('index.html', 'style.css', 'app.js', 'board.js', 'card.js', 'effects.js', 'engine.js', 'knowledge.js',
-        'scene.js', 'store.js', 'worker.js')
+SERVICE_WORKER = 'sw.js'  # a template in static/: the build puts the release in front of it
 ENGINE = ('micropython.mjs', 'micropython.wasm')
+PACKAGED_ENGINE = Path(__file__).parent / 'engine'  # where a wheel carries it (setup.py copies it in)
 ENGINE_PACKAGE = Path('web/node_modules/@micropython/micropython-webassembly-pyscript')
 REPO = Path(__file__).resolve().parents[3]  # the checkout, for an editable install
 DEFAULT_OUT = Path('site')
 CATALOG_FORMAT = 'wopr.catalog/1'
+MARKER = '.wopr-site'  # what the build wrote: all that a rebuild may replace or remove
+RUNTIME = 'runtime/core.bundle'
+# The 2018 gob import, a third of the runtime's source: the worker fetches it only for a file that is not safetensors.
+GOB_MODULES = ('gob.py', 'writer.py')
+GOB_BUNDLE = 'runtime/gob.bundle'
 
 
 def engine_dir():
-    """Where `npm ci` put MicroPython-wasm: the checkout's web/, or ./web for a plain install."""
-    for base in (REPO, Path.cwd()):
-        if all((base / ENGINE_PACKAGE / name).is_file() for name in ENGINE):
-            return base / ENGINE_PACKAGE
-    raise FileNotFoundError(f'MicroPython-wasm not found in {REPO / ENGINE_PACKAGE}: run `cd web && npm ci`')
+    """MicroPython-wasm: the wheel's copy, or in a checkout the pinned npm package (web/package-lock.json)."""
+    for folder in (PACKAGED_ENGINE, REPO / ENGINE_PACKAGE):
+        if all((folder / name).is_file() for name in ENGINE):
+            return folder
+    raise FileNotFoundError(f'MicroPython-wasm is missing from this install ({PACKAGED_ENGINE}): reinstall wopr from '
+                            'its wheel; in a checkout of wopr, run `cd web && npm ci`')
 
 
 def runtime_sources():
     """The runtime's .py files as installed: the page runs these very files."""
     return sorted(Path(runtime.__file__).parent.glob('*.py'))
+
+
+def bundle(paths):
+    """Files as one download: a JSON line [[name, size], ...], then their bytes in that order (worker.js splits it)."""
+    index = json.dumps([[p.name, p.stat().st_size] for p in paths])
+    return index.encode() + b'\n' + b''.join(p.read_bytes() for p in paths)
+
+
+def runtime_bundles():
+    sources = runtime_sources()
+    return {RUNTIME: bundle([p for p in sources if p.name not in GOB_MODULES]),
+            GOB_BUNDLE: bundle([p for p in sources if p.name in GOB_MODULES])}
 
 
 def shipped_knowledge():
@@ -69,46 +90,97 @@ def _knowledge_name(location):
     return name
 
 
-def build(out=DEFAULT_OUT, knowledge_files=None):
-    """Write the site into `out` and return {relative path: bytes} of what was written."""
-    out = Path(out)
-    sources = list(knowledge_files or shipped_knowledge())
-    engine = engine_dir()
+def knowledge_files(locations):
+    """{site path: bytes} of the catalog's knowledge files and the catalog itself, the default first."""
     entries, files = [], {}
-    for location in sources:
+    for location in locations:
         name = _knowledge_name(location)
-        if name in files:
+        if name in (e['name'] for e in entries):
             raise ValueError(f'two knowledge files are named {name!r}: rename one')
         knowledge = catalog_knowledge(name, location)
         entries.append(catalog_entry(name, knowledge))
-        files[name] = knowledge.data
-    runtime_files = runtime_sources()
-
-    for owned in ('knowledge', 'runtime'):  # only folders this build owns: a stale file must not be published
-        shutil.rmtree(out / owned, ignore_errors=True)
-    (out / 'knowledge').mkdir(parents=True)
-    (out / 'runtime').mkdir()
-    for name in PAGE:
-        shutil.copyfile(STATIC / name, out / name)
-    for name in ENGINE:
-        shutil.copyfile(engine / name, out / name)
-    for path in runtime_files:
-        shutil.copyfile(path, out / 'runtime' / path.name)
-    # the worker fetches this list, so a runtime module added later ships without touching the page
-    (out / 'runtime' / 'index.json').write_text(json.dumps([p.name for p in runtime_files]))
-    for entry in entries:
-        (out / 'knowledge' / entry['file']).write_bytes(files[entry['name']])
+        files[f'knowledge/{entries[-1]["file"]}'] = knowledge.data
     catalog = {'format': CATALOG_FORMAT, 'knowledge': entries}
-    (out / 'knowledge' / 'index.json').write_text(json.dumps(catalog, indent=1))
-    return {str(p.relative_to(out)): p.stat().st_size for p in sorted(out.rglob('*')) if p.is_file()}
+    return {**files, 'knowledge/index.json': json.dumps(catalog, indent=1).encode()}
+
+
+def service_worker(files):
+    """sw.js: the release (a hash of every file) with each file's sha256, and the files a visitor keeps from the
+    start: all but the catalog's other knowledge and the 2018 importer, kept once used. In front of the template."""
+    digests = {rel: hashlib.sha256(data).hexdigest() for rel, data in sorted(files.items())}
+    default = json.loads(files['knowledge/index.json'])['knowledge'][0]['file']
+    on_use = {rel for rel in files if rel.endswith('.safetensors') and rel != f'knowledge/{default}'} | {GOB_BUNDLE}
+    release = {'id': hashlib.sha256(json.dumps(digests).encode()).hexdigest()[:16], 'files': digests,
+               'keep': [rel for rel in digests if rel not in on_use]}
+    return f'const RELEASE = {json.dumps(release, indent=1)};\n'.encode() + (STATIC / SERVICE_WORKER).read_bytes()
+
+
+def site_files(locations):
+    """{site path: bytes} of the whole site, but for the compressed copies."""
+    files = {p.name: p.read_bytes() for p in sorted(STATIC.iterdir()) if p.is_file() and p.name != SERVICE_WORKER}
+    engine = engine_dir()
+    files.update({name: (engine / name).read_bytes() for name in ENGINE})
+    files.update(runtime_bundles())
+    files.update(knowledge_files(locations))
+    files[SERVICE_WORKER] = service_worker(files)
+    return files
+
+
+def owned(out):
+    """The files a build wrote into `out` before (none for a new or empty folder); ValueError for a folder that holds
+    anything else: a build never writes over, or removes, what it did not write."""
+    if not out.exists() or (out.is_dir() and not any(out.iterdir())):
+        return set()
+    marker = out / MARKER
+    if not out.is_dir() or not marker.is_file():
+        raise ValueError(f'{out} is not empty and not a site built by wopr (no {MARKER}): choose a new or empty '
+                         'folder with --out')
+    try:
+        written = set(json.loads(marker.read_text())['files'])
+    except (ValueError, KeyError, TypeError, RecursionError):
+        raise ValueError(f'{marker} is damaged: remove the site folder, or choose another with --out') from None
+    for rel in written:  # a damaged or hostile marker must not name anything outside the folder
+        if not isinstance(rel, str) or {'', '.', '..', MARKER} & set(rel.split('/')):
+            raise ValueError(f'{marker} names {rel!r}, outside the site: remove the folder, or choose another')
+    return written
+
+
+def mark(out, files):
+    (out / MARKER).write_text(json.dumps({'format': 'wopr.site/1', 'files': sorted(files)}, indent=0))
+
+
+def build(out=DEFAULT_OUT, knowledge_locations=None):
+    """Write the site into `out` and return {relative path: size} of every file written (compressed copies too)."""
+    out = Path(out)
+    before = owned(out)
+    files = site_files(knowledge_locations or shipped_knowledge())
+    out.mkdir(parents=True, exist_ok=True)
+    mark(out, before | {rel + suffix for rel in files for suffix in ('', *ENCODINGS.values())})  # if cut short
+    written = set()
+    for rel, data in files.items():
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        written.add(rel)
+        if compressible(rel):
+            written |= {rel + ENCODINGS[encoding] for encoding in write_siblings(path)}
+    for rel in sorted(before - written, reverse=True):  # stale: files of an earlier build only
+        path = out / rel
+        path.unlink(missing_ok=True)
+        for folder in path.parents:
+            if folder == out or any(folder.iterdir()):
+                break
+            folder.rmdir()
+    mark(out, written)
+    return {rel: (out / rel).stat().st_size for rel in sorted(written)}
 
 
 def sources_newer_than(out=DEFAULT_OUT):
     """True when the site in `out` is missing or older than the page, the runtime or the shipped knowledge."""
-    stamp = Path(out) / 'knowledge' / 'index.json'
+    stamp = Path(out) / MARKER
     if not stamp.is_file():
         return True
-    inputs = [STATIC / n for n in PAGE] + runtime_sources()
+    inputs = [p for p in STATIC.iterdir() if p.is_file()] + runtime_sources()
     inputs += list(KNOWLEDGE_DIR.glob('*.safetensors'))
     built = stamp.stat().st_mtime
     return any(p.stat().st_mtime > built for p in inputs)

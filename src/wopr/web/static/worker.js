@@ -73,27 +73,47 @@ async function fetchBytes(url, { cache = 'default', deadline = DEADLINE_MS } = {
   }
 }
 
-async function fetchText(url) {
+// Many files in one download: a JSON line [[name, size], ...], then their bytes in that order (site.py's bundle()).
+// A plain fetch: the page's Cancel, meant for knowledge downloads, must not stop the engine's own files.
+async function unbundle(url) {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`cannot fetch ${url}: HTTP ${response.status}`);
-  return response.text();
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const end = bytes.indexOf(10);
+  let at = end + 1;
+  return JSON.parse(new TextDecoder().decode(bytes.subarray(0, end)))
+    .map(([name, size]) => [name, bytes.subarray(at, at += size)]);
+}
+
+const writeRuntime = (mp, files) => files.forEach(([name, data]) => mp.FS.writeFile(`/lib/wopr/runtime/${name}`, data));
+
+// The 2018 gob importer, fetched once, only for a file that is not safetensors (format.is_safetensors's test: the
+// header's opening brace after the 8-byte length).
+let gob;
+async function importerFor(bytes) {
+  if (bytes[8] === 0x7b) return;
+  gob ??= Promise.all([engine, unbundle('runtime/gob.bundle')]).then(([{ mp }, files]) => writeRuntime(mp, files))
+    .catch((e) => {
+      gob = undefined;  // the next such file tries again
+      throw e;
+    });
+  await gob;
 }
 
 async function start() {
   const began = performance.now();
-  const runtimeFiles = fetchText('runtime/index.json').then((list) =>
-    Promise.all(JSON.parse(list).map(async (name) => [name, await fetchText(`runtime/${name}`)])));
-  runtimeFiles.catch(() => {});  // reported by the Promise.all below, after the engine's import
+  const runtime = unbundle('runtime/core.bundle');  // fetched while the engine's code arrives and compiles
+  runtime.catch(() => {});  // reported by the Promise.all below, after the engine's import
   const { loadMicroPython } = await import('./micropython.mjs');
   const [mp, files] = await Promise.all([loadMicroPython({
     url: new URL('micropython.wasm', import.meta.url).href,
     stdout: (line) => console.log(line),
     stderr: (line) => console.error(line),
-  }), runtimeFiles]);
+  }), runtime]);
   mp.FS.mkdirTree('/lib/wopr/runtime');
   mp.FS.mkdirTree('/knowledge');
   mp.FS.writeFile('/lib/wopr/__init__.py', '');  // the CPython package's own __init__ is not the runtime's
-  for (const [name, text] of files) mp.FS.writeFile(`/lib/wopr/runtime/${name}`, text);
+  writeRuntime(mp, files);
   const loaded = performance.now();
   const bridge = mp.pyimport('wopr.runtime.bridge');
   // how the start went, reported once with the first load (benchmarks/page.py reads it)
@@ -115,6 +135,7 @@ const kindOf = (reply) => (reply.text.length < 4096 ? JSON.parse(reply.text).kin
 async function knowledgeBytes(source) {
   const bytes = source.bytes ? new Uint8Array(source.bytes) : await fetchBytes(source.url, source);
   if (bytes.length > MAX_BYTES) throw tooLarge(source.url || source.name);
+  await importerFor(bytes);
   return bytes;
 }
 
