@@ -1,4 +1,6 @@
 """`wopr publish` against a real S3 endpoint (moto's server over HTTP): types, caching, skips, order, CORS, errors."""
+import gzip
+import hashlib
 import json
 import re
 import shutil
@@ -16,8 +18,10 @@ from wopr.web.site import build
 # The contract, written out independently of wopr.s3's table: every file the site builder writes must be here.
 TYPES = {'.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css',
          '.json': 'application/json', '.py': 'text/plain', '.wasm': 'application/wasm',
-         '.safetensors': 'application/octet-stream'}
-FRESH = {'index.html', 'knowledge/index.json'}
+         '.safetensors': 'application/octet-stream', '.bundle': 'application/octet-stream', '.svg': 'image/svg+xml',
+         '.png': 'image/png', '.webmanifest': 'application/manifest+json'}
+FRESH = {'index.html', 'knowledge/index.json', 'sw.js'}
+STORED_RAW = ('.safetensors', '.png')  # what gains little from gzip, and knowledge any client reads as it is
 CONTENT_ADDRESSED = re.compile(r'knowledge/[a-z0-9-]+-[0-9a-f]{16}\.safetensors')  # the site builder's names
 
 
@@ -41,7 +45,9 @@ def site(tmp_path_factory):
 
 
 def local_files(site):
-    return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob('*') if p.is_file()}
+    """The files a publish sends: not the marker, nor the build's compressed copies (publish compresses itself)."""
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob('*')
+            if p.is_file() and not p.name.startswith('.') and not p.name.endswith(('.gz', '.br'))}
 
 
 def puts(client):
@@ -63,12 +69,20 @@ def test_every_object_has_its_type_caching_and_bytes(endpoint, site):
         head = s3.head_object(Bucket='site-bk', Key=f'game/{rel}')
         assert head['ContentType'].split(';')[0] == TYPES[suffix], rel
         assert head['CacheControl'] == caching(rel), rel
-        assert s3.get_object(Bucket='site-bk', Key=f'game/{rel}')['Body'].read() == data
-    # what a browser gets over plain HTTP once the bucket is public
+        assert head['Metadata']['sha256'] == hashlib.sha256(data).hexdigest()  # of the file, not of its gzip
+        stored = s3.get_object(Bucket='site-bk', Key=f'game/{rel}')['Body'].read()
+        if rel.endswith(STORED_RAW):
+            assert 'ContentEncoding' not in head and stored == data, rel
+        else:
+            assert head['ContentEncoding'] == 'gzip' and gzip.decompress(stored) == data, rel
+    # what a browser, or a client that asks for no encoding, gets over plain HTTP once the bucket is public
     public = cli('publish', 's3://site-bk/game', '--site', site, '--endpoint-url', endpoint.url, '--public')
-    assert public.exit_code == 0
-    status, headers, body = endpoint.http('/site-bk/game/micropython.wasm')
-    assert (status, headers['Content-Type'], body) == (200, 'application/wasm', files['micropython.wasm'])
+    assert public.exit_code == 0 and 'uploaded 0 files' in public.output
+    for rel in ('micropython.wasm', 'index.html'):
+        status, headers, body = endpoint.http(f'/site-bk/game/{rel}')
+        assert (status, headers['Content-Type'].split(';')[0], headers['Content-Encoding']) == (
+            200, TYPES[rel[rel.rfind('.'):]], 'gzip')
+        assert gzip.decompress(body) == files[rel]
 
 
 def test_without_site_it_builds_the_shipped_site(endpoint):
@@ -100,7 +114,7 @@ def test_catalog_then_page_go_last(endpoint, site):
     sent = puts(s3)
     publisher.publish(s3, site, 's3://order-bk', create=True)
     keys = [url.rsplit('/order-bk/', 1)[1] for url in sent]
-    assert keys[-2:] == ['knowledge/index.json', 'index.html']
+    assert keys[-3:] == ['knowledge/index.json', 'index.html', 'sw.js']
     assert sorted(keys) == sorted(local_files(site))
 
 
@@ -208,7 +222,8 @@ def test_interrupted_publish_leaves_a_whole_site_and_a_rerun_finishes(endpoint, 
 
     def catalog():
         """The files the bucket's catalog names, each checked to exist."""
-        entries = json.loads(s3.get_object(Bucket=bucket, Key='p/knowledge/index.json')['Body'].read())['knowledge']
+        stored = s3.get_object(Bucket=bucket, Key='p/knowledge/index.json')
+        entries = json.loads(gzip.decompress(stored['Body'].read()))['knowledge']
         keys = {o['Key'] for o in s3.list_objects_v2(Bucket=bucket, Prefix='p/')['Contents']}
         assert all(f'p/knowledge/{e["file"]}' in keys for e in entries)
         return [e['name'] for e in entries]

@@ -17,7 +17,8 @@ from rich.table import Table
 from rich.text import Text
 
 from .s3 import S3Error, client, errors, found, split_url
-from .web.policy import cache_control, content_type, upload_order
+from .web.compress import decoded_sha256, encode, encoded_size, file_sha256
+from .web.policy import STORED_ENCODING, cache_control, compressible, content_type, sibling_of, upload_order
 
 WEBSITE_DASH_REGIONS = {'us-east-1', 'us-west-1', 'us-west-2', 'eu-west-1', 'ap-southeast-1', 'ap-southeast-2',
                         'ap-northeast-1', 'sa-east-1', 'us-gov-west-1'}  # older regions spell it s3-website-REGION
@@ -26,17 +27,34 @@ WILDCARDS = '*?'  # in a bucket policy's Resource they match any key
 
 @dataclass
 class Upload:
-    """One file of the site and the object it becomes (its sha256 goes in the object's metadata)."""
+    """One file of the site and the object it becomes: text and wasm stored gzip (S3 serves objects as stored), the
+    sha256 of the file itself in the object's metadata."""
     rel: str
     key: str
     path: Path
     size: int
     sha256: str
+    encoding: str = None  # STORED_ENCODING where it makes the object smaller
     skip: bool = False
 
     @property
     def headers(self):
-        return {'ContentType': content_type(self.rel), 'CacheControl': cache_control(self.rel, self.sha256)}
+        encoding = {'ContentEncoding': self.encoding} if self.encoding else {}
+        return {'ContentType': content_type(self.rel), 'CacheControl': cache_control(self.rel, self.sha256), **encoding}
+
+    def body(self):
+        """The object's bytes as an open file, streamed from the file or its gzip made now (never the build's copy,
+        which may be stale), and checked to decode to the file."""
+        if not self.encoding:
+            return open(self.path, 'rb')
+        body = tempfile.SpooledTemporaryFile(max_size=16 << 20)  # noqa: SIM115  the caller's with closes it
+        with open(self.path, 'rb') as source:
+            encode(self.encoding, source, body)
+        body.seek(0)
+        if decoded_sha256(self.encoding, body) != self.sha256:
+            raise S3Error(f'{self.rel} changed while it was being published: publish again')
+        body.seek(0)
+        return body
 
 
 @dataclass
@@ -66,7 +84,8 @@ class Plan:
 
 def site_files(site):
     """(relative path, path) of every file to publish: regular files only, none in or named by a hidden (dot) part,
-    no symbolic link followed, so nothing outside the folder and no .git/.aws/.ssh secret leaves it."""
+    no symbolic link followed, so nothing outside the folder and no .git/.aws/.ssh secret leaves it; and no compressed
+    copy of another file (the build's app.js.gz): publish stores that file compressed itself."""
     site = Path(site)
     if not site.is_dir():
         raise ValueError(f'no such site folder: {site}')
@@ -77,14 +96,19 @@ def site_files(site):
             path = Path(folder, name)
             if not name.startswith('.') and stat.S_ISREG(os.lstat(path).st_mode):
                 files.append((path.relative_to(site).as_posix(), path))
+    names = {rel for rel, _ in files}
+    files = [(rel, path) for rel, path in files if sibling_of(rel) not in names]
     if not files:
         raise ValueError(f'nothing to publish: {site} holds no files')
     return files
 
 
-def file_sha256(path):
-    with open(path, 'rb') as f:
-        return hashlib.file_digest(f, 'sha256').hexdigest()
+def stored_encoding(rel, path):
+    """Text and wasm are stored gzip, as S3 serves objects as stored and every browser takes gzip; not where gzip
+    would make the object bigger (a few bytes of text)."""
+    if compressible(rel) and encoded_size(STORED_ENCODING, path) < path.stat().st_size:
+        return STORED_ENCODING
+    return None
 
 
 def check_catalog(site):
@@ -114,8 +138,8 @@ def plan(s3, site, target, create=False, website=False, public=False, cors_origi
     bucket, prefix = target_of(target)
     files = site_files(site)
     check_catalog(site)
-    uploads = [Upload(rel, f'{prefix}/{rel}' if prefix else rel, path, path.stat().st_size, file_sha256(path))
-               for rel, path in sorted(files, key=lambda f: upload_order(f[0]))]
+    uploads = [Upload(rel, f'{prefix}/{rel}' if prefix else rel, path, path.stat().st_size, file_sha256(path),
+                      stored_encoding(rel, path)) for rel, path in sorted(files, key=lambda f: upload_order(f[0]))]
     changes, notes = [], []
     with errors(f's3://{bucket}'):
         region = bucket_region(s3, bucket)
@@ -147,10 +171,11 @@ def plan(s3, site, target, create=False, website=False, public=False, cors_origi
 
 
 def mark_unchanged(s3, bucket, uploads):
-    """Flag uploads whose object already has the same sha256, type and caching."""
+    """Flag uploads whose object already has the same sha256 (of the file, not of its gzip), type, caching and
+    encoding."""
     for u in uploads:
         head = found(s3.head_object, Bucket=bucket, Key=u.key) or {}
-        u.skip = (head.get('Metadata', {}).get('sha256') == u.sha256
+        u.skip = (head.get('Metadata', {}).get('sha256') == u.sha256 and head.get('ContentEncoding') == u.encoding
                   and all(head.get(k) == v for k, v in u.headers.items()))
 
 
@@ -221,7 +246,7 @@ def execute(s3, plan, console=None):
             task = progress.add_task('uploading', total=sum(u.size for u in todo))
             for u in todo:
                 progress.update(task, description=escape(u.rel))
-                with errors(f's3://{plan.bucket}/{u.key}'), open(u.path, 'rb') as body:  # streamed, not read whole
+                with errors(f's3://{plan.bucket}/{u.key}'), u.body() as body:  # streamed, not read whole
                     s3.put_object(Bucket=plan.bucket, Key=u.key, Body=body, Metadata={'sha256': u.sha256},
                                   **u.headers)
                 done += 1
@@ -253,12 +278,14 @@ def show_uploads(plan, console, dry_run):
         table = Table('file', 'bytes', 'action', 'Content-Type', 'Cache-Control', title='dry run: nothing uploaded',
                       box=None)
         for u in plan.uploads:
-            table.add_row(escape(u.rel), f'{u.size:,}', 'skip' if u.skip else 'upload',
-                          u.headers['ContentType'].split(';')[0], u.headers['CacheControl'])
+            action = 'skip' if u.skip else f'upload {u.encoding}' if u.encoding else 'upload'
+            table.add_row(escape(u.rel), f'{u.size:,}', action, u.headers['ContentType'].split(';')[0],
+                          u.headers['CacheControl'])
         console.print(table)
     sent = plan.sent
     console.print(f'{"would upload" if dry_run else "uploaded"} [bold]{len(sent)}[/] files '
-                  f'({sum(u.size for u in sent):,} bytes), skipped [bold]{len(plan.uploads) - len(sent)}[/] unchanged')
+                  f'({sum(u.size for u in sent):,} bytes before compression), skipped '
+                  f'[bold]{len(plan.uploads) - len(sent)}[/] unchanged')
     console.print('site:', Text(plan.url, style=Style(link=plan.url)))  # Text: a prefix may hold brackets
 
 
