@@ -10,6 +10,7 @@ from tests.support.commands import cli
 from tests.support.knowledge_files import make_knowledge
 from tests.support.s3_endpoint import Endpoint
 from wopr.runtime.knowledge import load
+from wopr.web import site
 from wopr.web.site import build
 
 
@@ -50,6 +51,10 @@ def published(endpoint, tmp_path_factory):
 
 
 def test_the_site_served_by_s3_plays_a_full_game(page, published):
+    """From objects stored gzip, as S3 serves them whatever the browser asks."""
+    for rel in ('index.html', 'app.js', 'micropython.wasm', site.RUNTIME):
+        with urllib.request.urlopen(published.page.replace('index.html', rel)) as response:
+            assert response.headers['Content-Encoding'] == 'gzip', rel
     open_page(page, published.page)
     assert page.text_content('#card-title') == 'site'  # from the catalog in the bucket, sha256 checked
     status = play_game(page, published.site_knowledge, 'X', random_player(random.Random(1)))

@@ -64,7 +64,8 @@ async function navigate(request) {
   if (next && next !== handedOver && next.state === 'installed') {
     handedOver = next;
     next.postMessage('take over');
-    return new Response('<!doctype html><meta http-equiv="refresh" content="0">',
+    // (an icon of its own, or the browser asks the server's root for /favicon.ico)
+    return new Response('<!doctype html><link rel="icon" href="data:,"><meta http-equiv="refresh" content="0">',
       { headers: { 'Content-Type': 'text/html; charset=utf-8', Refresh: '0' } });
   }
   const page = await caches.open(CACHE).then((cache) => cache.match(new URL('index.html', SCOPE), { ignoreVary: true }));

@@ -1,0 +1,115 @@
+"""The service worker in Chromium: a reload with the server gone plays; a new publish reaches a returning visitor whole,
+never mixed with the release before; over plain HTTP off localhost (an S3 website endpoint) the page plays without
+one, and says nothing."""
+import random
+import shutil
+import threading
+from contextlib import contextmanager
+
+from tests.support.browser import CHROMIUM_ARGS, READY, chromium_path, open_page, play_game, random_player, watch
+from tests.support.commands import cli
+from tests.support.knowledge_files import make_knowledge
+from wopr.runtime.knowledge import load
+from wopr.sources import DEFAULT
+from wopr.web import site
+from wopr.web.server import make_server, url_of
+
+ACTIVE = 'navigator.serviceWorker.ready.then((r) => r.active.state === "activated")'
+
+
+@contextmanager
+def serving(folder, port=0):
+    server = make_server(folder, port=port)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def keeps_the_release(page):
+    """Wait until the service worker is active, its release kept whole."""
+    page.wait_for_function(ACTIVE)
+
+
+def test_a_reload_with_the_server_gone_plays(page, tmp_path):
+    site.build(tmp_path / 'site')
+    with serving(tmp_path / 'site') as server:
+        open_page(page, url_of(server) + '?from=home')
+        keeps_the_release(page)
+    page.reload()  # the server is gone: the connection is refused
+    page.wait_for_selector(READY)
+    assert page.text_content('#card-title') == 'default' and page.text_content('#knowledge-error') == ''
+    play_game(page, load(DEFAULT.read_bytes()), 'X', random_player(random.Random(1)))
+    page.problems[:] = [p for p in page.problems if 'ERR_CONNECTION_REFUSED' not in p]  # the update check, offline
+
+
+def object_tags(endpoint, bucket, prefix):
+    """{path: ETag} of the published objects (S3's ETag: the MD5 of the stored bytes)."""
+    listed = endpoint.client().list_objects_v2(Bucket=bucket, Prefix=prefix)['Contents']
+    return {o['Key'].removeprefix(prefix): o['ETag'] for o in listed}
+
+
+def test_a_new_publish_arrives_whole_never_mixed(page, endpoint, tmp_path, monkeypatch):
+    """Release A, a visit, release B (another default knowledge, other scripts), a reload: every file the page, its
+    worker and its service worker get comes from one release; and the visitor has B by the next load."""
+    alpha = make_knowledge(tmp_path, hidden=8, seed=1, name='alpha.safetensors')
+    beta = make_knowledge(tmp_path, hidden=8, seed=2, name='beta.safetensors')
+    site.build(tmp_path / 'A', [alpha])
+    static = tmp_path / 'static'
+    shutil.copytree(site.STATIC, static)
+    for name in ('app.js', 'worker.js', 'index.html'):  # B's page differs too: a mix would show
+        (static / name).write_bytes((static / name).read_bytes() + b'\n')
+    monkeypatch.setattr(site, 'STATIC', static)
+    site.build(tmp_path / 'B', [beta])
+    base = ('s3://release-bk/wopr', '--endpoint-url', endpoint.url, '--public', '--create-bucket')
+    releases = {}
+    for name in ('A', 'B'):
+        assert cli('publish', *base, '--site', tmp_path / name).exit_code == 0
+        releases[name] = object_tags(endpoint, 'release-bk', 'wopr/')
+        if name == 'A':  # a visit: the service worker keeps release A
+            url = f'{endpoint.url}/release-bk/wopr/'
+            open_page(page, url + 'index.html')
+            assert page.text_content('#card-title') == 'alpha'
+            keeps_the_release(page)
+    assert releases['A']['app.js'] != releases['B']['app.js']
+
+    got = []
+    page.context.on('response', lambda r: got.append(r) if r.url.startswith(url) else None)
+    for load_number in (1, 2):
+        got.clear()
+        page.reload()
+        page.wait_for_selector(READY)
+        page.wait_for_timeout(500)  # the service worker's own checks
+        sent = {}
+        for response in got:
+            rel = response.url.removeprefix(url).split('?')[0] or 'index.html'
+            tag = response.headers.get('etag')
+            if response.status == 200 and tag and rel != site.SERVICE_WORKER:
+                sent[rel] = tag
+        whole = [name for name, tags in releases.items() if all(tags.get(r) == t for r, t in sent.items())]
+        assert whole, f'load {load_number} mixed releases: {sent}'
+        assert {'index.html', 'app.js', 'worker.js', 'knowledge/index.json', site.RUNTIME} <= set(sent), sent
+        assert page.text_content('#card-title') == {'A': 'alpha', 'B': 'beta'}[whole[-1]]
+    assert whole == ['B']
+
+
+def test_plain_http_off_localhost_plays_without_a_service_worker(browser, tmp_path):
+    """As on an S3 website endpoint: not a secure context, so no service worker, and nothing on the console."""
+    site.build(tmp_path / 'site')
+    plain = browser.browser_type.launch(executable_path=chromium_path(),
+                                        args=[*CHROMIUM_ARGS, '--host-resolver-rules=MAP wopr.example 127.0.0.1'])
+    try:
+        with serving(tmp_path / 'site') as server:
+            page = plain.new_page()
+            problems = watch(page)
+            asked = []
+            page.on('request', lambda r: asked.append(r.url))
+            open_page(page, f'http://wopr.example:{server.server_address[1]}/')
+            assert page.evaluate('window.isSecureContext') is False
+            assert page.evaluate('"serviceWorker" in navigator') is False
+            play_game(page, load(DEFAULT.read_bytes()), 'X', random_player(random.Random(2)))
+            assert not any(u.endswith('/sw.js') for u in asked) and problems == []
+    finally:
+        plain.close()
