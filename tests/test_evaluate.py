@@ -68,12 +68,13 @@ def test_shipped_default_is_perfect_and_its_metadata_says_so():
         assert figures[side]['optimal_pct'] == figures[side]['fastest_pct'] == 100.0
         assert figures['random'][side]['losses'] == 0 and sum(figures['random'][side].values()) == 50
     knowledge = load_knowledge(DEFAULT)
-    assert knowledge.nbytes <= 100 * 1024 and knowledge.evaluation == play_strength(RuntimePolicy(knowledge))
+    assert knowledge.nbytes <= 8 * 1024 and set(knowledge.dtypes.values()) == {'F16'}  # the page's few bytes
+    assert knowledge.evaluation == play_strength(RuntimePolicy(knowledge))
 
 
 def test_shipped_files_are_what_they_claim():
-    small = load_knowledge(KNOWLEDGE_DIR / 'small.safetensors')
-    assert small.hidden_size == 32 and play_strength(RuntimePolicy(small), games=0)['perfect']
+    large = load_knowledge(KNOWLEDGE_DIR / 'large.safetensors')
+    assert large.hidden_size == 64 and play_strength(RuntimePolicy(large), games=0)['perfect']
     original = load_knowledge(KNOWLEDGE_DIR / 'original-method.safetensors')
     assert original.training['method'] == 'winning-x' and original.training['centre_first']
     assert not original.evaluation['perfect']

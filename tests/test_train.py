@@ -13,7 +13,7 @@ from wopr.runtime.board import encode, winner
 from wopr.runtime.format import ENCODING, FORMAT, expected_shapes
 from wopr.runtime.knowledge import load
 from wopr.runtime.lstm import Network
-from wopr.sources import DEFAULT, load_knowledge
+from wopr.sources import KNOWLEDGE_DIR, load_knowledge
 from wopr.train import datasets
 from wopr.train.config import Config
 from wopr.train.export import knowledge_file
@@ -79,7 +79,8 @@ def f16_copy(path, tmp_path):
 @pytest.mark.parametrize('dtype', ['F32', 'F16'])
 def test_runtime_lstm_matches_torch_on_every_position(dtype, optimal, tmp_path):
     """The pure-Python step against torch.nn.LSTM on the same file, at every step of a spread of games."""
-    path = DEFAULT if dtype == 'F32' else f16_copy(DEFAULT, tmp_path)
+    large = KNOWLEDGE_DIR / 'large.safetensors'  # hidden 64, F32
+    path = large if dtype == 'F32' else f16_copy(large, tmp_path)
     knowledge = load(path.read_bytes())
     assert set(knowledge.dtypes.values()) == {dtype}
     model = Model(knowledge.hidden_size)

@@ -1,5 +1,5 @@
 // Benchmark peer of wopr's page (bench only): the same knowledge exported to ONNX (`wopr export --format onnx`),
-// played by onnxruntime-web's wasm backend on the page's main thread. benchmarks/onnx_peer.py drives it.
+// played by onnxruntime-web's wasm backend on the page's main thread. benchmarks/peers/onnx.py drives it.
 import * as ort from './ort.wasm.min.mjs';
 
 // No cross-origin isolation on a plain static server, so no SharedArrayBuffer: one thread, said outright.
