@@ -6,7 +6,7 @@ WOPR   := $(VENV)/bin/wopr
 MPWASM := web/node_modules/@micropython/micropython-webassembly-pyscript/micropython.wasm
 PEERS  := benchmarks/node_modules/.package-lock.json
 
-.PHONY: play serve test bench knowledge lint clean chromium
+.PHONY: play serve test bench knowledge lint wheel clean chromium
 
 # Base install: runtime + terminal game, no torch.
 $(VENV)/.base: pyproject.toml
@@ -24,7 +24,7 @@ $(MPWASM): web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
 	touch $@
 
-# The page's peers for `make bench` only (onnxruntime-web)
+# The page's peers and Lighthouse, for `make bench` only (onnxruntime-web, pyodide, lighthouse)
 $(PEERS): benchmarks/package.json benchmarks/package-lock.json
 	cd benchmarks && npm ci --no-audit --no-fund
 	touch $@
@@ -50,8 +50,12 @@ bench: $(VENV)/.dev $(MPWASM) $(PEERS) chromium
 knowledge: $(VENV)/.dev
 	$(PY) -m wopr.train.shipped
 
+# The wheel users install: it carries MicroPython-wasm (setup.py copies it in), so they need no Node.
+wheel: $(VENV)/.dev $(MPWASM)
+	$(PY) -m pip wheel -q --no-deps --no-build-isolation -w dist .
+
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check src tests benchmarks
 
 clean:
-	rm -rf $(VENV) web/node_modules benchmarks/node_modules build site .pytest_cache
+	rm -rf $(VENV) web/node_modules benchmarks/node_modules build dist site .pytest_cache
