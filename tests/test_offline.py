@@ -3,29 +3,19 @@ never mixed with the release before; over plain HTTP off localhost (an S3 websit
 one, and says nothing."""
 import random
 import shutil
-import threading
-from contextlib import contextmanager
 
 from tests.support.browser import CHROMIUM_ARGS, READY, chromium_path, open_page, play_game, random_player, watch
 from tests.support.commands import cli
 from tests.support.knowledge_files import make_knowledge
+from tests.support.serving import wopr_server
 from wopr.runtime.knowledge import load
 from wopr.sources import DEFAULT
 from wopr.web import site
-from wopr.web.server import make_server, url_of
+from wopr.web.server import url_of
 
 ACTIVE = 'navigator.serviceWorker.ready.then((r) => r.active.state === "activated")'
 
 
-@contextmanager
-def serving(folder, port=0):
-    server = make_server(folder, port=port)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def keeps_the_release(page):
@@ -35,7 +25,7 @@ def keeps_the_release(page):
 
 def test_a_reload_with_the_server_gone_plays(page, tmp_path):
     site.build(tmp_path / 'site')
-    with serving(tmp_path / 'site') as server:
+    with wopr_server(tmp_path / 'site') as server:
         open_page(page, url_of(server) + '?from=home')
         keeps_the_release(page)
     page.reload()  # the server is gone: the connection is refused
@@ -101,7 +91,7 @@ def test_plain_http_off_localhost_plays_without_a_service_worker(browser, tmp_pa
     plain = browser.browser_type.launch(executable_path=chromium_path(),
                                         args=[*CHROMIUM_ARGS, '--host-resolver-rules=MAP wopr.example 127.0.0.1'])
     try:
-        with serving(tmp_path / 'site') as server:
+        with wopr_server(tmp_path / 'site') as server:
             page = plain.new_page()
             problems = watch(page)
             asked = []

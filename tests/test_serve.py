@@ -5,29 +5,20 @@ import shutil
 import socket
 import threading
 import time
-from contextlib import contextmanager
 
 import brotli
 import pytest
 
+from tests.support.serving import wopr_server
 from wopr.runtime.format import sha256_hex
 from wopr.sources import DEFAULT
 from wopr.web import site
-from wopr.web.server import WORKERS, make_server
+from wopr.web.server import WORKERS
 
 DEFAULT_FILE = f'knowledge/default-{sha256_hex(DEFAULT.read_bytes())[:16]}.safetensors'
 BROWSER = 'gzip, deflate, br, zstd'  # what Chromium sends on localhost
 
 
-@contextmanager
-def serving(folder, **options):
-    server = make_server(folder, port=0, **options)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture(scope='module')
@@ -45,7 +36,7 @@ def root(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def server(root):
-    with serving(root / 'site', idle_seconds=1) as server:
+    with wopr_server(root / 'site', idle_seconds=1) as server:
         yield server
 
 
@@ -122,7 +113,7 @@ def test_a_damaged_or_stale_compressed_copy_is_never_sent(tmp_path, root):
     (copy / 'app.js.br').write_bytes(br[:len(br) // 2])  # cut short
     (copy / 'worker.js.gz').write_bytes(b'\x1f\x8b not gzip')
     (copy / 'style.css').write_text('/* edited after the build */')  # its copies are stale
-    with serving(copy) as server:
+    with wopr_server(copy) as server:
         for path in ('app.js', 'worker.js', 'style.css'):
             status, headers, body = get(server, f'/{path}', Accept_Encoding=BROWSER)
             assert status == 200 and decode(headers, body) == (copy / path).read_bytes(), path

@@ -1,14 +1,15 @@
 """What benchmarks/page.py measures every page with: its folder served by `wopr serve`'s server (compressed copies
 made alike for every page), and cold loads in a new Chromium with a new profile, timed to the page's playable mark."""
-import threading
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
 from tests.support.browser import launch
+from tests.support.serving import wopr_server
 
 from wopr.web.compress import write_siblings
 from wopr.web.policy import compressible, sibling_of
-from wopr.web.server import make_server, url_of
+from wopr.web.server import url_of
 
 
 @contextmanager
@@ -18,13 +19,18 @@ def serving(folder):
         rel = path.relative_to(folder).as_posix()
         if path.is_file() and compressible(rel) and not sibling_of(rel):
             write_siblings(path)
-    server = make_server(folder, port=0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with wopr_server(folder) as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
+
+
+def stage(folder, page, package, files):
+    """A peer's folder: its page (index.html, peer.js) and the files it loads from its npm package."""
+    if not package.is_dir():
+        raise RuntimeError(f'{package} is missing: make bench installs it (cd benchmarks && npm ci)')
+    for path in page.iterdir():
+        shutil.copy(path, folder)
+    for name in files:
+        shutil.copy(package / name, folder)
 
 
 def playable(mark, timeout_ms=60000):

@@ -13,6 +13,7 @@ from wopr.runtime.board import encode, is_over, legal_moves, new_board, to_move
 from wopr.web.server import url_of
 
 from . import cold_load, playable, serving
+from . import stage as page_files
 
 HERE = Path(__file__).parent
 ORT = HERE.parent / 'node_modules' / 'onnxruntime-web'
@@ -27,13 +28,7 @@ def version():
 
 def stage(folder, onnx_path):
     """The page's folder: index.html, peer.js, onnxruntime-web's wasm build and the model."""
-    dist = ORT / 'dist'
-    if not dist.is_dir():
-        raise RuntimeError(f'{dist} is missing: make bench installs it (cd benchmarks && npm ci)')
-    for path in (HERE / 'onnx').iterdir():
-        shutil.copy(path, folder)
-    for name in ORT_FILES:
-        shutil.copy(dist / name, folder)
+    page_files(folder, HERE / 'onnx', ORT / 'dist', ORT_FILES)
     shutil.copy(onnx_path, Path(folder) / 'model.onnx')
 
 

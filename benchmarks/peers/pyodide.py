@@ -10,6 +10,7 @@ from wopr.web.server import url_of
 from wopr.web.site import runtime_sources
 
 from . import cold_load, playable, serving
+from . import stage as page_files
 
 HERE = Path(__file__).parent
 PYODIDE = HERE.parent / 'node_modules' / 'pyodide'
@@ -23,12 +24,7 @@ def version():
 
 
 def stage(folder, knowledge_path):
-    if not PYODIDE.is_dir():
-        raise RuntimeError(f'{PYODIDE} is missing: make bench installs it (cd benchmarks && npm ci)')
-    for path in (HERE / 'pyodide').iterdir():
-        shutil.copy(path, folder)
-    for name in FILES:
-        shutil.copy(PYODIDE / name, folder)
+    page_files(folder, HERE / 'pyodide', PYODIDE, FILES)
     runtime = {p.name: p.read_text() for p in runtime_sources()}
     (Path(folder) / 'runtime.json').write_text(json.dumps(runtime))
     shutil.copy(knowledge_path, Path(folder) / 'knowledge.safetensors')
