@@ -118,7 +118,6 @@ def cpython_load(path):
 # Run in MicroPython: each function is one call from JS, as the page's worker makes them.
 MP_SETUP = '''
 import json
-from tests.support.micropython import MicroPython
 from wopr.runtime import bridge
 from wopr.runtime.board import encode
 from wopr.runtime.game import choose
