@@ -22,7 +22,7 @@ from wopr.runtime.lstm import Network
 from wopr.sources import KNOWLEDGE_DIR
 from wopr.train.model import Model
 
-KNOWLEDGE = [KNOWLEDGE_DIR / 'default.safetensors', KNOWLEDGE_DIR / 'large.safetensors']  # hidden 10 (F16) and 64
+KNOWLEDGE = [KNOWLEDGE_DIR / 'default.safetensors', KNOWLEDGE_DIR / 'wide.safetensors']  # hidden 10 (F16) and 64
 GAMES, MP_GAMES = 200, 40   # random games whose every position is stepped
 LOADS = 7
 TARGET_CPYTHON_MS, TARGET_REPLY_MS = 1.0, 30.0

@@ -73,8 +73,8 @@ def test_shipped_default_is_perfect_and_its_metadata_says_so():
 
 
 def test_shipped_files_are_what_they_claim():
-    large = load_knowledge(KNOWLEDGE_DIR / 'large.safetensors')
-    assert large.hidden_size == 64 and play_strength(RuntimePolicy(large), games=0)['perfect']
+    wide = load_knowledge(KNOWLEDGE_DIR / 'wide.safetensors')
+    assert wide.hidden_size == 64 and play_strength(RuntimePolicy(wide), games=0)['perfect']
     original = load_knowledge(KNOWLEDGE_DIR / 'original-method.safetensors')
     assert original.training['method'] == 'winning-x' and original.training['centre_first']
     assert not original.evaluation['perfect']

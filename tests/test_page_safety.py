@@ -151,11 +151,11 @@ def test_a_dripping_download_meets_its_deadline_a_huge_one_is_refused_and_cancel
         play_game(page, load(DEFAULT.read_bytes()), 'X', random_player(random.Random(2)))
 
 
-def syntax_error(route):
-    """The runtime's files as served, the bridge's `def handle(` made `def handle:` (the same length: a bundle of
-    several files keeps its layout)."""
+def broken_bytecode(route):
+    """The runtime as served (MicroPython bytecode in a bundle), every .mpy header made another version's (the same
+    length: the bundle keeps its layout), as a runtime built for another engine would be."""
     body = route.fetch().body()
-    route.fulfill(body=body.replace(b'def handle(', b'def handle:'), content_type='text/plain')
+    route.fulfill(body=body.replace(b'M\x06', b'M\x05'), content_type='application/octet-stream')
 
 
 @pytest.mark.parametrize('broken', ['runtime', 'wasm'])
@@ -163,8 +163,8 @@ def test_an_engine_that_cannot_start_is_told_in_words_without_a_traceback(browse
     context = browser.new_context()
     page = context.new_page()
     problems = watch(page)
-    if broken == 'runtime':  # a syntax error in the bridge: MicroPython's error carries a whole traceback
-        page.route('**/runtime/**', syntax_error)
+    if broken == 'runtime':  # bytecode MicroPython refuses: its error carries a whole traceback
+        page.route('**/runtime/**', broken_bytecode)
     else:
         page.route('**/micropython.wasm', lambda route: route.fulfill(status=404, body='gone'))
     page.goto(web.url + 'good/?pace=0')
@@ -173,6 +173,6 @@ def test_an_engine_that_cannot_start_is_told_in_words_without_a_traceback(browse
     assert status.startswith('Nothing can play') and 'Traceback' not in status and 'File "' not in status
     assert '\n' not in status
     if broken == 'runtime':  # the reason is the traceback's last line
-        assert status.endswith('SyntaxError: invalid syntax)')
+        assert status.endswith('ValueError: incompatible .mpy file)')
     context.close()
     assert all('Traceback' not in p for p in problems)

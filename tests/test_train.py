@@ -79,8 +79,8 @@ def f16_copy(path, tmp_path):
 @pytest.mark.parametrize('dtype', ['F32', 'F16'])
 def test_runtime_lstm_matches_torch_on_every_position(dtype, optimal, tmp_path):
     """The pure-Python step against torch.nn.LSTM on the same file, at every step of a spread of games."""
-    large = KNOWLEDGE_DIR / 'large.safetensors'  # hidden 64, F32
-    path = large if dtype == 'F32' else f16_copy(large, tmp_path)
+    wide = KNOWLEDGE_DIR / 'wide.safetensors'  # hidden 64, F32
+    path = wide if dtype == 'F32' else f16_copy(wide, tmp_path)
     knowledge = load(path.read_bytes())
     assert set(knowledge.dtypes.values()) == {dtype}
     model = Model(knowledge.hidden_size)

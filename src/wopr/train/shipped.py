@@ -11,8 +11,8 @@ SHIPPED = {  # each one the defaults of Config, but for these settings
     # hidden 10 in F16 (6.4 KB with its metadata; 16 epochs). Hidden 9 was not after 30 epochs (0 losses, but 0.25 %
     # of its moves not the fastest), nor hidden 8 after 40.
     'default': Config(hidden=10, epochs=30, seed=1, until_perfect=True, dtype='f16'),
-    # A larger network, perfect after one epoch: hidden 64 in F32, about 88 KB.
-    'large': Config(seed=1, until_perfect=True),
+    # A wider network, perfect after one epoch: hidden 64 in F32, about 88 KB.
+    'wide': Config(seed=1, until_perfect=True),
     # The 2018 original's recipe: games X wins, X opening in the centre. It loses, mostly as O: see the evaluation.
     'original-method': Config(method='winning-x', centre_first=True, seed=1),
 }
