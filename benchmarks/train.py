@@ -9,6 +9,7 @@ import torch
 from rich.console import Console
 from rich.table import Table
 
+from wopr.train.config import Config
 from wopr.train.loop import train
 
 HIDDEN = (32, 64)
@@ -20,8 +21,9 @@ TARGET_SECONDS = 60
 def run(hidden, seed):
     """(epochs, loop seconds, total seconds with the dataset, total CPU seconds, perfect) for one seeded run."""
     started, cpu = time.perf_counter(), time.process_time()
-    _, training, _, perfect = train(hidden=hidden, seed=seed, epochs=MAX_EPOCHS, until_perfect=True, progress=False)
-    return training['epochs'], training['seconds'], time.perf_counter() - started, time.process_time() - cpu, perfect
+    trained = train(Config(hidden=hidden, seed=seed, epochs=MAX_EPOCHS, until_perfect=True), progress=False)
+    return (len(trained.history), trained.seconds, time.perf_counter() - started, time.process_time() - cpu,
+            trained.perfect)
 
 
 def main():
