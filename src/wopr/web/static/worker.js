@@ -104,9 +104,16 @@ async function start() {
   const began = performance.now();
   const runtime = unbundle('runtime/core.bundle');  // fetched while the engine's code arrives and compiles
   runtime.catch(() => {});  // reported by the Promise.all below, after the engine's import
+  // the wasm too, at once rather than once the engine's JS has run; handed over as a blob: URL (loadMicroPython
+  // takes a URL only), typed so that it still compiles while streaming
+  const wasm = fetch(new URL('micropython.wasm', import.meta.url)).then(async (response) => {
+    if (!response.ok) throw new Error(`cannot fetch micropython.wasm: HTTP ${response.status}`);
+    return URL.createObjectURL(new Blob([await response.arrayBuffer()], { type: 'application/wasm' }));
+  });
+  wasm.catch(() => {});  // reported below, after the engine's import
   const { loadMicroPython } = await import('./micropython.mjs');
   const [mp, files] = await Promise.all([loadMicroPython({
-    url: new URL('micropython.wasm', import.meta.url).href,
+    url: await wasm,
     stdout: (line) => console.log(line),
     stderr: (line) => console.error(line),
   }), runtime]);
