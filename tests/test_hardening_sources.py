@@ -168,8 +168,8 @@ def test_a_missing_bucket_fails_before_any_training(endpoint):
     (['--out', '{tmp}'], 'error: cannot write {tmp}: it is a folder'),
     (['--out', 'https://example.org/k.safetensors'], 'error: cannot write to https://example.org/k.safetensors: '
                                                      'give a path or an s3:// URL'),
-    (['--epochs', '501', '--out', '{tmp}/k.safetensors'], 'error: epochs 501: a knowledge file holds the history '
-                                                          'of 500 at most'),
+    (['--epochs', '501', '--out', '{tmp}/k.safetensors'], 'error: epochs must be a whole number from 1 to 500, not '
+                                                          '501 (a knowledge file holds the history of 500 at most)'),
 ])
 def test_a_destination_that_cannot_be_written_fails_before_any_training(tmp_path, args, message):
     (tmp_path / 'file').write_text('a file, not a folder')

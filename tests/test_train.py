@@ -58,7 +58,7 @@ def test_a_config_refuses_what_no_run_can_do():
         Config(method='everything')
     with pytest.raises(ValueError, match='winning-x'):
         Config(centre_first=True)
-    with pytest.raises(ValueError, match='hidden must be at least 1'):
+    with pytest.raises(ValueError, match='hidden must be a whole number from 1 to 1024, not 0'):
         Config(hidden=0)
 
 
@@ -139,9 +139,10 @@ def test_training_reaches_perfect_play_and_saves_that_epoch(tmp_path):
 
 def test_same_seed_same_weights(tmp_path):
     paths = [tmp_path / f'{name}.safetensors' for name in ('a', 'b', 'c')]
-    for path, seed in zip(paths, (3, 3, 4)):
-        result = cli('train', '--method', 'winning-x', '--centre-first', '--hidden', 8, '--epochs', 1,
-                           '--seed', seed, '--dtype', 'f16', '--out', path)
+    # --dataset: the option's name before self-play, still the same option
+    for path, seed, option in zip(paths, (3, 3, 4), ('--method', '--dataset', '--method')):
+        result = cli('train', option, 'winning-x', '--centre-first', '--hidden', 8, '--epochs', 1,
+                     '--seed', seed, '--dtype', 'f16', '--out', path)
         assert result.exit_code == 0, result.output
     assert tensor_bytes(paths[0]) == tensor_bytes(paths[1])
     assert tensor_bytes(paths[0]) != tensor_bytes(paths[2])

@@ -58,7 +58,8 @@ def config_options(cls):
         own = [p for p in signature(command).parameters.values() if p.name != 'options']
         names = [f.name for f in fields(cls)]
         settings = [Parameter(f.name, Parameter.KEYWORD_ONLY, annotation=f.type, default=typer.Option(
-            f.default, f"--{f.name.replace('_', '-')}", **f.metadata)) for f in fields(cls)]
+            f.default, f"--{f.name.replace('_', '-')}", *f.metadata['aliases'], help=f.metadata['help']))
+            for f in fields(cls)]
 
         @functools.wraps(command)
         def run(**kwargs):
@@ -90,10 +91,12 @@ def train(options, out_path: str = typer.Option('knowledge.safetensors', '--out'
         knowledge = load(data)  # what the reader would refuse is never written
         write_bytes(out_path, data)
     out.print(evaluation_table(knowledge.evaluation))
-    out.print(f'wrote {escape(out_path)}: {len(data)} bytes, {len(trained.history)} epochs in {trained.seconds:.1f} s',
-              highlight=False)
+    took = (f'{trained.games:,} self-play games' if config.method == 'self-play' else
+            f"{len(trained.history)} epoch{'s' * (len(trained.history) != 1)}")
+    out.print(f'wrote {escape(out_path)}: {len(data)} bytes, {took} in {trained.seconds:.1f} s', highlight=False)
     if config.until_perfect and not trained.perfect:
-        error_line(f'not perfect after {config.epochs} epochs (the last weights were written)')
+        kept = 'the best check' if config.method == 'self-play' else 'the last epoch'
+        error_line(f'not perfect after {took} (the weights of {kept} were written)')
         raise typer.Exit(1)
 
 

@@ -48,14 +48,26 @@ def key_value_table(title, rows):
     return table
 
 
+def is_number(value):
+    return type(value) in (int, float)  # not bool (a subclass of int)
+
+
+def history_axis(history):
+    """What the history's points are counted in: 'epoch' (supervised: one point per epoch), 'games' (self-play: one
+    point per check, by games played), or None (a file's own layout)."""
+    entries = [h for h in history if isinstance(h, dict)]
+    return next((k for k in ('epoch', 'games') if any(is_number(h.get(k)) for h in entries)), None)
+
+
 def history_table(history):
-    """Each numeric series of the per-epoch history as a sparkline with its first and last value."""
-    series = {}
-    for epoch in history:
-        for key, value in (epoch.items() if isinstance(epoch, dict) else ()):
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and key != 'epoch':
+    """Each numeric series of the history as a sparkline with its first and last value."""
+    axis, series = history_axis(history), {}
+    for point in history:
+        for key, value in (point.items() if isinstance(point, dict) else ()):
+            if is_number(value) and key != axis:
                 series.setdefault(key, []).append(value)
-    table = Table(title=f'Training history ({len(history)} epochs)', title_justify='left')
+    unit = {'epoch': 'epochs', 'games': 'checks'}.get(axis, 'entries')
+    table = Table(title=f'Training history ({len(history)} {unit})', title_justify='left')
     for column in ('series', 'first', 'last', 'curve'):
         table.add_column(column)
     for key, values in series.items():

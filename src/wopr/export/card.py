@@ -4,7 +4,7 @@ import re
 import string
 from pathlib import Path
 
-from ..report import flatten, scale
+from ..report import flatten, history_axis, is_number, scale
 from ..runtime.metadata import FIGURES
 from ..text import clean
 
@@ -36,10 +36,6 @@ def yaml_str(value):
         out.append('\\' + c if c in '"\\' else c if 0x20 <= o < 0x7f else f'\\u{o:04x}' if o <= 0xffff
                    else f'\\U{o:08x}')
     return '"' + ''.join(out) + '"'
-
-
-def is_number(v):
-    return type(v) in (int, float)  # not bool
 
 
 def cell(v):
@@ -77,7 +73,7 @@ def curve_series(history):
     """(x label, {series name: [(x, y)]}): every numeric per-epoch figure against the epoch (or, for self-play,
     the games played; else the entry's position)."""
     entries = [h for h in history if isinstance(h, dict)]
-    x_key = next((k for k in ('epoch', 'games') if any(is_number(h.get(k)) for h in entries)), None)
+    x_key = history_axis(history)
     series = {}
     for i, h in enumerate(entries):
         x = h[x_key] if is_number(h.get(x_key)) else i + 1

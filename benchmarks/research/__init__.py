@@ -1,0 +1,1 @@
+"""Research probes behind docs/self-play.md: not run by `make bench`; each prints JSON lines (`python -m ...`)."""

@@ -1,0 +1,87 @@
+"""Self-play probe: games and seconds to first perfect play, per variant (name=value knobs), seed and hidden size.
+
+Milestones: "optimal" = 0 losing lines as X and as O and 100% minimax-optimal moves; "perfect" = also 100% fastest
+moves (evaluate's flag). One JSON line per run; run ONE at a time (1 torch thread), other load inflates wall time
+(CPU seconds are recorded too, and the cap is on CPU seconds so a loaded machine does not cut a run short).
+
+    python -m benchmarks.research.selfplay_probe --hidden 64 32 --seeds 0 1 2 --out runs.jsonl [knob=value ...]
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+from wopr.train.loop import check_point
+from wopr.train.selfplay import train_selfplay
+
+
+def check(model):
+    return check_point(model, 'f32')
+
+
+def optimal(p):
+    return p['losses_x'] == 0 and p['losses_o'] == 0 and p['optimal_pct'] == 100.0
+
+
+def run(hidden, seed, max_cpu, until_perfect=True, verbose=False, **knobs):
+    first, cpu = {}, time.process_time()
+
+    def on_check(p):
+        p['cpu_seconds'] = round(time.process_time() - cpu, 3)
+        if verbose:
+            print(p, flush=True)
+        if optimal(p):
+            first.setdefault('optimal', p)
+        if p['perfect']:
+            first.setdefault('perfect', p)
+        return p['cpu_seconds'] > max_cpu
+
+    knobs.setdefault('games', 2_000_000)
+    started = time.perf_counter()
+    _, info, curve = train_selfplay(hidden=hidden, seed=seed, until_perfect=until_perfect, check=check,
+                                    on_check=on_check, **knobs)
+    after = [optimal(p) for p in curve[curve.index(first['optimal']):]] if 'optimal' in first else []
+    return {'hidden': hidden, 'seed': seed, 'knobs': knobs, 'games': info['games'],
+            'seconds': round(time.perf_counter() - started, 1), 'optimal': first.get('optimal'),
+            'perfect': first.get('perfect'), 'last': curve[-1],
+            'checks_after_first_optimal': len(after), 'optimal_share_after': sum(after) / len(after) if after else None,
+            'perfect_share_after': (sum(p['perfect'] for p in curve[curve.index(first['optimal']):]) / len(after)
+                                    if after else None),
+            'load': os.getloadavg()[0],
+            'curve': [[p['games'], p['losses_x'], p['losses_o'], p['optimal_pct'], p['fastest_pct']] for p in curve]}
+
+
+def arguments(*flags):
+    """The probes' command line: (args, knobs); flags: extra (name, help) switches."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--hidden', type=int, nargs='+', default=[64])
+    ap.add_argument('--seeds', type=int, nargs='+', default=[0])
+    ap.add_argument('--max-cpu', type=float, default=300, help='stop a run after this many CPU seconds')
+    for name, help in flags:
+        ap.add_argument(name, action='store_true', help=help)
+    ap.add_argument('--out', default=None)
+    ap.add_argument('-v', action='store_true')
+    ap.add_argument('knobs', nargs='*', help='name=value (JSON) passed to the trainer')
+    a = ap.parse_intermixed_args()
+    return a, {k: json.loads(v) for k, v in (kv.split('=', 1) for kv in a.knobs)}
+
+
+def report(result, out):
+    """One JSON line on stdout, and appended to `out` if given."""
+    line = json.dumps(result)
+    print(line, flush=True)
+    if out:
+        with open(out, 'a') as f:
+            f.write(line + '\n')
+
+
+def main():
+    a, knobs = arguments(('--keep-going', 'do not stop at the first perfect check (stability)'))
+    for h in a.hidden:
+        for s in a.seeds:
+            report(run(h, s, a.max_cpu, not a.keep_going, a.v, **knobs), a.out)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
