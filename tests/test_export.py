@@ -123,7 +123,8 @@ def test_card_of_the_shipped_knowledge(tmp_path):
     code = body.split('```python\n', 1)[1].split('```', 1)[0]
     assert code.count('\n') == 5 and "InferenceSession('default.onnx')" in code
     svg = ET.fromstring((tmp_path / 'curve.svg').read_text())
-    assert len(svg.findall('{http://www.w3.org/2000/svg}polyline')) == 4  # loss, losses, optimal_pct, fastest_pct
+    polylines = svg.findall('{http://www.w3.org/2000/svg}polyline')
+    assert len(polylines) == 5  # loss, losses_x, losses_o, optimal_pct, fastest_pct
 
 
 def test_the_cards_onnx_snippet_runs(tmp_path, monkeypatch):

@@ -127,7 +127,7 @@ def test_knowledge_card_leads_with_a_plain_verdict(page, web):
     assert any(row.split('\t') == ['losses', '0', '0'] for row in rows)
     assert any(row.split('\t') == ['fastest-win moves', '100%', '100%'] for row in rows)
     if len(default.history) >= 3:
-        assert page.locator('#card-curve svg circle.loss').count() == len(default.history)
+        assert page.locator('#card-curve svg circle.left').count() == len(default.history)
     else:  # one or two epochs: numbers, not a chart of one dot
         assert page.locator('#card-curve svg').count() == 0
         assert page.locator('#card-curve li').count() == len(default.history)
@@ -136,6 +136,16 @@ def test_knowledge_card_leads_with_a_plain_verdict(page, web):
     summary = page.text_content('#card-summary')
     evaluation = web.knowledge(web.entry('winning-x')).evaluation
     assert summary.startswith(f"Beatable: it loses {evaluation['X']['losses']} of the {evaluation['X']['games']}")
+    # the network that taught itself: its curve counts self-play games, not epochs
+    page.select_option('#catalog', web.entry('self-play')['name'])
+    page.wait_for_selector(READY)
+    history = web.knowledge(web.entry('self-play')).history
+    first, last = history[0], history[-1]
+    caption = page.text_content('#card-curve figcaption')
+    assert caption.startswith('losing lines (left) optimal moves (right) by self-play games. ')
+    assert f"{first['games']:,} games: losing lines {first['losses_x'] + first['losses_o']:,}, optimal moves" in caption
+    assert f"{last['games']:,} games: losing lines 0, optimal moves 100%, perfect" in caption
+    assert page.locator('#card-curve svg circle.left').count() == len(history)
 
 
 def test_good_upload_and_drop_play_the_uploaded_knowledge(page, web):

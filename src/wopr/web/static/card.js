@@ -114,23 +114,35 @@ function evaluationTable(evaluation, figures) {
   return table;
 }
 
-// Loss and fastest-win share per epoch: an SVG chart from 3 points on, fewer as plain numbers.
+// Losing lines against every opponent line (left) and the share of optimal moves (right) at each check, by epoch or
+// by self-play games; a file without losing lines shows its loss. An SVG chart from 3 points on, fewer as numbers.
 function curve(history) {
-  const points = list(history).filter((h) => num(obj(h).loss) !== null).slice(0, 1000);
+  const entries = list(history).slice(0, 1000).map(obj);
+  const lines = (p) => {
+    const [x, o] = [num(p.losses_x), num(p.losses_o)];
+    return x !== null && o !== null ? x + o : num(p.losses);
+  };
+  const [leftName, leftOf, leftTick] = entries.some((p) => lines(p) !== null)
+    ? ['losing lines', lines, (v) => thousands(Math.round(v))] : ['loss', (p) => num(p.loss), (v) => v.toFixed(2)];
+  const points = entries.filter((p) => leftOf(p) !== null);
   if (!points.length) return [el('p', 'This file carries no training history.', { class: 'muted' })];
-  const fastest = points.every((p) => num(p.fastest_pct) !== null);
-  const epochOf = (p, i) => num(p.epoch) ?? i + 1;
-  const line = (p, i) => `Epoch ${epochOf(p, i)}: loss ${p.loss.toFixed(3)}`
-    + `${fastest ? `, fastest-win moves ${rounded(p.fastest_pct)}` : ''}${p.perfect === true ? ', perfect' : ''}`;
+  const optimal = points.every((p) => num(p.optimal_pct) !== null);
+  const byGames = points.every((p) => num(p.epoch) === null && num(p.games) !== null);
+  const where = (p, i) => (byGames ? `${thousands(p.games)} games` : `epoch ${num(p.epoch) ?? i + 1}`);
+  const tick = (p, i) => (byGames ? `${p.games >= 1000 ? `${Math.round(p.games / 1000)}k` : p.games}`
+    : String(num(p.epoch) ?? i + 1));
+  const state = (p) => `${leftName} ${leftTick(leftOf(p))}${optimal ? `, optimal moves ${rounded(p.optimal_pct)}` : ''}`
+    + `${p.perfect === true ? ', perfect' : ''}`;
   if (points.length < 3) {  // a chart of one or two dots says less than the numbers
     const numbers = el('ul', '', { class: 'epochs' });
-    numbers.append(...points.map((p, i) => el('li', line(p, i))));
+    const line = (p, i) => `${where(p, i)}: ${state(p)}`;
+    numbers.append(...points.map((p, i) => el('li', line(p, i)[0].toUpperCase() + line(p, i).slice(1))));
     return [numbers];
   }
   const [W, H, left, right, top, bottom] = [300, 120, 36, 32, 8, 18];
   const x = (i) => left + (i * (W - left - right)) / (points.length - 1);
-  const lo = points.reduce((m, p) => Math.min(m, p.loss), 0);
-  const span = points.reduce((m, p) => Math.max(m, p.loss), lo) - lo || 1;  // || 1: a flat curve would divide by 0
+  const lo = points.reduce((m, p) => Math.min(m, leftOf(p)), 0);
+  const span = points.reduce((m, p) => Math.max(m, leftOf(p)), lo) - lo || 1;  // || 1: a flat curve would divide by 0
   const y = (share) => top + (1 - share) * (H - top - bottom);
   const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img' });
   const label = (words, at, cls) => {
@@ -138,15 +150,15 @@ function curve(history) {
     t.textContent = words;
     chart.append(t);
   };
-  const series = [['loss', (p) => y((p.loss - lo) / span)]];
-  if (fastest) series.push(['fastest', (p) => y(p.fastest_pct / 100)]);
+  const series = [['left', (p) => y((leftOf(p) - lo) / span)]];
+  if (optimal) series.push(['right', (p) => y(p.optimal_pct / 100)]);
   for (const share of [0, 0.5, 1]) {
     chart.append(svg('line', { x1: left, x2: W - right, y1: y(share), y2: y(share), class: 'grid' }));
-    label((lo + share * span).toFixed(2), { x: left - 4, y: y(share) + 3, 'text-anchor': 'end' }, 'tick loss');
-    if (fastest) label(`${100 * share}%`, { x: W - right + 4, y: y(share) + 3 }, 'tick fastest');
+    label(leftTick(lo + share * span), { x: left - 4, y: y(share) + 3, 'text-anchor': 'end' }, 'tick left');
+    if (optimal) label(`${100 * share}%`, { x: W - right + 4, y: y(share) + 3 }, 'tick right');
   }
   for (const i of points.length <= 6 ? points.map((_, k) => k) : [0, points.length >> 1, points.length - 1]) {
-    label(String(epochOf(points[i], i)), { x: x(i), y: H - 4, 'text-anchor': 'middle' }, 'tick');
+    label(tick(points[i], i), { x: x(i), y: H - 4, 'text-anchor': 'middle' }, 'tick');
   }
   for (const [name, yOf] of series) {
     const path = points.map((p, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)},${yOf(p).toFixed(1)}`).join(' ');
@@ -155,15 +167,15 @@ function curve(history) {
       class: `dot ${name}${p.perfect === true ? ' perfect' : ''}` })));
   }
   const [first, last] = [points[0], points[points.length - 1]];
-  const words = [`loss ${first.loss.toFixed(3)} to ${last.loss.toFixed(3)} over ${points.length} epochs`];
-  if (fastest) words.push(`fastest-win moves ${rounded(first.fastest_pct)} to ${rounded(last.fastest_pct)}`);
+  const words = [`${where(first, 0)}: ${state(first)}`, `${where(last, points.length - 1)}: ${state(last)}`];
   const perfectAt = points.findIndex((p) => p.perfect === true);
-  if (perfectAt >= 0) words.push(`perfect from epoch ${epochOf(points[perfectAt], perfectAt)}`);
-  chart.setAttribute('aria-label', `Training curve by epoch: ${words.join('; ')}`);
+  if (perfectAt >= 0) words.push(`perfect from ${where(points[perfectAt], perfectAt)}`);
+  const by = byGames ? 'by self-play games' : 'by epoch';
+  chart.setAttribute('aria-label', `Training curve ${by}: ${words.join('; ')}`);
   const caption = el('figcaption');
-  caption.append(el('span', 'loss', { class: 'key loss' }), ' (left) ',
-    ...(fastest ? [el('span', 'fastest-win moves', { class: 'key fastest' }), ' (right) '] : []),
-    'by epoch: ', words.join('; '), '.');
+  caption.append(el('span', leftName, { class: 'key left' }), ' (left) ',
+    ...(optimal ? [el('span', 'optimal moves', { class: 'key right' }), ' (right) '] : []),
+    `${by}. `, words.join('; '), '.');
   return [chart, caption];
 }
 
