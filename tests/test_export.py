@@ -18,8 +18,9 @@ from markdown_it import MarkdownIt
 
 from tests.support.commands import cli, one_error_line
 from tests.support.knowledge_files import contract_metadata, make_knowledge, make_model, write_knowledge
-from wopr.export.card import card_files, curve_svg
+from wopr.export.card import card_files, curve_series, curve_svg
 from wopr.export.onnx import OPSET, policy
+from wopr.report import history_axis
 from wopr.runtime.board import encode, is_over, legal_moves, new_board, to_move
 from wopr.runtime.lstm import Network
 from wopr.sources import DEFAULT, load_knowledge, write_files
@@ -163,6 +164,14 @@ def test_curve_of_any_history(history, x_label, series):
     assert x_label in texts and [t.split(':')[0] for t in texts if ': last ' in t] == series
     assert len(svg.findall('{http://www.w3.org/2000/svg}polyline')) == len(series)
     assert curve_svg([]) is None and curve_svg([{'perfect': True}]) is None
+
+
+def test_the_curve_takes_the_axis_of_inspect_and_leaves_out_entries_without_it():
+    mixed = [{'epoch': 1, 'loss': 1.0}, {'loss': 7.0}, {'epoch': 3, 'loss': 0.5}, {'epoch': True, 'loss': 9.0}]
+    assert curve_series(mixed) == ('epoch', {'loss': [(1, 1.0), (3, 0.5)]})
+    assert history_axis(mixed) == 'epoch' and history_axis([{'games': 1024}]) == 'games'
+    assert curve_series([{'games': 1024, 'losses_x': 3, 'seconds': 9.0}, {'losses_x': 1}]) == \
+        ('games', {'losses_x': [(1024, 3)]})
 
 
 HOSTILE = '"\n---\nlicense: evil\n<script>alert(1)</script> [x](javascript:alert(1)) ![i](http://e/x.png) | cell'

@@ -127,7 +127,7 @@ def test_knowledge_card_leads_with_a_plain_verdict(page, web):
     assert any(row.split('\t') == ['losses', '0', '0'] for row in rows)
     assert any(row.split('\t') == ['fastest-win moves', '100%', '100%'] for row in rows)
     if len(default.history) >= 3:
-        assert page.locator('#card-curve svg circle.left').count() == len(default.history)
+        assert page.locator('#card-curve svg circle.losing').count() == len(default.history)
     else:  # one or two epochs: numbers, not a chart of one dot
         assert page.locator('#card-curve svg').count() == 0
         assert page.locator('#card-curve li').count() == len(default.history)
@@ -145,7 +145,7 @@ def test_knowledge_card_leads_with_a_plain_verdict(page, web):
     assert caption.startswith('losing lines (left) optimal moves (right) by self-play games. ')
     assert f"{first['games']:,} games: losing lines {first['losses_x'] + first['losses_o']:,}, optimal moves" in caption
     assert f"{last['games']:,} games: losing lines 0, optimal moves 100%, perfect" in caption
-    assert page.locator('#card-curve svg circle.left').count() == len(history)
+    assert page.locator('#card-curve svg circle.losing').count() == len(history)
 
 
 def test_good_upload_and_drop_play_the_uploaded_knowledge(page, web):

@@ -67,6 +67,43 @@ def test_the_card_itself_never_throws_on_hostile_values(page, web):
     assert board_of(page)[4] == 'X'
 
 
+def by_games(*points):
+    return [{'games': g, 'losses_x': x, 'losses_o': o, 'optimal_pct': pct} for g, x, o, pct in points]
+
+
+@pytest.mark.parametrize('history, caption, ticks', [
+    # a flat curve: a scale of one line, no half lines
+    (by_games((1000, 0, 0, 100), (2000, 0, 0, 100), (3000, 0, 0, 100)),
+     'losing lines (left) optimal moves (right) by self-play games. 1,000 games: losing lines 0, optimal moves 100%',
+     ['0', '0%', '50%', '1', '100%', '1k', '2k', '3k']),
+    # not yet perfect is not shown as 100%; millions of games
+    (by_games((10 ** 6, 9, 4, 97.2), (2 * 10 ** 6, 3, 0, 99.2), (2_500_000, 1, 0, 99.87)),
+     '2,500,000 games: losing lines 1, optimal moves 99.8%', ['0', '0%', '50%', '13', '100%', '1M', '2M', '2.5M']),
+    # a sum past float64: that point is dropped, the others drawn
+    (by_games((1, 1e308, 1e308, 50), (2, 4, 0, 60), (3, 2, 0, 70), (4, 0, 0, 80)),
+     '2 games: losing lines 4, optimal moves 60%; 4 games: losing lines 0',
+     ['0', '0%', '2', '50%', '4', '100%', '2', '3', '4']),
+    # an older file: pooled losses by epoch; entries without an epoch are left out
+    ([{'epoch': 1, 'losses': 40}, {'losses': 7}, {'epoch': 2, 'losses': 10}, {'epoch': 3, 'losses': 0}],
+     'losing lines (left) by epoch. epoch 1: losing lines 40; epoch 3: losing lines 0',
+     ['0', '20', '40', '1', '2', '3']),
+    # loss only
+    ([{'epoch': e, 'loss': 1 / e} for e in (1, 2, 3)], 'loss (left) by epoch. epoch 1: loss 1.00; epoch 3: loss 0.33',
+     ['0.00', '0.50', '1.00', '1', '2', '3']),
+])
+def test_the_curve_reads_right_for_odd_histories(page, web, history, caption, ticks):
+    open_page(page, web.url + 'good/?pace=0')
+    drawn = page.evaluate('''async (history) => {
+        const { renderCard } = await import('./card.js');
+        renderCard(document.getElementById('card'), 'odd', { history });
+        const curve = document.getElementById('card-curve');
+        return { caption: curve.querySelector('figcaption').textContent, svg: curve.innerHTML,
+                 ticks: [...curve.querySelectorAll('text')].map((t) => t.textContent) };
+    }''', history)
+    assert caption in drawn['caption'] and 'NaN' not in drawn['svg'] and 'Infinity' not in drawn['svg']
+    assert drawn['ticks'] == ticks
+
+
 def test_a_refused_shared_link_and_an_odd_catalog_leave_the_page_playable(page, web):
     open_page(page, web.url + f'good/?pace=0&knowledge={web.url}extra/hostile.safetensors')
     assert 'This is not a knowledge file WOPR can use' in page.text_content('#catalog-error p')

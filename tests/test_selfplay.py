@@ -1,6 +1,7 @@
 """Self-play training: it learns from its own games, never through the solver, reproducibly, and refuses bad options."""
 import ast
 import contextlib
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -12,11 +13,15 @@ from tests.support.commands import cli, one_error_line
 from wopr import solver
 from wopr.runtime import board
 from wopr.runtime.format import MAX_ITEMS
+from wopr.runtime.game import choose
 from wopr.runtime.knowledge import load
+from wopr.runtime.lstm import Network
+from wopr.sources import KNOWLEDGE_DIR
 from wopr.train import selfplay
+from wopr.train.config import Config
 from wopr.train.loop import check_every, check_point
 from wopr.train.model import Model
-from wopr.train.selfplay import train_selfplay
+from wopr.train.selfplay import VALUE_SCALE, train_selfplay
 
 
 def losing_lines(model):
@@ -71,14 +76,46 @@ def test_self_play_games_follow_the_runtimes_rules():
             assert games.ended[g, t] == board.is_over(played)
 
 
+def run(hidden=8, games=256, seed=0, until_perfect=False, **knobs):
+    config = Config(method='self-play', hidden=hidden, games=games, seed=seed, until_perfect=until_perfect)
+    return train_selfplay(config, **knobs)
+
+
+def scaled(weights):
+    """The weights as train_selfplay returns them: the head's values times VALUE_SCALE."""
+    return {k: v * VALUE_SCALE if k.startswith('head.') else v for k, v in weights.items()}
+
+
 def test_a_short_run_cuts_the_losing_lines_of_an_untrained_network():
     torch.manual_seed(0)
     untrained = Model(16)  # the initialisation train_selfplay(seed=0) starts from
     with solver_refused():
-        model, info, curve = train_selfplay(hidden=16, games=1500, seed=0)
-    assert info['games'] == 1500 and info['method'] == 'self-play' and curve == []
+        model, record, curve = run(hidden=16, games=1500)
+    assert record['games'] == 1500 and record['value_scale'] == VALUE_SCALE and curve == []
     before, after = losing_lines(untrained), losing_lines(model)
     assert after < before / 2, (before, after)  # measured: 814 -> about 250
+
+
+def test_the_td_target_is_the_negamax_value_of_the_next_position():
+    """td_loss against the rule written out game by game, step by step: +1 for a winning move, 0 for a move that
+    ends in a draw, else -discount x the opponent's best legal value after it."""
+    torch.manual_seed(1)
+    model, gen = Model(8), torch.Generator().manual_seed(1)
+    games = selfplay.play(model, 64, epsilon=1.0, random_share=1.0, gen=gen)
+    q = model(games.x)[0].detach()
+    errors = []
+    for g in range(64):
+        for t in range(9):
+            move = games.moves[g, t].item()
+            if move < 0:
+                break
+            if games.ended[g, t]:
+                target = 1.0 if games.won[g, t] else 0.0
+            else:
+                legal = [c for c in range(9) if games.x[g, t + 1, c] == 0 and games.x[g, t + 1, 9 + c] == 0]
+                target = -0.7 * max(q[g, t + 1, c].item() for c in legal)
+            errors.append((q[g, t, move].item() - target) ** 2)
+    assert selfplay.td_loss(model, games, 0.7).item() == pytest.approx(sum(errors) / len(errors), rel=1e-5)
 
 
 def test_the_learning_path_never_calls_the_solver():
@@ -86,7 +123,7 @@ def test_the_learning_path_never_calls_the_solver():
         with pytest.raises(AssertionError, match='called the solver'):
             solver.optimal_moves([''] * 9)  # the patch is live
         check, seen = fake_check([(5, False), (3, False)])
-        train_selfplay(hidden=8, games=128, check=check, check_every=64, games_per_round=16, steps_per_round=1)
+        run(games=128, check=check, check_every=64, games_per_round=16, steps_per_round=1)
     assert len(seen) == 2
 
 
@@ -104,7 +141,7 @@ def test_selfplay_imports_neither_the_solver_nor_the_evaluation():
 
 def test_same_seed_same_weights_other_seed_other_weights():
     def weights(seed):
-        return train_selfplay(hidden=16, games=256, seed=seed, games_per_round=32, steps_per_round=2)[0].state_dict()
+        return run(hidden=16, games=256, seed=seed, games_per_round=32, steps_per_round=2)[0].state_dict()
     first = weights(3)
     assert same_weights(first, weights(3))
     assert not same_weights(first, weights(4))
@@ -112,52 +149,71 @@ def test_same_seed_same_weights_other_seed_other_weights():
 
 def test_checks_make_the_curve_and_until_perfect_stops_at_the_first_perfect_one():
     check, seen = fake_check([(9, False), (0, True), (0, True)])
-    _, info, curve = train_selfplay(hidden=8, games=1000, check=check, check_every=64, games_per_round=32,
-                                    until_perfect=True)
-    assert [p['games'] for p in curve] == [64, 128] and info['games'] == 128 and len(seen) == 2
+    _, record, curve = run(games=1000, until_perfect=True, check=check, check_every=64, games_per_round=32)
+    assert [p['games'] for p in curve] == [64, 128] and record['games'] == 128 and len(seen) == 2
     assert curve[-1] == {'games': 128, 'seconds': curve[-1]['seconds'], 'loss': curve[-1]['loss'], 'losses_x': 0,
                          'losses_o': 0, 'optimal_pct': 100.0, 'fastest_pct': 100.0, 'perfect': True}
-    assert info['perfect'] and info['checkpoint_games'] == 128
+    assert record['perfect'] and record['checkpoint_games'] == 128
 
 
-def test_the_weights_returned_are_those_of_the_best_check():
+def test_a_check_once_past_each_check_every_games_and_at_the_end():
+    check, _ = fake_check([(3, False)] * 10)
+    _, _, curve = run(games=500, check=check, check_every=100, games_per_round=32)
+    assert [p['games'] for p in curve] == [128, 224, 320, 416, 500]
+
+
+def test_the_weights_returned_are_those_of_the_best_check_with_their_values_scaled():
     check, seen = fake_check([(9, False), (2, False), (4, False), (7, False)])
-    model, info, curve = train_selfplay(hidden=8, games=256, check=check, check_every=64, games_per_round=32)
-    assert [p['losses_x'] for p in curve] == [9, 2, 4, 7] and info['checkpoint_games'] == 128
-    assert same_weights(model.state_dict(), seen[1]) and not same_weights(model.state_dict(), seen[3])
-    assert not info['perfect']
+    model, record, curve = run(games=256, check=check, check_every=64, games_per_round=32)
+    assert [p['losses_x'] for p in curve] == [9, 2, 4, 7] and record['checkpoint_games'] == 128
+    assert same_weights(model.state_dict(), scaled(seen[1])) and not same_weights(model.state_dict(), scaled(seen[3]))
+    assert not record['perfect']
+
+
+def test_scaling_the_values_keeps_every_move_and_sharpens_the_probabilities():
+    """The runtime plays the same moves with the head scaled by VALUE_SCALE (a power of two: exact), and puts most of
+    its probability on the solver's optimal moves (the shipped network: values alone would spread it evenly)."""
+    sharp = Network(load((KNOWLEDGE_DIR / 'self-play.safetensors').read_bytes()))
+    flat = Network(load((KNOWLEDGE_DIR / 'self-play.safetensors').read_bytes()))
+    flat.head = [[w / VALUE_SCALE for w in row] for row in flat.head]
+    flat.head_bias = [b / VALUE_SCALE for b in flat.head_bias]
+    rng, mass = random.Random(0), {'sharp': [], 'flat': []}
+    for _ in range(200):
+        states, played = {'sharp': sharp.start(), 'flat': flat.start()}, board.new_board()
+        while not board.is_over(played):
+            probs = {}
+            for name, network in (('sharp', sharp), ('flat', flat)):
+                states[name], probs[name] = network.step(states[name], board.encode(played))
+                legal = sum(probs[name][c] for c in board.legal_moves(played))
+                mass[name].append(sum(probs[name][c] for c in solver.optimal_moves(played)) / legal)
+            assert choose(probs['sharp'], played) == choose(probs['flat'], played)
+            played[rng.choice(board.legal_moves(played))] = board.to_move(played)
+    share = {name: sum(m) / len(m) for name, m in mass.items()}
+    assert share['sharp'] > 0.9 and share['flat'] < 0.8, share  # measured: 0.96 and 0.68
 
 
 def test_on_check_can_stop_the_training():
     check, _ = fake_check([(3, False)] * 10)
-    _, info, curve = train_selfplay(hidden=8, games=1000, check=check, check_every=32, games_per_round=32,
-                                    on_check=lambda p: p['games'] >= 96)
-    assert info['games'] == 96 and len(curve) == 3
+    _, record, curve = run(games=1000, check=check, check_every=32, games_per_round=32,
+                           on_check=lambda p: p['games'] >= 96)
+    assert record['games'] == 96 and len(curve) == 3
 
 
-def test_zero_games_is_the_untrained_network():
-    torch.manual_seed(5)
-    untrained = Model(8)
-    model, info, curve = train_selfplay(hidden=8, games=0, seed=5)
-    assert info['games'] == 0 and curve == [] and same_weights(model.state_dict(), untrained.state_dict())
-
-
-@pytest.mark.parametrize('options, message', [
-    ({'games': -1}, 'games must be zero or more'),
-    ({'hidden': 0}, 'hidden must be a positive whole number'),
-    ({'hidden': -8}, 'hidden must be a positive whole number'),
+@pytest.mark.parametrize('knobs, message', [
     ({'check_every': 0}, 'check_every must be a positive whole number'),
     ({'batch_size': 2.5}, 'batch_size must be a positive whole number'),
-    ({'lr': 0}, 'lr must be more than 0'),
+    ({'steps_per_round': True}, 'steps_per_round must be a positive whole number'),
     ({'discount': 1.5}, r'discount must be in \(0, 1\]'),
+    ({'discount': 0}, r'discount must be in \(0, 1\]'),
     ({'epsilon': -0.1}, r'epsilon must be in \[0, 1\]'),
-    ({'random_share': 2}, r'random_share must be in \[0, 1\]'),
+    ({'random_share': '1'}, r'random_share must be in \[0, 1\]'),
     ({'replay': 16, 'games_per_round': 32}, 'replay .16 games. must hold at least games_per_round'),
     ({'until_perfect': True}, 'until_perfect needs a check'),
+    ({'gamma': 0.9}, 'unknown self-play setting gamma'),
 ])
-def test_bad_options_are_refused_with_a_clear_message(options, message):
+def test_bad_knobs_are_refused_with_a_clear_message(knobs, message):
     with pytest.raises(ValueError, match=message):
-        train_selfplay(**options)
+        run(**knobs)
 
 
 def test_wopr_train_self_play_records_the_method_the_games_and_the_curve(tmp_path):
@@ -190,6 +246,8 @@ def test_the_curve_of_any_run_fits_the_history_a_file_holds(games):
     (['--hidden', '0'], 'hidden must be a whole number from 1 to 1024, not 0'),
     (['--lr', '0'], 'lr must be more than 0'),
     (['--centre-first'], '--centre-first applies to the winning-x method only'),
+    (['--epochs', '5'], '--epochs applies to the optimal and winning-x methods only'),  # ignored: refused
+    (['--batch-size', '64'], '--batch-size applies to the optimal and winning-x methods only'),
 ])
 def test_wopr_train_self_play_refuses_bad_options_in_one_line(args, message, tmp_path):
     assert message in one_error_line(cli('train', '--method', 'self-play', *args, '--out', tmp_path / 'k.safetensors'))

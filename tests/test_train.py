@@ -152,7 +152,8 @@ def test_same_seed_same_weights(tmp_path):
 @pytest.mark.parametrize('args, message', [
     (['--method', 'everything'], 'unknown method'),
     (['--dtype', 'f64'], 'unknown dtype'),
-    (['--centre-first'], 'winning-x'),
+    (['--centre-first'], '--centre-first applies to the winning-x method only'),
+    (['--games', '5000'], '--games applies to the self-play method only'),
 ])
 def test_train_refuses_bad_options(args, message, tmp_path):
     assert message in one_error_line(cli('train', *args, '--out', tmp_path / 'k.safetensors'))

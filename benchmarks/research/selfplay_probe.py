@@ -12,6 +12,7 @@ import os
 import sys
 import time
 
+from wopr.train.config import Config
 from wopr.train.loop import check_point
 from wopr.train.selfplay import train_selfplay
 
@@ -37,12 +38,12 @@ def run(hidden, seed, max_cpu, until_perfect=True, verbose=False, **knobs):
             first.setdefault('perfect', p)
         return p['cpu_seconds'] > max_cpu
 
-    knobs.setdefault('games', 2_000_000)
+    run_settings = {'games': 2_000_000, **{k: knobs.pop(k) for k in ('games', 'lr', 'threads') if k in knobs}}
+    config = Config(method='self-play', hidden=hidden, seed=seed, until_perfect=until_perfect, **run_settings)
     started = time.perf_counter()
-    _, info, curve = train_selfplay(hidden=hidden, seed=seed, until_perfect=until_perfect, check=check,
-                                    on_check=on_check, **knobs)
+    _, info, curve = train_selfplay(config, check=check, on_check=on_check, **knobs)
     after = [optimal(p) for p in curve[curve.index(first['optimal']):]] if 'optimal' in first else []
-    return {'hidden': hidden, 'seed': seed, 'knobs': knobs, 'games': info['games'],
+    return {'hidden': hidden, 'seed': seed, 'knobs': {**run_settings, **knobs}, 'games': info['games'],
             'seconds': round(time.perf_counter() - started, 1), 'optimal': first.get('optimal'),
             'perfect': first.get('perfect'), 'last': curve[-1],
             'checks_after_first_optimal': len(after), 'optimal_share_after': sum(after) / len(after) if after else None,
@@ -52,35 +53,24 @@ def run(hidden, seed, max_cpu, until_perfect=True, verbose=False, **knobs):
             'curve': [[p['games'], p['losses_x'], p['losses_o'], p['optimal_pct'], p['fastest_pct']] for p in curve]}
 
 
-def arguments(*flags):
-    """The probes' command line: (args, knobs); flags: extra (name, help) switches."""
+def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--hidden', type=int, nargs='+', default=[64])
     ap.add_argument('--seeds', type=int, nargs='+', default=[0])
     ap.add_argument('--max-cpu', type=float, default=300, help='stop a run after this many CPU seconds')
-    for name, help in flags:
-        ap.add_argument(name, action='store_true', help=help)
+    ap.add_argument('--keep-going', action='store_true', help='do not stop at the first perfect check (stability)')
     ap.add_argument('--out', default=None)
     ap.add_argument('-v', action='store_true')
-    ap.add_argument('knobs', nargs='*', help='name=value (JSON) passed to the trainer')
+    ap.add_argument('knobs', nargs='*', help='name=value (JSON): train_selfplay knobs, or games, lr, threads')
     a = ap.parse_intermixed_args()
-    return a, {k: json.loads(v) for k, v in (kv.split('=', 1) for kv in a.knobs)}
-
-
-def report(result, out):
-    """One JSON line on stdout, and appended to `out` if given."""
-    line = json.dumps(result)
-    print(line, flush=True)
-    if out:
-        with open(out, 'a') as f:
-            f.write(line + '\n')
-
-
-def main():
-    a, knobs = arguments(('--keep-going', 'do not stop at the first perfect check (stability)'))
+    knobs = {k: json.loads(v) for k, v in (kv.split('=', 1) for kv in a.knobs)}
     for h in a.hidden:
         for s in a.seeds:
-            report(run(h, s, a.max_cpu, not a.keep_going, a.v, **knobs), a.out)
+            line = json.dumps(run(h, s, a.max_cpu, not a.keep_going, a.v, **knobs))
+            print(line, flush=True)
+            if a.out:
+                with open(a.out, 'a') as f:
+                    f.write(line + '\n')
 
 
 if __name__ == '__main__':

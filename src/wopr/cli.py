@@ -91,12 +91,15 @@ def train(options, out_path: str = typer.Option('knowledge.safetensors', '--out'
         knowledge = load(data)  # what the reader would refuse is never written
         write_bytes(out_path, data)
     out.print(evaluation_table(knowledge.evaluation))
-    took = (f'{trained.games:,} self-play games' if config.method == 'self-play' else
-            f"{len(trained.history)} epoch{'s' * (len(trained.history) != 1)}")
-    out.print(f'wrote {escape(out_path)}: {len(data)} bytes, {took} in {trained.seconds:.1f} s', highlight=False)
+    if config.method == 'self-play':
+        took = f'{trained.games:,} self-play games'
+        kept = f"the best check, at {trained.record['checkpoint_games']:,} games"
+    else:
+        took, kept = f"{len(trained.history)} epoch{'s' * (len(trained.history) != 1)}", 'the last epoch'
+    out.print(f'wrote {escape(out_path)}: {len(data)} bytes, {took} in {trained.seconds:.1f} s; the weights of '
+              f'{kept}{", perfect" if trained.perfect else ""}', highlight=False)
     if config.until_perfect and not trained.perfect:
-        kept = 'the best check' if config.method == 'self-play' else 'the last epoch'
-        error_line(f'not perfect after {took} (the weights of {kept} were written)')
+        error_line(f'not perfect after {took}')
         raise typer.Exit(1)
 
 

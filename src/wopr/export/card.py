@@ -70,13 +70,13 @@ def evaluation_section(evaluation):
 
 
 def curve_series(history):
-    """(x label, {series name: [(x, y)]}): every numeric per-epoch figure against the epoch (or, for self-play,
-    the games played; else the entry's position)."""
-    entries = [h for h in history if isinstance(h, dict)]
+    """(x label, {series name: [(x, y)]}): every numeric figure of the history against its axis (report.history_axis:
+    the epoch, or the self-play games; entries without one are left out), else against the entry's position."""
     x_key = history_axis(history)
+    entries = [h for h in history if isinstance(h, dict) and (x_key is None or is_number(h.get(x_key)))]
     series = {}
     for i, h in enumerate(entries):
-        x = h[x_key] if is_number(h.get(x_key)) else i + 1
+        x = h[x_key] if x_key else i + 1
         for key, value in h.items():
             # seconds: wall time so far, not something learnt
             if key not in (x_key, 'seconds') and is_number(value) and (key in series or len(series) < MAX_SERIES):

@@ -41,7 +41,11 @@ SCHEMAS = {
         'package': 'text', 'note': 'text', 'sha256': 'text', 'hidden': 'count', 'epochs': 'count',
         'trained_epochs': 'count', 'games': 'count', 'batch_size': 'count', 'threads': 'count', 'bytes': 'count',
         'seed': 'int', 'lr': 'amount', 'seconds': 'amount',
-        'until_perfect': 'bool', 'centre_first': 'bool', 'versions': {'*': 'text'}},
+        'until_perfect': 'bool', 'centre_first': 'bool', 'versions': {'*': 'text'},
+        # self-play's own (docs/self-play.md)
+        'max_games': 'count', 'checkpoint_games': 'count', 'gradient_steps': 'count', 'check_every': 'count',
+        'games_per_round': 'count', 'steps_per_round': 'count', 'replay': 'count', 'value_scale': 'amount',
+        'discount': 'amount', 'epsilon': 'amount', 'random_share': 'amount'},
     'history': [{
         'epoch': 'count', 'games': 'count', 'losses': 'count', 'losses_x': 'count', 'losses_o': 'count',
         'loss': 'amount', 'seconds': 'amount', 'optimal_pct': 'pct', 'fastest_pct': 'pct', 'perfect': 'bool'}],

@@ -39,8 +39,11 @@ class Config:
     def __post_init__(self):
         if self.method not in METHODS:
             raise ValueError(f"unknown method {self.method!r} ({', '.join(METHODS)})")
-        if self.centre_first and self.method != 'winning-x':
-            raise ValueError('--centre-first applies to the winning-x method only')
+        for f in fields(self):  # a setting the method would ignore is refused, not silently dropped
+            methods = f.metadata['methods']
+            if self.method not in methods and getattr(self, f.name) != f.default:
+                raise ValueError(f"--{f.name.replace('_', '-')} applies to the {' and '.join(methods)} "
+                                 f"method{'s' * (len(methods) > 1)} only")
         if self.dtype not in DTYPES:
             raise ValueError(f"unknown dtype {self.dtype!r} ({' or '.join(DTYPES)})")
         for name, top, why in (('hidden', MAX_HIDDEN, "the reader's largest network"),

@@ -1,5 +1,4 @@
-"""Training runs: the supervised loop (batched, padded and masked, an exhaustive play check after every epoch) and
-the self-play run around train.selfplay, each with a rich progress bar; both return a Trained."""
+"""Training runs, supervised (by epoch) or by self-play (train.selfplay), watched by exhaustive checks: a Trained."""
 import time
 from dataclasses import dataclass, field
 
@@ -111,7 +110,6 @@ def check_every(games):
 
 def self_play(config, progress=True):
     """Learn from games against itself (train.selfplay); the exhaustive check only watches and picks the weights."""
-    every = check_every(config.games)
     bar = Progress(TextColumn('[bold]self-play'), BarColumn(), MofNCompleteColumn(),
                    TextColumn('{task.fields[rate]} games/s'), TextColumn('{task.fields[strength]}'),
                    TimeElapsedColumn(), disable=not progress)
@@ -124,10 +122,7 @@ def self_play(config, progress=True):
 
     with bar:
         task = bar.add_task('self-play', total=config.games, rate='-', strength='')
-        model, record, curve = selfplay.train_selfplay(
-            hidden=config.hidden, games=config.games, seed=config.seed, until_perfect=config.until_perfect,
-            check=lambda m: check_point(m, config.dtype), check_every=every, lr=config.lr, threads=config.threads,
-            on_check=watch)
+        model, record, curve = selfplay.train_selfplay(config, check=lambda m: check_point(m, config.dtype),
+                                                       on_check=watch, check_every=check_every(config.games))
     games, seconds, perfect = record.pop('games'), record.pop('seconds'), record.pop('perfect')
-    kept = {k: v for k, v in record.items() if k not in config.as_metadata() and k != 'hidden_size'}
-    return Trained(model, config, curve, perfect, games, seconds, kept)
+    return Trained(model, config, curve, perfect, games, seconds, record)

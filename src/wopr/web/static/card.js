@@ -3,7 +3,8 @@
 // checked for the type it is shown as: a hostile file gets blanks, never an exception.
 const SVG = 'http://www.w3.org/2000/svg';
 const MAX_TEXT = 120;  // characters of any one text from a file
-const MAX_ROWS = 12;   // settings or libraries listed
+const MAX_ROWS = 12;   // libraries or evaluation rows listed
+const MAX_SETTINGS = 24;  // training settings listed (self-play's method has a dozen of its own)
 
 function el(tag, text = '', attrs = {}) {
   const node = document.createElement(tag);
@@ -38,7 +39,11 @@ function thousands(n) {
   return (n < 0 ? '-' : '') + groups.join(',');
 }
 
-const rounded = (pct) => (num(pct) === null ? '' : `${Math.round(pct)}%`);
+// a share as a player reads it: 99.87 is not yet 100%
+function rounded(pct) {
+  if (num(pct) === null) return '';
+  return `${pct >= 100 || Math.round(pct) < 100 ? Math.min(Math.round(pct), 100) : Math.floor(pct * 10) / 10}%`;
+}
 
 // The one sentence a player reads: does it ever lose, checked how.
 function verdict(evaluation) {
@@ -63,17 +68,21 @@ function facts(summary) {
   const rows = [];
   const method = text(t.method);
   if (method) {
-    const games = num(t.games) === null ? '' : `, ${thousands(t.games)} games`;
-    rows.push(['Method', `${method}${t.centre_first === true ? ' (centre first)' : ''}${games}`]);
+    const [games, kept] = [num(t.games), num(t.checkpoint_games)];
+    const played = games === null ? '' : `, ${thousands(games)} games`;
+    const weights = kept === null || kept === games ? '' : ` (the weights of the check at ${thousands(kept)})`;
+    rows.push(['Method', `${method}${t.centre_first === true ? ' (centre first)' : ''}${played}${weights}`]);
   }
   const [epochs, seconds] = [num(t.trained_epochs), num(t.seconds)];
   if (seconds !== null) {
     rows.push(['Training time', `${epochs === null ? '' : `${epochs} epoch${epochs === 1 ? '' : 's'} in `}`
       + `${seconds.toFixed(1)} s`]);
   }
-  const shown = new Set(['method', 'centre_first', 'games', 'trained_epochs', 'seconds', 'versions', 'name']);
-  const settings = Object.entries(t).filter(([k, v]) => !shown.has(k) && text(v) !== null).slice(0, MAX_ROWS)
-    .map(([k, v]) => `${text(k.replace(/_/g, ' '))} ${text(v)}`);
+  const shown = new Set(['method', 'centre_first', 'games', 'checkpoint_games', 'trained_epochs', 'seconds',
+    'versions', 'name']);
+  const short = (v) => (num(v) !== null && !Number.isInteger(v) ? String(+v.toPrecision(4)) : text(v));
+  const settings = Object.entries(t).filter(([k, v]) => !shown.has(k) && text(v) !== null).slice(0, MAX_SETTINGS)
+    .map(([k, v]) => `${text(k.replace(/_/g, ' '))} ${short(v)}`);
   if (settings.length) rows.push(['Settings', settings.join(', ')]);
   const versions = Object.entries(obj(t.versions)).filter(([, v]) => text(v) !== null).slice(0, MAX_ROWS);
   if (versions.length) rows.push(['Libraries', versions.map(([k, v]) => `${text(k)} ${text(v)}`).join(', ')]);
@@ -114,51 +123,63 @@ function evaluationTable(evaluation, figures) {
   return table;
 }
 
+// v's place between lo and hi (lo < hi) on a scale from start, length long; halves: hi - lo itself may overflow
+// for figures near the float64 limit (the reader allows them)
+const scale = (v, lo, hi, start, length) => start + length * ((v / 2 - lo / 2) / (hi / 2 - lo / 2));
+const compact = (n) => (n >= 1e6 ? `${+(n / 1e6).toPrecision(3)}M`
+  : n >= 1e3 ? `${+(n / 1e3).toPrecision(3)}k` : `${n}`);
+const capital = (words) => words[0].toUpperCase() + words.slice(1);
+
 // Losing lines against every opponent line (left) and the share of optimal moves (right) at each check, by epoch or
-// by self-play games; a file without losing lines shows its loss. An SVG chart from 3 points on, fewer as numbers.
+// by self-play games (the axis: wopr.report.history_axis's rule); a file without losing lines shows its loss. An SVG
+// chart from 3 points on, fewer as numbers.
 function curve(history) {
   const entries = list(history).slice(0, 1000).map(obj);
+  const axis = ['epoch', 'games'].find((k) => entries.some((p) => num(p[k]) !== null)) ?? null;
   const lines = (p) => {
     const [x, o] = [num(p.losses_x), num(p.losses_o)];
-    return x !== null && o !== null ? x + o : num(p.losses);
+    return x !== null && o !== null ? num(x + o) : num(p.losses);
   };
-  const [leftName, leftOf, leftTick] = entries.some((p) => lines(p) !== null)
-    ? ['losing lines', lines, (v) => thousands(Math.round(v))] : ['loss', (p) => num(p.loss), (v) => v.toFixed(2)];
-  const points = entries.filter((p) => leftOf(p) !== null);
+  const [leftName, leftKey, leftOf, leftTick] = entries.some((p) => lines(p) !== null)
+    ? ['losing lines', 'losing', lines, thousands] : ['loss', 'loss', (p) => num(p.loss), (v) => v.toFixed(2)];
+  const points = entries.filter((p) => leftOf(p) !== null && (axis === null || num(p[axis]) !== null));
   if (!points.length) return [el('p', 'This file carries no training history.', { class: 'muted' })];
   const optimal = points.every((p) => num(p.optimal_pct) !== null);
-  const byGames = points.every((p) => num(p.epoch) === null && num(p.games) !== null);
-  const where = (p, i) => (byGames ? `${thousands(p.games)} games` : `epoch ${num(p.epoch) ?? i + 1}`);
-  const tick = (p, i) => (byGames ? `${p.games >= 1000 ? `${Math.round(p.games / 1000)}k` : p.games}`
-    : String(num(p.epoch) ?? i + 1));
-  const state = (p) => `${leftName} ${leftTick(leftOf(p))}${optimal ? `, optimal moves ${rounded(p.optimal_pct)}` : ''}`
-    + `${p.perfect === true ? ', perfect' : ''}`;
+  const at = (p, i) => (axis === null ? i + 1 : p[axis]);
+  const where = (p, i) => (axis === 'games' ? `${thousands(p.games)} games` : `epoch ${at(p, i)}`);
+  const state = (p, i) => `${where(p, i)}: ${leftName} ${leftTick(leftOf(p))}`
+    + `${optimal ? `, optimal moves ${rounded(p.optimal_pct)}` : ''}${p.perfect === true ? ', perfect' : ''}`;
   if (points.length < 3) {  // a chart of one or two dots says less than the numbers
     const numbers = el('ul', '', { class: 'epochs' });
-    const line = (p, i) => `${where(p, i)}: ${state(p)}`;
-    numbers.append(...points.map((p, i) => el('li', line(p, i)[0].toUpperCase() + line(p, i).slice(1))));
+    numbers.append(...points.map((p, i) => el('li', capital(state(p, i)))));
     return [numbers];
   }
   const [W, H, left, right, top, bottom] = [300, 120, 36, 32, 8, 18];
-  const x = (i) => left + (i * (W - left - right)) / (points.length - 1);
+  const xs = points.map(at);
+  const [xLo, xHi] = [Math.min(...xs), Math.max(...xs)];
+  const x = (i) => (xHi > xLo ? scale(xs[i], xLo, xHi, left, W - left - right) : (left + W - right) / 2);
   const lo = points.reduce((m, p) => Math.min(m, leftOf(p)), 0);
-  const span = points.reduce((m, p) => Math.max(m, leftOf(p)), lo) - lo || 1;  // || 1: a flat curve would divide by 0
+  const most = points.reduce((m, p) => Math.max(m, leftOf(p)), lo);
+  const hi = most > lo ? most : lo + 1;  // a flat curve: a scale of one unit
   const y = (share) => top + (1 - share) * (H - top - bottom);
   const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img' });
-  const label = (words, at, cls) => {
-    const t = svg('text', { ...at, class: cls });
+  const label = (words, where, cls) => {
+    const t = svg('text', { ...where, class: cls });
     t.textContent = words;
     chart.append(t);
   };
-  const series = [['left', (p) => y((leftOf(p) - lo) / span)]];
-  if (optimal) series.push(['right', (p) => y(p.optimal_pct / 100)]);
+  const series = [[leftKey, (p) => y(scale(leftOf(p), lo, hi, 0, 1))]];
+  if (optimal) series.push(['optimal', (p) => y(p.optimal_pct / 100)]);
   for (const share of [0, 0.5, 1]) {
     chart.append(svg('line', { x1: left, x2: W - right, y1: y(share), y2: y(share), class: 'grid' }));
-    label(leftTick(lo + share * span), { x: left - 4, y: y(share) + 3, 'text-anchor': 'end' }, 'tick left');
-    if (optimal) label(`${100 * share}%`, { x: W - right + 4, y: y(share) + 3 }, 'tick right');
+    const value = lo + share * (hi - lo);
+    if (leftKey === 'loss' || Number.isInteger(value)) {  // no half a losing line
+      label(leftTick(value), { x: left - 4, y: y(share) + 3, 'text-anchor': 'end' }, `tick ${leftKey}`);
+    }
+    if (optimal) label(`${100 * share}%`, { x: W - right + 4, y: y(share) + 3 }, 'tick optimal');
   }
   for (const i of points.length <= 6 ? points.map((_, k) => k) : [0, points.length >> 1, points.length - 1]) {
-    label(tick(points[i], i), { x: x(i), y: H - 4, 'text-anchor': 'middle' }, 'tick');
+    label(compact(at(points[i], i)), { x: x(i), y: H - 4, 'text-anchor': 'middle' }, 'tick');
   }
   for (const [name, yOf] of series) {
     const path = points.map((p, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)},${yOf(p).toFixed(1)}`).join(' ');
@@ -166,15 +187,15 @@ function curve(history) {
     points.forEach((p, i) => chart.append(svg('circle', { cx: x(i), cy: yOf(p), r: p.perfect === true ? 3.5 : 2.5,
       class: `dot ${name}${p.perfect === true ? ' perfect' : ''}` })));
   }
-  const [first, last] = [points[0], points[points.length - 1]];
-  const words = [`${where(first, 0)}: ${state(first)}`, `${where(last, points.length - 1)}: ${state(last)}`];
+  const last = points.length - 1;
+  const words = [state(points[0], 0), state(points[last], last)];
   const perfectAt = points.findIndex((p) => p.perfect === true);
   if (perfectAt >= 0) words.push(`perfect from ${where(points[perfectAt], perfectAt)}`);
-  const by = byGames ? 'by self-play games' : 'by epoch';
+  const by = axis === 'games' ? 'by self-play games' : 'by epoch';
   chart.setAttribute('aria-label', `Training curve ${by}: ${words.join('; ')}`);
   const caption = el('figcaption');
-  caption.append(el('span', leftName, { class: 'key left' }), ' (left) ',
-    ...(optimal ? [el('span', 'optimal moves', { class: 'key right' }), ' (right) '] : []),
+  caption.append(el('span', leftName, { class: `key ${leftKey}` }), ' (left) ',
+    ...(optimal ? [el('span', 'optimal moves', { class: 'key optimal' }), ' (right) '] : []),
     `${by}. `, words.join('; '), '.');
   return [chart, caption];
 }
