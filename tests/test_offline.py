@@ -4,6 +4,8 @@ one, and says nothing."""
 import random
 import shutil
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 from tests.support.browser import CHROMIUM_ARGS, READY, chromium_path, open_page, play_game, random_player, watch
 from tests.support.commands import cli
 from tests.support.knowledge_files import make_knowledge
@@ -21,6 +23,17 @@ ACTIVE = 'navigator.serviceWorker.ready.then((r) => r.active.state === "activate
 def keeps_the_release(page):
     """Wait until the service worker is active, its release kept whole."""
     page.wait_for_function(ACTIVE)
+
+
+def ready(page, responses):
+    """Wait for a playable board; if none comes, say what the page shows and what it was sent."""
+    try:
+        page.wait_for_selector(READY)
+    except PlaywrightTimeout:
+        shows = page.evaluate('[location.href, document.body && document.body.dataset.phase, '
+                              'document.body && document.body.innerText.slice(0, 300)]')
+        sent = [(r.status, r.url.rsplit('/', 1)[-1]) for r in responses]
+        raise AssertionError(f'no playable board: the page shows {shows}; sent {sent}') from None
 
 
 def test_a_reload_with_the_server_gone_plays(page, tmp_path):
@@ -70,7 +83,7 @@ def test_a_new_publish_arrives_whole_never_mixed(page, endpoint, tmp_path, monke
     for load_number in (1, 2):
         got.clear()
         page.reload()
-        page.wait_for_selector(READY)
+        ready(page, got)
         page.wait_for_timeout(500)  # the service worker's own checks
         sent = {}
         for response in got:

@@ -163,8 +163,8 @@ function curve(history) {
   const hi = most > lo ? most : lo + 1;  // a flat curve: a scale of one unit
   const y = (share) => top + (1 - share) * (H - top - bottom);
   const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img' });
-  const label = (words, where, cls) => {
-    const t = svg('text', { ...where, class: cls });
+  const label = (words, position, cls) => {
+    const t = svg('text', { ...position, class: cls });
     t.textContent = words;
     chart.append(t);
   };
