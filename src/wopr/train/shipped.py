@@ -8,7 +8,7 @@ from .loop import train
 
 SHIPPED = {  # each one the defaults of Config, but for these settings
     # The page's and the terminal's default: the smallest network found perfect on both sides with fastest wins,
-    # hidden 10 in F16 (6.5 KB with its metadata; 16 epochs). Hidden 9 was not after 30 epochs (0 losses, but 0.25 %
+    # hidden 10 in F16 (6.7 KB with its metadata; 16 epochs). Hidden 9 was not after 30 epochs (0 losses, but 0.25 %
     # of its moves not the fastest), nor hidden 8 after 40.
     'default': Config(hidden=10, epochs=30, seed=1, until_perfect=True, dtype='f16'),
     # A wider network, perfect after one epoch: hidden 64 in F32, about 88 KB.
@@ -16,7 +16,7 @@ SHIPPED = {  # each one the defaults of Config, but for these settings
     # The 2018 original's recipe: games X wins, X opening in the centre. It loses, mostly as O: see the evaluation.
     'original-method': Config(method='winning-x', centre_first=True, seed=1),
     # The network that taught itself: self-play only, no solver in what it learnt from (docs/self-play.md);
-    # hidden 32 in F16, perfect after 70,016 games of seed 0 (about a minute).
+    # hidden 32 in F16, perfect after 70,016 games of seed 0 (51 s).
     'self-play': Config(method='self-play', hidden=32, seed=0, until_perfect=True, dtype='f16'),
 }
 
