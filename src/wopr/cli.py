@@ -132,16 +132,19 @@ def evaluate(knowledge: str = typer.Argument(..., help='Knowledge file or URL.')
 
 def level_knowledge(level):
     """The shipped knowledge a level plays with by default: at easy, the 2018 method's network (the file whose training
-    method is winning-x, else the first that is not perfect); at medium and perfect, the default."""
-    from .sources import DEFAULT, KNOWLEDGE_DIR, load_knowledge
+    method is winning-x, else the first that is not perfect, in the page's catalog order); else the default."""
+    from .sources import DEFAULT, load_knowledge, shipped_knowledge
     if level != 'easy':
         return load_knowledge(DEFAULT)
-    shipped = [load_knowledge(p) for p in sorted(KNOWLEDGE_DIR.glob('*.safetensors'))]
-    weak = [k for k in shipped if k.training.get('method') == 'winning-x']
-    weak += [k for k in shipped if not k.evaluation.get('perfect')]
-    if not weak:
+    beatable = None
+    for path in shipped_knowledge():
+        knowledge = load_knowledge(path)
+        if knowledge.training.get('method') == 'winning-x':
+            return knowledge
+        beatable = beatable or (None if knowledge.evaluation.get('perfect') else knowledge)
+    if beatable is None:
         raise ValueError('no shipped knowledge is weak enough for level easy: use --knowledge')
-    return weak[0]
+    return beatable
 
 
 @app.command()
@@ -157,12 +160,10 @@ def play(knowledge: str = typer.Option(None, '--knowledge', '-k', help='Knowledg
          show_probs: bool = typer.Option(False, '--show-probs', help="Show the network's probability per cell.")):
     """Play tic-tac-toe in the terminal against a knowledge file (or watch it play itself: --players 0)."""
     from . import terminal
-    from .runtime.game import LEVELS, PLAYERS, check
+    from .runtime.game import LEVELS, PLAYERS, SIDES, check
     from .sources import load_knowledge
     with user_errors():
-        side = side.upper()
-        if side not in ('X', 'O'):
-            raise ValueError(f'--as must be X or O, not {side!r}')
+        side = check('--as', side.upper(), SIDES)
         check('--level', level, LEVELS)
         check('--players', players, PLAYERS)
         loaded = load_knowledge(knowledge) if knowledge else level_knowledge(level)

@@ -6,7 +6,7 @@ from rich.table import Table
 
 from .evaluate import SIDES
 from .runtime.format import expected_shapes
-from .runtime.metadata import FIGURES, SCHEMAS
+from .runtime.metadata import FIGURES
 from .text import clean
 
 BARS = '▁▂▃▄▅▆▇█'
@@ -102,7 +102,7 @@ def _figures_table(result):
 
 def knowledge_report(knowledge, location):
     """Everything about one knowledge file as rich renderables."""
-    plain = {k: v for k, v in knowledge.metadata.items() if k not in SCHEMAS}
+    plain = knowledge.plain_metadata()
     header = key_value_table('Knowledge', [('file', location), ('bytes', knowledge.nbytes),
                                            ('sha256', knowledge.sha256), *plain.items()])
     tensors = Table(title='Tensors', title_justify='left')

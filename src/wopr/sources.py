@@ -19,6 +19,14 @@ TIMEOUT = 20   # seconds a connection may stay silent
 DEADLINE = 60  # seconds for a whole download, however slowly the server sends it
 
 
+def shipped_knowledge():
+    """The shipped knowledge files, the default one first (the page starts with the catalog's first entry)."""
+    files = sorted(KNOWLEDGE_DIR.glob('*.safetensors'), key=lambda p: (p.stem != 'default', p.stem))
+    if not files:
+        raise FileNotFoundError(f'no knowledge files in {KNOWLEDGE_DIR}: run `make knowledge`')
+    return files
+
+
 def read_bytes(location):
     """The bytes at a path or URL; KnowledgeError with a clear message when they cannot be had."""
     location = str(location)

@@ -68,7 +68,7 @@ def check(name, value, allowed):
 class Game:
     """One game at a time with one knowledge; `new` starts again without re-reading the file."""
 
-    def __init__(self, knowledge, human='X', level='perfect', players=1, seed=1):
+    def __init__(self, knowledge, human=None, level=None, players=None, seed=1):
         self.knowledge = knowledge
         self.network = Network(knowledge)
         self.random = Random(seed)

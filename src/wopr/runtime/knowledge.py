@@ -105,12 +105,16 @@ class Knowledge:
         self.nbytes = len(data)
         self.sha256 = sha256_hex(data)
 
+    def plain_metadata(self):
+        """The metadata's plain strings: all but the JSON ones (training, history, evaluation), read as validated."""
+        return {k: v for k, v in self.metadata.items() if k not in SCHEMAS}
+
     def summary(self):
         """What a user is shown about this knowledge (JSON-ready)."""
         return {
             'sha256': self.sha256, 'bytes': self.nbytes, 'hidden_size': self.hidden_size,
             'dtype': self.dtypes['lstm.weight_hh_l0'],
-            'metadata': {k: v for k, v in self.metadata.items() if k not in SCHEMAS},  # the JSON ones: as validated
+            'metadata': self.plain_metadata(),
             'training': self.training, 'history': self.history, 'evaluation': self.evaluation, 'figures': FIGURES,
         }
 

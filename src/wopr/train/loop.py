@@ -103,9 +103,10 @@ def supervised(config, progress=True):
 
 
 def check_every(games):
-    """Games between two checks of a self-play run: every 1,000, or a multiple of that which keeps the curve within
-    the history a knowledge file holds (MAX_ITEMS points)."""
-    return max(1000, -(-games // (MAX_ITEMS * 1000)) * 1000)
+    """Games between two checks of a self-play run: selfplay.KNOBS' 1,000, or a multiple of that which keeps the curve
+    within the history a knowledge file holds (MAX_ITEMS points)."""
+    base = selfplay.KNOBS['check_every']
+    return max(base, -(-games // (MAX_ITEMS * base)) * base)
 
 
 def self_play(config, progress=True):

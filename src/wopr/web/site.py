@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from .. import runtime
 from ..runtime.format import KnowledgeError
 from ..runtime.knowledge import load
-from ..sources import KNOWLEDGE_DIR, read_bytes
+from ..sources import KNOWLEDGE_DIR, read_bytes, shipped_knowledge
 from .compress import write_siblings
 from .policy import ENCODINGS, compressible
 
@@ -70,14 +70,6 @@ def runtime_bundles():
     for path in runtime_sources():
         parts[GOB_BUNDLE if path.name in GOB_MODULES else RUNTIME][f'{path.stem}.mpy'] = compiled(path)
     return {rel: bundle(files) for rel, files in parts.items()}
-
-
-def shipped_knowledge():
-    """The shipped knowledge files, the default one first (the page starts with the catalog's first entry)."""
-    files = sorted(KNOWLEDGE_DIR.glob('*.safetensors'), key=lambda p: (p.stem != 'default', p.stem))
-    if not files:
-        raise FileNotFoundError(f'no knowledge files in {KNOWLEDGE_DIR}: run `make knowledge`')
-    return files
 
 
 def catalog_knowledge(name, location):
