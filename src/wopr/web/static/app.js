@@ -3,7 +3,9 @@
 import { drawBoard, focusBoard, isFree } from './board.js';
 import { blip, typeBoot } from './effects.js';
 import { ask, explain, onFailure } from './engine.js';
-import { chooseKnowledge, currentLink, knowledgeControls, levelKnowledge, startKnowledge } from './knowledge.js';
+import {
+  chooseKnowledge, currentLink, isLoading, knowledgeControls, levelKnowledge, startKnowledge,
+} from './knowledge.js';
 import { playItself } from './scene.js';
 import { recall, remember, shareLink } from './store.js';
 
@@ -57,7 +59,7 @@ function outcome(s) {
 
 // Shows the state; `view` may override the board and add a heat map (the beat before WOPR's mark).
 function render(view = {}) {
-  const loading = document.body.dataset.loading === 'true';
+  const loading = isLoading();
   document.body.dataset.phase = stopped ? 'failed' : !state ? 'loading' : busy || loading || scene ? 'busy' : 'ready';
   $('board').setAttribute('aria-busy', String(busy || loading));
   for (const control of document.querySelectorAll('.controls input, .controls select, .controls button')) {
@@ -267,7 +269,7 @@ function wire() {
     if (e.key >= '1' && e.key <= '9') {
       e.preventDefault();
       play(Number(e.key) - 1);
-    } else if ((e.key === 'n' || e.key === 'N') && !stopped && document.body.dataset.loading !== 'true') {
+    } else if ((e.key === 'n' || e.key === 'N') && !stopped && !isLoading()) {
       e.preventDefault();
       newGame();
     } else if (e.key === 'Escape' && scene) {
@@ -293,6 +295,11 @@ async function start() {
   }
   typeBoot('SHALL WE PLAY A GAME?', PACE === 0);
   performance.mark('wopr-playable');  // read by benchmarks/page.py
+  // Offline play and whole-release updates: the service worker (sw.js), registered once the board plays, so that what
+  // it keeps is never fetched in competition with the page. Where a browser offers none (plain HTTP off localhost, as
+  // on an S3 website endpoint) the page plays as it is.
+  navigator.serviceWorker?.register('sw.js')
+    .catch((e) => console.info(`This page will not play offline: ${e.message}`));
 }
 
 start();

@@ -6,7 +6,7 @@ const board = document.getElementById('board');
 const strike = document.getElementById('strike');
 let focusAt = 0;  // the one cell in the Tab order
 
-function svg(tag, attrs) {
+export function svg(tag, attrs) {
   const node = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
   return node;

@@ -1,7 +1,8 @@
 // The knowledge card: first what a player wants to know (does it lose? how big?), then, collapsed, the technical
 // details (training, libraries, sha256, the exhaustive check, the curve). Every value comes from a file, so each is
 // checked for the type it is shown as: a hostile file gets blanks, never an exception.
-const SVG = 'http://www.w3.org/2000/svg';
+import { svg } from './board.js';
+
 const MAX_TEXT = 120;  // characters of any one text from a file
 const MAX_ROWS = 12;   // libraries or evaluation rows listed
 const MAX_SETTINGS = 24;  // training settings listed (self-play's method has a dozen of its own)
@@ -9,12 +10,6 @@ const MAX_SETTINGS = 24;  // training settings listed (self-play's method has a 
 function el(tag, text = '', attrs = {}) {
   const node = document.createElement(tag);
   node.textContent = text;
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  return node;
-}
-
-function svg(tag, attrs) {
-  const node = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
   return node;
 }

@@ -29,13 +29,15 @@ export function levelKnowledge(level) {
 export const currentLink = () => (current?.auto ? null : current?.link ?? null);
 
 let focused = null;  // the control in use when a load disabled it, so keyboard users keep their place
+let loading = false;  // a knowledge load is under way
+export const isLoading = () => loading;
 
 function setLoading(what, cancellable = false) {
-  if (what && document.body.dataset.loading !== 'true') focused = document.activeElement;
+  if (what && !loading) focused = document.activeElement;
   $('loading').hidden = !what;
   $('loading-text').textContent = what;
   $('cancel').hidden = !cancellable;
-  document.body.dataset.loading = String(Boolean(what));
+  loading = Boolean(what);
   for (const control of document.querySelectorAll('.knowledge select, .knowledge input, .knowledge button')) {
     control.disabled = Boolean(what);
   }
@@ -115,7 +117,7 @@ function useUrl(text, where) {
 }
 
 async function useFile(file) {
-  if (!file || document.body.dataset.loading === 'true') return;
+  if (!file || loading) return;
   setLoading(`Loading ${file.name}…`);  // at once: the page is busy from the moment a file is chosen
   let bytes;
   try {
