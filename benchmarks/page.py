@@ -17,8 +17,9 @@ from playwright.sync_api import sync_playwright
 from rich.console import Console
 from rich.table import Table
 from tests.support.browser import READY, chromium_path, launch
+from tests.support.serving import wopr_server
 
-from benchmarks.peers import cold_load, onnx, playable, pyodide, serving
+from benchmarks.peers import cold_load, onnx, playable, pyodide
 from wopr.sources import DEFAULT
 from wopr.web import site
 from wopr.web.server import url_of
@@ -47,7 +48,7 @@ def revisit(playwright, folder):
     browser = launch(playwright)
     try:
         page = browser.new_page()
-        with serving(folder) as server:
+        with wopr_server(folder) as server:  # site.build wrote its compressed copies
             page.goto(url_of(server))
             page.evaluate(playable(MARK))
             page.wait_for_function(SERVICE_WORKER_READY)
@@ -121,7 +122,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
         tmp = Path(tmp)
         site.build(tmp / 'wopr')
-        with serving(tmp / 'wopr') as server:
+        with wopr_server(tmp / 'wopr') as server:  # site.build wrote its compressed copies
             loads = wopr_loads(playwright, server)
             python = reply_times(playwright, url_of(server))
             scores = {preset: lighthouse(url_of(server), preset) for preset in ('mobile', 'desktop')}

@@ -7,7 +7,7 @@ import sys
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support.commands import WOPR, cli, one_error_line
+from tests.support.commands import cli, one_error_line, wopr
 
 SECRETS = {'.git/config': '[remote "origin"]\n\turl = https://token@example.org/x\n',
            '.aws/credentials': '[default]\naws_secret_access_key = SECRET\n',
@@ -15,12 +15,6 @@ SECRETS = {'.git/config': '[remote "origin"]\n\turl = https://token@example.org/
            'js/.hidden/deep/key.pem': 'SECRET', 'knowledge/.DS_Store': 'x', '.well-known/security.txt': 'x'}
 PUBLIC = {'index.html': '<!doctype html>', 'app.js': 'export {};', 'js/more/util.js': '//',
           'knowledge/index.json': '{"knowledge": []}'}
-
-
-def publish(*args, timeout=120):
-    """`wopr publish *args` as a real process (a FIFO or a link must not block or leak it)."""
-    return subprocess.run([*WOPR, 'publish', *map(str, args)], capture_output=True, text=True, timeout=timeout,
-                          check=False)
 
 
 def keys(endpoint, bucket):
@@ -41,7 +35,9 @@ def test_only_regular_visible_files_are_published(endpoint, tmp_path):
     os.symlink(site / 'app.js', site / 'again.js')                  # even a link inside is not followed
     os.symlink(site / 'missing', site / 'dangling.js')
     os.mkfifo(site / 'pipe.js')                                     # reading it would block for ever
-    result = publish('s3://secrets-bk', '--site', site, '--endpoint-url', endpoint.url, '--create-bucket')
+    # a real process: a FIFO or a link must not block or leak it
+    result = wopr('publish', 's3://secrets-bk', '--site', site, '--endpoint-url', endpoint.url, '--create-bucket',
+                  timeout=120)
     assert result.returncode == 0, result.stderr
     assert keys(endpoint, 'secrets-bk') == sorted(PUBLIC)
     dry = cli('publish', 's3://secrets-bk/b', '--site', site, '--endpoint-url', endpoint.url, '--dry-run')

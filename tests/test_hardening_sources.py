@@ -9,12 +9,11 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from tests.support.commands import WOPR, cli, one_error_line
-from tests.support.gob_encoder import model_file
-from tests.test_gob import weights
 from wopr import sources
 
 DRIP = 0.2  # seconds between two bytes of a dripping server: each read is far within the 20 s socket timeout
@@ -111,7 +110,7 @@ def test_a_download_is_size_limited(hostile, kind, message, monkeypatch):
     assert time.monotonic() - started < 3
 
 
-GOB = model_file(weights('h8'))  # converts to a 4.8 KB knowledge file
+GOB = (Path(__file__).parent / 'fixtures' / 'gob' / 'h8.bin').read_bytes()  # converts to a 4.8 KB knowledge file
 
 
 def in_limits(size):

@@ -9,6 +9,7 @@ from tests.support.browser import (
     board_of,
     cells_enabled,
     click,
+    minimax,
     open_page,
     play_game,
     random_player,
@@ -16,7 +17,6 @@ from tests.support.browser import (
     watch,
 )
 from tests.support.site_files import broken_files
-from wopr import solver
 from wopr.runtime.game import Game
 from wopr.runtime.knowledge import load
 from wopr.sources import DEFAULT
@@ -25,10 +25,6 @@ FAST = '?pace=0'  # no thinking beat: the tests wait for states, not for the pag
 CONTROLS = [f'#ttt{i}' for i in range(9)] + [
     'input[name="side"][value="X"]', 'input[name="side"][value="O"]', 'input[name="side"][value="2"]', '#level',
     '#new-game', '#zero', '#thinking', '#catalog', '.file-button', '#url', '#url-form button', '.score', '#status']
-
-
-def minimax(rng):
-    return lambda board: rng.choice(sorted(solver.optimal_moves(board)))
 
 
 def choose_side(page, side):

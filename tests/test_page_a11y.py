@@ -52,8 +52,7 @@ def test_no_axe_violation_in_any_state(browser, web, size):
 
     page.select_option('#level', 'easy')
     page.wait_for_selector(READY)
-    play_line(page, winning_line(load((web.root / 'good' / 'knowledge' / web.entry('winning-x')['file']).read_bytes()),
-                                 'X'))
+    play_line(page, winning_line(web.knowledge(web.entry('winning-x')), 'X'))
     checked(page, 'won')
 
     page.check('input[name="side"][value="2"]')

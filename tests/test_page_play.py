@@ -5,9 +5,8 @@ import random
 
 import pytest
 
-from tests.support.browser import READY, board_of, click, open_page, play_game
+from tests.support.browser import READY, board_of, click, minimax, open_page, play_game
 from tests.support.games import winning_line
-from wopr import solver
 from wopr.runtime.game import Game
 from wopr.runtime.knowledge import load
 from wopr.sources import DEFAULT
@@ -53,7 +52,7 @@ def test_perfect_is_never_beaten_and_medium_draws_its_moves_seeded(page, web):
     open_page(page, web.url + 'good/?pace=0')
     rng = random.Random(11)
     for _ in range(3):
-        status = play_game(page, default, 'X', lambda board: rng.choice(sorted(solver.optimal_moves(board))))
+        status = play_game(page, default, 'X', minimax(rng))
         assert status['winner'] != 'X'
         page.click('#again')
         page.wait_for_selector(READY)
@@ -161,7 +160,7 @@ def test_the_focus_goes_to_play_again_when_the_players_own_move_ends_the_game(pa
     open_page(page, web.url + 'good/?pace=0')
     default = load(DEFAULT.read_bytes())
     rng = random.Random(3)
-    status = play_game(page, default, 'X', lambda board: rng.choice(sorted(solver.optimal_moves(board))))
+    status = play_game(page, default, 'X', minimax(rng))
     assert status['draw'] and status['moves'][-1] != status['last']['cell']  # the last move was the player's
     assert focused(page) == 'again'
 

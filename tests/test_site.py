@@ -198,9 +198,9 @@ def test_a_folder_holding_anything_else_is_refused_and_left_untouched(tmp_path, 
     assert listing(tmp_path) == before
 
 
-def test_an_empty_folder_is_built_into(tmp_path):
-    site.build(tmp_path)
-    assert (tmp_path / 'index.html').is_file() and (tmp_path / site.MARKER).is_file()
+def test_an_empty_folder_is_built_into(built):
+    out, _ = built  # the module's site: built into a new, empty folder
+    assert (out / 'index.html').is_file() and (out / site.MARKER).is_file()
 
 
 def test_a_rebuild_removes_only_its_own_stale_files(tmp_path):

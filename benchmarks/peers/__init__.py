@@ -1,5 +1,6 @@
-"""What benchmarks/page.py measures every page with: its folder served by `wopr serve`'s server (compressed copies
-made alike for every page), and cold loads in a new Chromium with a new profile, timed to the page's playable mark."""
+"""What benchmarks/page.py measures every page with: its folder served by `wopr serve`'s server (a peer's folder
+given compressed copies as `wopr site build` makes wopr's), and cold loads in a new Chromium with a new profile, timed
+to the page's playable mark."""
 import shutil
 from contextlib import contextmanager
 from pathlib import Path

@@ -8,6 +8,7 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from wopr import solver
 from wopr.runtime.game import Game
 
 # Quiet and deterministic: no background traffic to count, no QUIC, no first-run pages.
@@ -82,6 +83,11 @@ def click(page, cell):
 
 def random_player(rng):
     return lambda board: rng.choice([c for c in range(9) if not board[c]])
+
+
+def minimax(rng):
+    """A perfect opponent: one of the solver's optimal moves, picked by rng."""
+    return lambda board: rng.choice(sorted(solver.optimal_moves(board)))
 
 
 def play_game(page, knowledge, human, opponent):
