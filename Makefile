@@ -6,7 +6,7 @@ WOPR   := $(VENV)/bin/wopr
 MPWASM := web/node_modules/@micropython/micropython-webassembly-pyscript/micropython.wasm
 PEERS  := benchmarks/node_modules/.package-lock.json
 
-.PHONY: play serve test bench knowledge lint wheel clean chromium
+.PHONY: play serve test test-fast bench knowledge lint wheel clean chromium
 
 # Base install: runtime + terminal game, no torch.
 $(VENV)/.base: pyproject.toml
@@ -43,6 +43,10 @@ serve: $(VENV)/.base $(MPWASM)
 
 test: $(VENV)/.dev $(MPWASM) chromium
 	$(PY) -m pytest -q
+
+# The suite without browsers, training or the wheel: a quick check while working (`make test` is the whole suite).
+test-fast: $(VENV)/.dev $(MPWASM)
+	$(PY) -m pytest -q -m 'not browser and not train and not wheel'
 
 bench: $(VENV)/.dev $(MPWASM) $(PEERS) chromium
 	$(PY) -m benchmarks.run

@@ -10,6 +10,17 @@ from tests.support.browser import HEARTBEAT, launch, static_server, watch
 from tests.support.micropython import MicroPython
 from wopr.runtime import bridge as cpython_bridge
 
+# The markers a test gets from the fixtures it uses (`make test-fast` leaves out browser, train and wheel); a module
+# that trains or installs says so itself with `pytestmark`.
+MARKED_BY_FIXTURE = {'browser': 'browser', 'page': 'browser', 'endpoint': 's3'}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        for fixture in item.fixturenames:
+            if fixture in MARKED_BY_FIXTURE:
+                item.add_marker(MARKED_BY_FIXTURE[fixture])
+
 
 @pytest.fixture
 def knowledge_file(tmp_path):
@@ -66,11 +77,19 @@ def browser():
 
 
 @pytest.fixture(scope='session')
-def web(tmp_path_factory):
+def built_site(tmp_path_factory):
+    """The site of the shipped knowledge, built once for every test that only reads it: (folder, {path: size})."""
+    from wopr.web import site
+    out = tmp_path_factory.mktemp('site')
+    return out, site.build(out)
+
+
+@pytest.fixture(scope='session')
+def web(tmp_path_factory, built_site):
     """One plain static server for the session's page tests (see tests/support/site_files.py)."""
     from tests.support.site_files import Web, build_sites  # torch: only the modules that open pages pay for it
     root = tmp_path_factory.mktemp('web')
-    build_sites(root)
+    build_sites(root, built_site[0])
     with static_server(root) as url:
         yield Web(root, url)
 

@@ -22,10 +22,10 @@ BROWSER = 'gzip, deflate, br, zstd'  # what Chromium sends on localhost
 
 
 @pytest.fixture(scope='module')
-def root(tmp_path_factory):
+def root(tmp_path_factory, built_site):
     """A built site, plus a secret beside it that links inside the site point to."""
     root = tmp_path_factory.mktemp('serve')
-    site.build(root / 'site')
+    shutil.copytree(built_site[0], root / 'site')
     (root / 'outside').mkdir()
     (root / 'outside' / 'secret.txt').write_text('the launch codes')
     (root / 'site' / 'leak.txt').symlink_to(root / 'outside' / 'secret.txt')

@@ -24,13 +24,6 @@ from wopr.web import policy, site
 RUNTIME_DIR = Path(runtime.__file__).parent
 
 
-@pytest.fixture(scope='module')
-def built(tmp_path_factory):
-    """A site of the shipped knowledge files."""
-    out = tmp_path_factory.mktemp('site')
-    return out, site.build(out)
-
-
 def unbundle(data):
     """{name: bytes} of a runtime bundle (a JSON line of [name, size], then the bytes), as worker.js splits it."""
     index, _, rest = data.partition(b'\n')
@@ -41,8 +34,8 @@ def unbundle(data):
     return files
 
 
-def test_build_writes_page_engine_runtime_and_knowledge(built):
-    out, files = built
+def test_build_writes_page_engine_runtime_and_knowledge(built_site):
+    out, files = built_site
     for path in site.STATIC.iterdir():
         if path.name != site.SERVICE_WORKER:
             assert (out / path.name).read_bytes() == path.read_bytes()
@@ -78,8 +71,8 @@ def test_the_page_imports_the_2018_importer_only_for_a_gob_file():
                 assert node.module in core, (name, node.module)
 
 
-def test_text_and_wasm_have_compressed_copies_that_decode_to_them(built):
-    out, files = built
+def test_text_and_wasm_have_compressed_copies_that_decode_to_them(built_site):
+    out, files = built_site
     for rel in files:
         gz, br = out / f'{rel}.gz', out / f'{rel}.br'
         if policy.sibling_of(rel):
@@ -95,8 +88,8 @@ def test_text_and_wasm_have_compressed_copies_that_decode_to_them(built):
     assert (out / 'micropython.wasm.br').is_file() and (out / site.RUNTIME).with_suffix('.bundle.br').is_file()
 
 
-def test_the_service_worker_names_every_file_of_the_release(built):
-    out, files = built
+def test_the_service_worker_names_every_file_of_the_release(built_site):
+    out, files = built_site
     text = (out / site.SERVICE_WORKER).read_text()
     head, _, template = text.partition(';\n')
     assert template == (site.STATIC / site.SERVICE_WORKER).read_text()
@@ -111,8 +104,8 @@ def test_the_service_worker_names_every_file_of_the_release(built):
     assert {'index.html', 'app.js', 'worker.js', 'micropython.wasm', site.RUNTIME} <= set(release['keep'])
 
 
-def test_catalog_describes_each_shipped_file_default_first(built):
-    out, _ = built
+def test_catalog_describes_each_shipped_file_default_first(built_site):
+    out, _ = built_site
     catalog = json.loads((out / 'knowledge' / 'index.json').read_text())
     assert catalog['format'] == site.CATALOG_FORMAT
     entries = catalog['knowledge']
@@ -198,8 +191,8 @@ def test_a_folder_holding_anything_else_is_refused_and_left_untouched(tmp_path, 
     assert listing(tmp_path) == before
 
 
-def test_an_empty_folder_is_built_into(built):
-    out, _ = built  # the module's site: built into a new, empty folder
+def test_an_empty_folder_is_built_into(built_site):
+    out, _ = built_site  # the session's site: built into a new, empty folder
     assert (out / 'index.html').is_file() and (out / site.MARKER).is_file()
 
 

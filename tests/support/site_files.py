@@ -84,10 +84,10 @@ class Web:
         return load((self.root / 'good' / 'knowledge' / entry['file']).read_bytes())
 
 
-def build_sites(root):
-    """/good/ is the built site, /tampered/ a copy whose catalog has a wrong sha256 for its second file, /extra/
+def build_sites(root, built):
+    """/good/ is the built site (a copy of `built`), /tampered/ a copy whose catalog has a wrong sha256 for its second file, /extra/
     knowledge files outside any catalog, /hostile/ a copy whose catalog says odd things."""
-    site.build(root / 'good')
+    shutil.copytree(built, root / 'good')
     shutil.copytree(root / 'good', root / 'tampered')
     catalog_path = root / 'tampered' / 'knowledge' / 'index.json'
     catalog = json.loads(catalog_path.read_text())

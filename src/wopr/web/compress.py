@@ -47,6 +47,24 @@ def encoded_size(encoding, path):
     return tally.size
 
 
+MEMO_LIMIT = 8 << 20  # files up to this size keep their compressed bytes for the process's later builds
+_memo = {}  # (encoding, sha256 of the source) -> compressed bytes
+
+
+def write_compressed(encoding, path, sha256, target):
+    """Compress the file at `path` (whose sha256 is given) into the file `target`. Brotli at quality 11 takes about a
+    second for the engine's wasm: a process that builds again (the test suite, `wopr serve`'s rebuilds) compresses
+    the same content once. The caller checks what was written, from the cache or not."""
+    key = (encoding, sha256)
+    if key in _memo:
+        target.write_bytes(_memo[key])
+        return
+    with open(path, 'rb') as source, open(target, 'wb') as out:
+        encode(encoding, source, out)
+    if path.stat().st_size <= MEMO_LIMIT:
+        _memo[key] = target.read_bytes()
+
+
 def decoded_sha256(encoding, f):
     """The sha256 of what the open file `f` decodes to, or None when it does not decode whole (cut or damaged)."""
     digest = hashlib.sha256()
@@ -81,8 +99,7 @@ def write_siblings(path):
     size, want, written = path.stat().st_size, file_sha256(path), []
     for encoding in ('gzip', 'br'):  # gzip first: brotli must beat it
         target = sibling(path, encoding)
-        with open(path, 'rb') as source, open(target, 'wb') as out:
-            encode(encoding, source, out)
+        write_compressed(encoding, path, want, target)
         smallest = min([size] + [sibling(path, e).stat().st_size for e in written])
         if target.stat().st_size >= smallest:
             target.unlink()
