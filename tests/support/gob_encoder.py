@@ -109,3 +109,13 @@ def outer(payload, kind=BINARY_MARSHALER_T):
 
 def model_file(values, **options):
     return outer(inner(values, **options))
+
+
+NAMES = SIZES + WEIGHTS
+
+
+def claiming(n, name='Wi', sizes=(18, 9, 4), names=NAMES):
+    """A Model whose sizes are `sizes` and whose slice `name` declares n floats and holds them, all zero."""
+    fields = sorted([(names.index(s), sint(v)) for s, v in zip(SIZES, sizes)]
+                    + [(names.index(name), uint(n) + bytes(n))])
+    return outer(definitions(names) + message(sint(WEIGHTS_ID) + struct_value(fields)))

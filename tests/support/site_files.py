@@ -9,7 +9,6 @@ from tests.support.knowledge_files import contract_metadata, make_knowledge, mak
 from wopr.runtime.format import KnowledgeError
 from wopr.runtime.knowledge import load
 from wopr.sources import DEFAULT
-from wopr.web import site
 
 NOT_A_STRING = {'toString': 1, 'valueOf': {'x': 1}}  # an object where a page expects a string or a number
 HOSTILE = {  # metadata values of the types the page does not expect, in every field it shows (the runtime refuses them)
@@ -85,8 +84,8 @@ class Web:
 
 
 def build_sites(root, built):
-    """/good/ is the built site (a copy of `built`), /tampered/ a copy whose catalog has a wrong sha256 for its second file, /extra/
-    knowledge files outside any catalog, /hostile/ a copy whose catalog says odd things."""
+    """/good/ is the built site (a copy of `built`), /tampered/ a copy whose catalog has a wrong sha256 for its second
+    file, /extra/ knowledge files outside any catalog, /hostile/ a copy whose catalog says odd things."""
     shutil.copytree(built, root / 'good')
     shutil.copytree(root / 'good', root / 'tampered')
     catalog_path = root / 'tampered' / 'knowledge' / 'index.json'
