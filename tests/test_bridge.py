@@ -1,4 +1,4 @@
-"""The bridge's JSON protocol: load, new, play, move, state; levels and players; failed loads keep the game; bad
+"""The bridge's JSON protocol: load, new, play, move, undo, state; levels and players; failed loads keep the game; bad
 requests answer ok:false."""
 import hashlib
 
@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from tests.support.knowledge_files import make_knowledge
 
-requests = st.fixed_dictionaries({'op': st.sampled_from(['load', 'new', 'play', 'move', 'state', 'other'])}, optional={
+OPS = ['load', 'new', 'play', 'move', 'undo', 'state', 'other']
+requests = st.fixed_dictionaries({'op': st.sampled_from(OPS)}, optional={
     'path': st.none() | st.integers() | st.text(max_size=5) | st.lists(st.integers(), max_size=2),
     'human': st.none() | st.sampled_from(['X', 'O', 'x', '', 'XO']) | st.integers(),
     'level': st.none() | st.sampled_from(['easy', 'medium', 'perfect', 'Perfect']) | st.integers(),

@@ -1,10 +1,12 @@
 """Game: both sides, AI replies, illegal moves, new games, winner / line / draw, how the AI picks its cell at each
-level, two players, and WOPR against itself."""
+level, two players, WOPR against itself, and moves taken back (checked against the game replayed without them)."""
 import copy
 import math
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.support.games import boards_of
 from tests.support.knowledge_files import contract_metadata, make_knowledge, write_knowledge
@@ -253,3 +255,54 @@ def test_the_shipped_default_draws_against_itself_from_every_opening(opening):
     while not game.status()['over']:
         game.ai_move()
     assert game.status()['draw']
+
+
+@pytest.fixture(scope='module')
+def default():
+    return load(DEFAULT.read_bytes())
+
+
+def replayed(knowledge, game):
+    """The reference: a new game with the same settings where the people play the moves `game` holds."""
+    fresh = Game(knowledge, game.human, game.level, game.players)
+    for step, cell in enumerate(game.moves):
+        if game.players == 2 or 'XO'[step % 2] == game.human:
+            fresh.play(cell)
+    return fresh
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_a_move_taken_back_leaves_the_game_as_if_never_played(default, data):
+    """Moves and take-backs in any order, after the end too: the game is always the one its remaining moves give."""
+    game = Game(default, data.draw(st.sampled_from('XO')), data.draw(st.sampled_from(('easy', 'perfect'))),
+                data.draw(st.sampled_from((1, 2))))
+    for _ in range(data.draw(st.integers(1, 14))):
+        if data.draw(st.booleans()) and not game.status()['over']:
+            game.play(data.draw(st.sampled_from([c for c in range(9) if not game.board[c]])))
+        else:
+            before = game.status()
+            try:
+                game.undo()
+            except IllegalMove as e:  # nothing of the person's to take back: nothing changes
+                assert 'no move of yours' in str(e) and game.status() == before
+                assert not [m for i, m in enumerate(game.moves) if game.players == 2 or 'XO'[i % 2] == game.human]
+        reference = replayed(default, game)
+        assert game.status() == reference.status() and game.policy == reference.policy
+
+
+def test_undo_takes_back_the_persons_move_and_the_reply(in_order):
+    game = Game(in_order, human='O')  # WOPR opens at 0
+    with pytest.raises(IllegalMove, match='no move of yours'):
+        game.undo()  # WOPR's opening is not the person's to take back
+    game.play(4)  # WOPR replies at 1
+    assert game.moves == [0, 4, 1]
+    game.undo()
+    assert game.moves == [0] and game.board == ['X'] + [''] * 8 and game.last['cell'] == 0
+    two = Game(in_order, players=2)
+    for cell in (0, 3, 1):
+        two.play(cell)
+    two.undo()
+    assert two.moves == [0, 3] and two.status()['turn'] == 'X'
+    with pytest.raises(IllegalMove, match='WOPR vs WOPR'):
+        Game(in_order, players=0).undo()

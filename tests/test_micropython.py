@@ -141,7 +141,11 @@ def test_bridge_session_is_the_same(micropython, bridge, micropython_bridge, tmp
         {'op': 'new', 'human': 'O', 'level': 'bad'}, {'op': 'new', 'human': 'O'}, {'op': 'move'},
         {'op': 'new', 'players': 0}, {'op': 'play', 'cell': 5}, *[{'op': 'move'}] * 9,
         {'op': 'new', 'players': 0, 'level': 'perfect'}, *[{'op': 'move'}] * 9,
-        {'op': 'new', 'players': 2}, {'op': 'play', 'cell': 4}, {'op': 'move'}, {'op': 'play', 'cell': 0}]
+        {'op': 'new', 'players': 2}, {'op': 'play', 'cell': 4}, {'op': 'move'}, {'op': 'play', 'cell': 0},
+        # moves taken back: two people one by one, against WOPR with its reply, refused in WOPR vs WOPR
+        {'op': 'undo'}, {'op': 'undo'}, {'op': 'undo'}, {'op': 'play', 'cell': 8},
+        {'op': 'new', 'players': 1, 'human': 'O'}, {'op': 'undo'}, {'op': 'play', 'cell': 4}, {'op': 'undo'},
+        {'op': 'play', 'cell': 2}, {'op': 'new', 'players': 0}, {'op': 'move'}, {'op': 'undo'}]
     for request in session:
         path = request.get('path')
         named = path in ('@good', '@broken')

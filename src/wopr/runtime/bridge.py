@@ -5,6 +5,7 @@ Requests:
   {'op': 'new', 'human'?, 'level'?, 'players'?}  a new game (WOPR opens when it plays X)
   {'op': 'play', 'cell'}  a person's move (cells 0-8), with WOPR's reply in a one-player game
   {'op': 'move'}          WOPR's next move in a game it plays on both sides (players 0): one call per move
+  {'op': 'undo'}          take back the person's last move and WOPR's reply (players 2: the last move)
   {'op': 'state'}
 human is 'X' or 'O', level 'easy', 'medium' or 'perfect' (see game.LEVELS), players 0, 1 or 2; a setting left out
 stays as it was (at the first load: X, perfect, 1; seed 1 seeds medium's draws). Replies: {'ok': true, 'state',
@@ -69,7 +70,7 @@ def _request(message):
 
 def _answer(request):
     op = request.get('op')
-    if op not in ('load', 'new', 'play', 'move', 'state'):
+    if op not in ('load', 'new', 'play', 'move', 'undo', 'state'):
         raise ValueError(f'unknown request {op!r}')
     if op == 'load':
         return _load(request)
@@ -81,6 +82,8 @@ def _answer(request):
         _game.play(request.get('cell'))
     elif op == 'move':
         _game.ai_move()
+    elif op == 'undo':
+        _game.undo()
     return json.dumps({'ok': True, 'state': _game.status()})
 
 

@@ -1,4 +1,5 @@
-"""A game of tic-tac-toe with the network: levels (how it picks its move), players 0, 1 or 2, winner, draw, new game."""
+"""A game of tic-tac-toe with the network: levels (how it picks its move), players 0, 1 or 2, winner, draw, take back,
+new game."""
 from .board import EMPTY, encode, is_over, new_board, other, to_move, winner
 from .lstm import Network
 
@@ -85,6 +86,7 @@ class Game:
         self.board = new_board()
         self.moves = []
         self.last = None  # WOPR's latest move: {'cell', 'probs' it was chosen from}
+        self.trail = []  # before each move: (state, policy, last), so a move taken back restores them as they were
         # the network has seen every board so far; `policy` is its distribution for the move to come
         self.state, self.policy = self.network.step(self.network.start(), encode(self.board))
         if self.players == 1 and self.human == 'O':  # WOPR opens; against itself, each move is asked for
@@ -95,7 +97,9 @@ class Game:
             return False
         return self.players == 0 or (self.players == 1 and to_move(self.board) != self.human)
 
-    def _put(self, cell, player):
+    def _put(self, cell, player, last=None):
+        self.trail.append((self.state, self.policy, self.last))
+        self.last = last or self.last
         self.board[cell] = player
         self.moves.append(cell)
         if not is_over(self.board):  # the network sees every board, either side's move
@@ -125,9 +129,23 @@ class Game:
             cell = sample(self.policy, self.board, self.random.random())
         else:
             cell = choose(self.policy, self.board)
-        self.last = {'cell': cell, 'probs': self.policy}
-        self._put(cell, to_move(self.board))
+        self._put(cell, to_move(self.board), {'cell': cell, 'probs': self.policy})
         return cell
+
+    def undo(self):
+        """Take back the person's last move and WOPR's reply to it (in a two-person game, the last move), during the
+        game or after it ended; the network's state and WOPR's last move are as they were before it."""
+        if self.players == 0:
+            raise IllegalMove('WOPR vs WOPR takes nothing back: start a new game')
+        back = len(self.moves) - 1
+        if self.players == 1:  # back to before the person's latest move (X moves at even steps)
+            while back >= 0 and SIDES[back % 2] != self.human:
+                back -= 1
+        if back < 0:
+            raise IllegalMove('there is no move of yours to take back')
+        while len(self.moves) > back:
+            self.board[self.moves.pop()] = EMPTY
+            self.state, self.policy, self.last = self.trail.pop()
 
     def status(self):
         """Everything a front end shows, JSON-ready."""
