@@ -178,6 +178,25 @@ def test_a_head_too_large_is_refused(server, head, status):
     assert exchange(server, head)[0] == status
 
 
+def test_a_client_that_stops_taking_its_answer_is_dropped(tmp_path):
+    (tmp_path / 'big.bin').write_bytes(bytes(32 << 20))
+    with wopr_server(tmp_path, request_seconds=1) as server:
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.connect(server.server_address[:2])
+            s.sendall(b'GET /big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')
+            time.sleep(2.5)  # takes nothing for longer than the deadline
+            s.settimeout(5)
+            received = 0
+            with suppress(ConnectionResetError):
+                while chunk := s.recv(1 << 16):
+                    received += len(chunk)
+        assert 0 < received < 16 << 20  # dropped, far from the whole file
+        started = time.monotonic()
+        assert get(server, '/big.bin', method='HEAD')[0] == 200
+        assert time.monotonic() - started < 1
+
+
 def test_connections_beyond_the_bound_wait_their_turn(root, monkeypatch):
     """Connections are bounded (sockets, not threads): one over the bound waits in the listen queue until the
     deadline frees a place, then it is answered."""
@@ -195,11 +214,14 @@ def test_connections_beyond_the_bound_wait_their_turn(root, monkeypatch):
 
 
 def test_a_port_in_use_is_one_clear_line(root):
+    """It was a raw `[Errno 98] Address already in use`."""
     with socket.create_server(('127.0.0.1', 0)) as taken:
         port = taken.getsockname()[1]
         message = one_error_line(cli('serve', '--port', port, '--out', root / 'site'))
     assert message == (f'error: cannot listen on 127.0.0.1:{port}: the port is in use (another server? --port 0 picks '
                        'a free one)')
+    assert one_error_line(cli('serve', '--host', '192.0.2.1', '--port', 0, '--out', root / 'site')) == (
+        'error: cannot listen on 192.0.2.1:0: no such address on this machine')  # an address of another machine
 
 
 def test_idle_connections_hold_no_thread_and_are_closed(server, root):

@@ -180,7 +180,8 @@ def listen(host, port):
     except OSError as e:
         why = {errno.EADDRINUSE: 'the port is in use (another server? --port 0 picks a free one)',
                errno.EACCES: 'not allowed (ports below 1024 need root)',
-               errno.EADDRNOTAVAIL: 'no such address on this machine'}.get(e.errno, e.strerror or str(e))
+               errno.EADDRNOTAVAIL: 'no such address on this machine'}.get(
+                   e.errno, str(e.strerror or e).partition(' (while attempting')[0])  # create_server's suffix
         raise type(e)(f'cannot listen on {f"[{host}]" if ":" in host else host}:{port}: {why}') from None
 
 
