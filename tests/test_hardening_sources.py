@@ -261,7 +261,7 @@ def test_a_gzip_bomb_stops_at_the_size_limit(local):
     assert message == f'error: {local.base}/bomb is over {sources.MAX_BYTES} bytes once decoded: too large for a ' \
                       'knowledge file'
     assert local.hung_up.wait(5) and local.bomb_sent < 16 << 20, local.bomb_sent
-    print(f"the bomb: {local.bomb_sent} bytes sent before the client hung up")
+    print(f'the bomb: {local.bomb_sent} bytes sent before the client hung up')
     assert time.monotonic() - started < DRIPS_FOR
 
 
@@ -295,10 +295,8 @@ def test_a_redirect_loop_is_too_many_redirects(local):
 FORBIDDEN = ['http://169.254.169.254/latest/meta-data/', 'http://169.254.170.2/v2/credentials', 'http://[fe80::1]/k',
              'http://[::ffff:169.254.169.254]/', 'http://[fd00:ec2::254]/latest/meta-data/', 'http://100.100.100.200/',
              'http://metadata.google.internal/computeMetadata/v1/', 'http://METADATA.GOOGLE.INTERNAL./', 'http://metadata/',
-             'https://169.254.169.254/']
+             'https://169.254.169.254/', 'http://127.0.0.1:1@169.254.169.254/']
 RESOLVED = ['http://2852039166/latest/meta-data/', 'http://0251.0376.0251.0376/', 'http://0xa9fea9fe/']
-
-
 NOT_HTTP = ['ftp://127.0.0.1/k.safetensors', 'file:///etc/hostname', 'data:application/octet-stream;base64,AAAA',
             'gopher://127.0.0.1:70/']
 NEVER = [*[(url, 'a link-local or cloud metadata address (never fetched)') for url in FORBIDDEN],
@@ -306,6 +304,7 @@ NEVER = [*[(url, 'a link-local or cloud metadata address (never fetched)') for u
 
 
 @pytest.mark.parametrize('target, message', [*NEVER, *[(url, 'not an http:// or https:// URL') for url in NOT_HTTP],
+                                             *[(url, NEVER[0][1]) for url in ('//169.254.169.254/', 'HTTP://[FE80::1]/')],
                                              ('', 'a redirect (302) without a Location')])
 def test_where_a_redirect_never_leads(local, outside, target, message):
     """Redirects from http(s) were followed to ftp:// and to 169.254.169.254 (a cloud metadata address): each such
