@@ -1,17 +1,29 @@
 """Where knowledge comes from and goes to, against hostile servers and full disks: every download has one deadline
-and a size limit; every file is written whole or not at all; a destination that cannot be written fails before the
-training, not after it."""
+and a size limit (on decoded bytes too: gzip, deflate), follows 10 redirects at most, only to http(s), and never reaches
+a link-local or cloud metadata address; every file is written whole or not at all; a destination that cannot be
+written fails before the training, not after it."""
+import gzip
+import hashlib
+import ipaddress
 import os
 import resource
 import signal
+import socket
 import socketserver
 import subprocess
 import sys
 import threading
 import time
+import zlib
+from contextlib import suppress
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import quote, unquote
 
+import brotli
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.support.commands import WOPR, cli, one_error_line
 from wopr import sources
@@ -108,6 +120,222 @@ def test_a_download_is_size_limited(hostile, kind, message, monkeypatch):
     started = time.monotonic()
     assert f'{server.url} {message}: too large for a knowledge file' in one_error_line(cli('inspect', server.url))
     assert time.monotonic() - started < 3
+
+
+KNOWLEDGE = sources.DEFAULT.read_bytes()
+SHA = hashlib.sha256(KNOWLEDGE).hexdigest()
+BOMB = zlib.compressobj(9, zlib.DEFLATED, 31)  # gzip: 1 MB of zeros in 1 KB, fully flushed, so the same bytes each time
+BOMB_START = BOMB.compress(b'\0' * (1 << 20)) + BOMB.flush(zlib.Z_FULL_FLUSH)
+BOMB_MEGABYTE = BOMB.compress(b'\0' * (1 << 20)) + BOMB.flush(zlib.Z_FULL_FLUSH)
+
+
+class Local(ThreadingHTTPServer):
+    """A server on 127.0.0.1 that redirects (/hops/N: N redirects to the file; /to?URL: to URL; /loop: to itself)
+    and sends the default knowledge plain, encoded (/gzip, /deflate, /br), badly encoded (/broken, /cut, /twice,
+    /trailing) or as a gzip bomb that never ends (/bomb)."""
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(('127.0.0.1', 0), Answer)
+        self.base, self.bomb_sent, self.hung_up = f'http://127.0.0.1:{self.server_address[1]}', 0, threading.Event()
+        threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True).start()
+
+    def close(self):
+        self.shutdown()
+        self.server_close()
+
+
+class Answer(BaseHTTPRequestHandler):
+    def do_GET(self):
+        path, _, query = self.path.partition('?')
+        parts = path.strip('/').split('/')
+        if parts[0] == 'hops' and int(parts[1]) > 0:
+            return self.redirect(f'/hops/{int(parts[1]) - 1}')
+        if parts[0] == 'loop':
+            return self.redirect('/loop')
+        if parts[0] == 'to':
+            return self.redirect(unquote(query))
+        if parts[0] == 'bomb':
+            return self.bomb()
+        body, encoding = {
+            'gzip': (gzip.compress(KNOWLEDGE), 'gzip'), 'deflate': (zlib.compress(KNOWLEDGE), 'deflate'),
+            'br': (brotli.compress(KNOWLEDGE), 'br'), 'broken': (KNOWLEDGE, 'gzip'),
+            'cut': (gzip.compress(KNOWLEDGE)[:-100], 'gzip'),
+            'twice': (gzip.compress(gzip.compress(KNOWLEDGE)), 'gzip, gzip'),
+            'trailing': (gzip.compress(KNOWLEDGE) + b'more', 'gzip'),
+        }.get(parts[0], (KNOWLEDGE, None))
+        self.send_response(200)
+        if encoding:
+            self.send_header('Content-Encoding', encoding)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def redirect(self, location):
+        self.send_response(302)
+        if location:
+            self.send_header('Location', location)
+        self.send_header('Content-Length', '0')
+        self.end_headers()
+
+    def bomb(self):
+        self.send_response(200)
+        self.send_header('Content-Encoding', 'gzip')
+        self.end_headers()
+        try:
+            self.wfile.write(BOMB_START)
+            started = time.monotonic()
+            while time.monotonic() - started < DRIPS_FOR:  # endless, but for the test's own sake
+                self.wfile.write(BOMB_MEGABYTE)
+                self.server.bomb_sent += len(BOMB_MEGABYTE)
+        except OSError:
+            self.server.hung_up.set()
+
+    def log_message(self, format, *args):
+        pass
+
+
+@pytest.fixture(scope='module')
+def local():
+    server = Local()
+    yield server
+    server.close()
+
+
+TRIED = []  # connections and name lookups the code tried beyond this machine while `outside` watched (each refused)
+HOOKED = []
+
+
+def watch(event, args):
+    """An audit hook: refuse (and note) a connection, or a name looked up, that would leave this machine."""
+    if not TRIED or event not in ('socket.connect', 'socket.getaddrinfo'):
+        return
+    address = args[1] if event == 'socket.connect' else (args[0],)
+    host = str(address[0]) if isinstance(address, tuple) else 'localhost'  # a Unix socket's path stays here
+    try:
+        if event == 'socket.getaddrinfo':
+            socket.inet_aton(host)  # a numeric form (2852039166, 0251.0376.0251.0376) is looked up on this machine
+            return
+    except OSError:
+        pass
+    with suppress(ValueError):
+        if host == 'localhost' or ipaddress.ip_address(host.split('%')[0]).is_loopback:
+            return
+    TRIED.append((event, host))
+    raise ConnectionRefusedError(f'the test lets nothing leave the machine ({host})')
+
+
+@pytest.fixture
+def outside():
+    """What the code under test tried to reach beyond this machine: nothing gets there (refused as it is tried)."""
+    if watch not in HOOKED:
+        sys.addaudithook(watch)  # an audit hook stays for the process: it acts only while TRIED holds its marker
+        HOOKED.append(watch)
+    TRIED[:] = ['watching']
+    yield TRIED
+    TRIED.clear()
+
+
+@pytest.mark.parametrize('path', ['gzip', 'deflate', 'to?%2Fgzip'])
+def test_an_encoded_download_is_decoded(local, path):
+    """`wopr inspect URL` read the gzip-compressed bytes as knowledge ("header claims 7714666612657785631 bytes")."""
+    result = cli('inspect', f'{local.base}/{path}')
+    assert result.exit_code == 0 and SHA[:48] in result.output, result.output
+
+
+@pytest.mark.parametrize('path, message', [
+    ('br', "it is sent with Content-Encoding 'br', which wopr does not decode (it asks for gzip, deflate)"),
+    ('twice', "it is sent with Content-Encoding 'gzip, gzip', which wopr does not decode"),
+    ('broken', 'its gzip encoding is broken'), ('cut', 'its gzip stream is cut short'),
+    ('trailing', 'bytes after the end of its gzip stream')])
+def test_an_encoding_not_decoded_or_broken_is_refused(local, path, message):
+    url = f'{local.base}/{path}'
+    assert one_error_line(cli('inspect', url)).startswith(f'error: cannot fetch {url}: {message}')
+
+
+def test_a_gzip_bomb_stops_at_the_size_limit(local):
+    """An endless gzip stream of zeros (1 MB in each 1 KB): reading stops once 64 MB are decoded, having taken about
+    64 KB (and what the sockets buffer) of what the server sends."""
+    started = time.monotonic()
+    message = one_error_line(cli('inspect', f'{local.base}/bomb'))
+    assert message == f'error: {local.base}/bomb is over {sources.MAX_BYTES} bytes once decoded: too large for a ' \
+                      'knowledge file'
+    assert local.hung_up.wait(5) and local.bomb_sent < 16 << 20, local.bomb_sent
+    print(f'the bomb: {local.bomb_sent} bytes sent before the client hung up')
+    assert time.monotonic() - started < DRIPS_FOR
+
+
+@pytest.mark.parametrize('extra', [-1, 0, 1])
+def test_the_size_limit_counts_decoded_bytes(local, monkeypatch, extra):
+    monkeypatch.setattr(sources, 'MAX_BYTES', len(KNOWLEDGE) + extra)
+    url = f'{local.base}/gzip'
+    if extra >= 0:
+        assert sources.read_bytes(url) == KNOWLEDGE
+    else:
+        with pytest.raises(sources.KnowledgeError, match=f'is over {len(KNOWLEDGE) - 1} bytes once decoded'):
+            sources.read_bytes(url)
+
+
+@pytest.mark.parametrize('hops', range(13))
+def test_redirects_are_followed_ten_times_at_most(local, hops):
+    """A finite 11-hop chain was reported as "would lead to an infinite loop"."""
+    result = cli('inspect', f'{local.base}/hops/{hops}')
+    if hops <= 10:
+        assert result.exit_code == 0 and SHA[:48] in result.output, result.output
+    else:
+        assert one_error_line(result) == f'error: cannot fetch {local.base}/hops/{hops}: too many redirects (more ' \
+                                         'than 10)'
+
+
+def test_a_redirect_loop_is_too_many_redirects(local):
+    assert one_error_line(cli('inspect', f'{local.base}/loop')) == f'error: cannot fetch {local.base}/loop: too many ' \
+                                                                   'redirects (more than 10)'
+
+
+FORBIDDEN = ['http://169.254.169.254/latest/meta-data/', 'http://169.254.170.2/v2/credentials', 'http://[fe80::1]/k',
+             'http://[::ffff:169.254.169.254]/', 'http://[fd00:ec2::254]/latest/meta-data/', 'http://100.100.100.200/',
+             'http://metadata.google.internal/computeMetadata/v1/', 'http://METADATA.GOOGLE.INTERNAL./', 'http://metadata/',
+             'https://169.254.169.254/', 'http://127.0.0.1:1@169.254.169.254/']
+RESOLVED = ['http://2852039166/latest/meta-data/', 'http://0251.0376.0251.0376/', 'http://0xa9fea9fe/']
+NOT_HTTP = ['ftp://127.0.0.1/k.safetensors', 'file:///etc/hostname', 'data:application/octet-stream;base64,AAAA',
+            'gopher://127.0.0.1:70/']
+NEVER = [*[(url, 'a link-local or cloud metadata address (never fetched)') for url in FORBIDDEN],
+         *[(url, 'resolves to a link-local or cloud metadata address (never fetched)') for url in RESOLVED]]
+
+
+@pytest.mark.parametrize('target, message', [*NEVER, *[(url, 'not an http:// or https:// URL') for url in NOT_HTTP],
+                                             *[(url, NEVER[0][1]) for url in ('//169.254.169.254/', 'HTTP://[FE80::1]/')],
+                                             ('', 'a redirect (302) without a Location')])
+def test_where_a_redirect_never_leads(local, outside, target, message):
+    """Redirects from http(s) were followed to ftp:// and to 169.254.169.254 (a cloud metadata address): each such
+    target is refused before any connection to it, and the message says where the redirect led."""
+    url = f'{local.base}/to?{quote(target)}'
+    line = one_error_line(cli('inspect', url))
+    assert line.startswith(f'error: cannot fetch {url}: ') and line.endswith(message), line
+    if target in FORBIDDEN or target in NOT_HTTP:
+        assert f'it redirects to {target}, ' in line
+    assert outside == ['watching']  # nothing was tried beyond this machine
+
+
+@pytest.mark.parametrize('url, message', NEVER)
+def test_a_metadata_address_given_is_never_fetched(outside, url, message):
+    line = one_error_line(cli('inspect', url))
+    assert line.startswith(f'error: cannot fetch {url}: ') and line.endswith(message), line
+    assert outside == ['watching']
+
+
+LINK_LOCAL = st.one_of(  # a host in 169.254.0.0/16 (dotted, decimal, hex, IPv4-mapped IPv6) or in fe80::/10
+    st.integers(0xA9FE0000, 0xA9FEFFFF).map(ipaddress.IPv4Address).flatmap(
+        lambda ip: st.sampled_from([str(ip), str(int(ip)), hex(int(ip)), f'[::ffff:{ip}]'])),
+    st.integers(0xFE80 << 112, (0xFEC0 << 112) - 1).map(lambda n: f'[{ipaddress.IPv6Address(n)}]'))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(host=LINK_LOCAL)
+def test_any_link_local_address_in_any_form_is_never_reached(outside, host):
+    with pytest.raises(sources.KnowledgeError, match='link-local or cloud metadata address'):
+        sources.read_bytes(f'http://{host}/latest/meta-data/')
+    assert outside == ['watching']
 
 
 GOB = (Path(__file__).parent / 'fixtures' / 'gob' / 'h8.bin').read_bytes()  # converts to a 4.8 KB knowledge file

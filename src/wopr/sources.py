@@ -1,14 +1,19 @@
 """Where knowledge comes from and goes to: local paths, http(s):// URLs and s3:// URLs. A download is bounded in time
-and size; a file is written whole or not at all."""
+and size (decoded bytes too), and follows a few redirects to http(s) only, never to a cloud's metadata service; a file
+is written whole or not at all."""
 import errno
 import http.client
+import ipaddress
 import os
 import secrets
+import socket
 import threading
 import time
 import urllib.request
+import zlib
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 from .runtime.knowledge import Knowledge, KnowledgeError, load
 
@@ -17,6 +22,14 @@ DEFAULT = KNOWLEDGE_DIR / 'default.safetensors'
 MAX_BYTES = 64 * 1024 * 1024  # hidden 1024 in F32 is 17 MB (its gob up to 40 MB); stops a hostile URL filling memory
 TIMEOUT = 20   # seconds a connection may stay silent
 DEADLINE = 60  # seconds for a whole download, however slowly the server sends it
+MAX_REDIRECTS = 10  # as browsers' 20 and curl's 50, a limit only a broken or hostile server reaches
+REDIRECTS = (301, 302, 303, 307, 308)
+DECODED = ('gzip', 'deflate')  # the Content-Encodings decoded (zlib can stop at a limit); others are refused
+# Never fetched, whatever leads there: link-local addresses (169.254.0.0/16, fe80::/10, where clouds answer
+# credentials) and the other well-known metadata services (AWS over IPv6, Alibaba, Oracle) and their names
+METADATA_NETWORKS = [ipaddress.ip_network(n) for n in ('fd00:ec2::254/128', '100.100.100.200/32', '192.0.0.192/32')]
+METADATA_HOSTS = {'metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data',
+                  'instance-data.ec2.internal'}
 
 
 def shipped_knowledge():
@@ -76,25 +89,125 @@ def _s3(location, deadline):
 
 
 def _http(location, deadline):
+    """The body at an http(s):// URL, redirects followed by hand: each is counted and its target checked before any
+    connection is made to it."""
+    url = location
     try:
-        with urllib.request.urlopen(location, timeout=TIMEOUT) as response:
-            if (response.length or 0) > MAX_BYTES:
-                raise KnowledgeError(f'{location} is {response.length} bytes: too large for a knowledge file')
-            chunks, size = [], 0
-            while chunk := response.read1(1 << 16):  # what has come: the deadline is checked as bytes drip in
-                if time.monotonic() > deadline:
-                    raise _late(location)
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > MAX_BYTES:
-                    raise KnowledgeError(f'{location} is over {MAX_BYTES} bytes: too large for a knowledge file')
-            return b''.join(chunks)
+        for _ in range(MAX_REDIRECTS + 1):
+            _check_target(location, url)
+            request = urllib.request.Request(url, headers={'Accept-Encoding': ', '.join(DECODED)})
+            with _OPENER.open(request, timeout=TIMEOUT) as response:
+                if response.status not in REDIRECTS:
+                    return _body(location, response, deadline)
+                if not response.headers.get('Location'):
+                    raise KnowledgeError(f'cannot fetch {location}: a redirect ({response.status}) without a Location')
+                url = urljoin(url, response.headers['Location'])
+        raise KnowledgeError(f'cannot fetch {location}: too many redirects (more than {MAX_REDIRECTS})')
     except KnowledgeError:
         raise
     except (OSError, ValueError) as e:  # URLError is an OSError; a malformed URL a ValueError
         raise KnowledgeError(f'cannot fetch {location}: {getattr(e, "reason", e)}') from None
     except http.client.HTTPException as e:  # not an OSError: a port speaking another protocol, a cut answer
         raise KnowledgeError(f'cannot fetch {location}: broken HTTP answer ({type(e).__name__})') from None
+
+
+def _body(location, response, deadline):
+    """The response's body, decoded as its Content-Encoding says; at most MAX_BYTES, on the wire and decoded alike,
+    so a small compressed answer cannot fill memory, and not one byte more is read."""
+    encoding = response.headers.get('Content-Encoding', 'identity').strip().lower()
+    if encoding not in DECODED and encoding != 'identity':
+        raise KnowledgeError(f'cannot fetch {location}: it is sent with Content-Encoding {encoding[:40]!r}, which '
+                             f'wopr does not decode (it asks for {", ".join(DECODED)})')
+    decoder = zlib.decompressobj(zlib.MAX_WBITS | 32) if encoding in DECODED else None  # gzip or zlib, by header
+    if (response.length or 0) > MAX_BYTES:
+        raise KnowledgeError(f'{location} is {response.length} bytes: too large for a knowledge file')
+    chunks, wire, size = [], 0, 0
+    while chunk := response.read1(1 << 16):  # what has come: the deadline is checked as bytes drip in
+        if time.monotonic() > deadline:
+            raise _late(location)
+        wire += len(chunk)
+        if decoder:
+            try:
+                chunk = decoder.decompress(chunk, MAX_BYTES + 1 - size)  # one byte past the limit, never more
+            except zlib.error as e:
+                raise KnowledgeError(f'cannot fetch {location}: its {encoding} encoding is broken ({e})') from None
+            if decoder.unused_data:
+                raise KnowledgeError(f'cannot fetch {location}: bytes after the end of its {encoding} stream')
+        chunks.append(chunk)
+        size += len(chunk)
+        if max(size, wire) > MAX_BYTES:
+            decoded = ' once decoded' if size > MAX_BYTES and decoder else ''
+            raise KnowledgeError(f'{location} is over {MAX_BYTES} bytes{decoded}: too large for a knowledge file')
+    if decoder and not decoder.eof:
+        raise KnowledgeError(f'cannot fetch {location}: its {encoding} stream is cut short')
+    return b''.join(chunks)
+
+
+def _check_target(location, url):
+    """Refuse a URL (the one given, or where a redirect leads) that is not http(s), or that names a link-local or
+    cloud metadata address; a name is also checked for every address it resolves to, when connecting."""
+    parts = urlsplit(url)
+    via = f'it redirects to {url[:200]}, ' if url != location else ''
+    if parts.scheme not in ('http', 'https'):
+        raise KnowledgeError(f'cannot fetch {location}: {via}not an http:// or https:// URL')
+    if (parts.hostname or '').rstrip('.') in METADATA_HOSTS or _forbidden(parts.hostname or ''):
+        raise KnowledgeError(f'cannot fetch {location}: {via}a link-local or cloud metadata address (never fetched)')
+
+
+def _forbidden(host):
+    """Whether a host is an IP address that is link-local (169.254.0.0/16, fe80::/10) or a cloud's metadata service
+    (a name is checked by _connect, for each address it resolves to)."""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    ip = getattr(ip, 'ipv4_mapped', None) or ip  # ::ffff:169.254.169.254 is 169.254.169.254
+    return ip.is_link_local or any(ip in network for network in METADATA_NETWORKS)
+
+
+def _connect(address, *args):
+    """socket.create_connection for http.client, once every address the host resolves to is checked: a name (or a
+    numeric form such as 2852039166) cannot lead to a metadata service."""
+    host, port = address
+    resolved = [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+    if any(_forbidden(ip) for ip in resolved):  # an OSError, as a refused connection is: _http names the URL
+        raise PermissionError(f'{host} resolves to a link-local or cloud metadata address (never fetched)')
+    error = None
+    for ip in resolved:
+        try:
+            return socket.create_connection((ip, port), *args)
+        except OSError as e:
+            error = e
+    raise error
+
+
+def _guarded(connection_class):
+    def connection(*args, **kwargs):
+        made = connection_class(*args, **kwargs)
+        made._create_connection = _connect  # http.client's own hook for opening its socket
+        return made
+    return connection
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, request):
+        return self.do_open(_guarded(http.client.HTTPConnection), request)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, request):
+        return self.do_open(_guarded(http.client.HTTPSConnection), request, context=self._context)
+
+
+class _Redirects(urllib.request.HTTPRedirectHandler):
+    """A redirect comes back as the response itself: _http counts it and checks where it leads."""
+    def http_error_302(self, request, response, code, message, headers):
+        return response
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
+
+_OPENER = urllib.request.build_opener(_HTTPHandler, _HTTPSHandler, _Redirects)
 
 
 def load_knowledge(location=None) -> Knowledge:

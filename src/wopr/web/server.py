@@ -1,27 +1,30 @@
 """`wopr serve`: the built site over HTTP with the types the page needs, precompressed files by Accept-Encoding,
-nothing outside the folder or hidden, and no thread held by a connection that sends nothing."""
+nothing outside the folder or hidden; one event loop holds every connection and each request head must arrive whole
+within a deadline, so slow or idle clients cost a socket, never a thread, and never delay anyone else."""
+import asyncio
+import errno
+import io
 import os
-import selectors
-import shutil
+import re
 import socket
 import stat
 import sys
 import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .compress import decodes_to, file_sha256, sibling
+from .compress import CHUNK, decodes_to, file_sha256, sibling
 from .policy import ENCODINGS, compressible, content_type
 
-WORKERS = 8          # requests handled at once; a connection waiting for its request holds no thread
-IDLE_SECONDS = 10    # a connection that sends nothing for this long is closed
-REQUEST_SECONDS = 10  # a request must arrive, and its answer be taken, within this
+REQUEST_SECONDS = 10  # a request's head must arrive whole within this of connecting; each piece of an answer be taken
+LINGER_SECONDS = 2    # after an answer, what the client still sends is read and dropped for this long at most
+MAX_CONNECTIONS = 512  # held at once (sockets, not threads); more wait in the listen queue until one ends
+MAX_HEAD = 2 * 65536  # bytes of a request head: http.server's longest request line (65536) and headers after it
 MAX_PATH = 1024      # longer paths are refused before touching the file system
+HEAD_END = re.compile(rb'\n\r?\n')  # the empty line after the headers (http.server takes bare newlines too)
 
 
 def accepted(header):
@@ -86,30 +89,34 @@ class Site:
         return known[1]
 
 
-class Counted:
-    """A response stream that counts what it sends (the benchmarks read the server's total)."""
-
-    def __init__(self, stream, count):
-        self.stream, self.count = stream, count
-
-    def write(self, data):
-        self.count(len(data))
-        return self.stream.write(data)
-
-    def __getattr__(self, name):
-        return getattr(self.stream, name)
-
-
-class SiteHandler(BaseHTTPRequestHandler):
+class Request(BaseHTTPRequestHandler):
+    """One request, parsed by http.server from its head in memory. What it answers is left for the server to send:
+    `wfile` holds the status line and headers (or a whole error page), `body` the open file to send after them."""
     server_version = 'wopr'
-    # HTTP/1.1, as Chromium revalidates by ETag only then; one request per connection (Connection: close), so nothing
-    # holds a thread between requests
+    # HTTP/1.1, as Chromium revalidates by ETag only then; one request per connection (Connection: close)
     protocol_version = 'HTTP/1.1'
-    timeout = REQUEST_SECONDS
+
+    def __init__(self, head, address, server):
+        self.body = None
+        try:
+            super().__init__(head, address, server)
+        except BaseException:
+            if self.body:
+                self.body.close()
+            raise
 
     def setup(self):
-        super().setup()
-        self.wfile = Counted(self.wfile, self.server.count)
+        self.rfile, self.wfile = io.BytesIO(self.request), io.BytesIO()
+
+    def finish(self):  # wfile's bytes stay for the server to send
+        pass
+
+    def parse_request(self):
+        parsed = super().parse_request()
+        if parsed and len(self.request) > MAX_HEAD:  # its head never ended (a request line too long got its 414)
+            self.send_error(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE)
+            return False
+        return parsed
 
     def do_GET(self):
         self.answer(body=True)
@@ -127,101 +134,134 @@ class SiteHandler(BaseHTTPRequestHandler):
             return self.send_error(HTTPStatus.NOT_FOUND)
         rel = path.relative_to(site.root).as_posix()
         sent, encoding = site.variant(path, accepted(self.headers.get('Accept-Encoding', '')))
-        with open(sent, 'rb') as f:
-            size = os.fstat(f.fileno()).st_size
-            source = path.stat()
-            tag = f'"{source.st_mtime_ns:x}-{source.st_size:x}{"-" + encoding if encoding else ""}"'
-            fresh = tag in [t.strip() for t in self.headers.get('If-None-Match', '').split(',')]
-            self.send_response(HTTPStatus.NOT_MODIFIED if fresh else HTTPStatus.OK)
-            self.send_header('Content-Type', content_type(rel))
-            self.send_header('Cache-Control', 'no-cache')  # a rebuilt site shows at once on reload
-            self.send_header('ETag', tag)
-            self.send_header('Connection', 'close')
-            self.send_header('X-Content-Type-Options', 'nosniff')
-            if compressible(rel):
-                self.send_header('Vary', 'Accept-Encoding')
-            if encoding:
-                self.send_header('Content-Encoding', encoding)
-            if fresh:
-                return self.end_headers()
+        # open until the server has sent it (and closes it): a site rebuilt meanwhile cannot change its size
+        self.body = open(sent, 'rb')  # noqa: SIM115
+        size = os.fstat(self.body.fileno()).st_size
+        source = path.stat()
+        tag = f'"{source.st_mtime_ns:x}-{source.st_size:x}{"-" + encoding if encoding else ""}"'
+        fresh = tag in [t.strip() for t in self.headers.get('If-None-Match', '').split(',')]
+        self.send_response(HTTPStatus.NOT_MODIFIED if fresh else HTTPStatus.OK)
+        self.send_header('Content-Type', content_type(rel))
+        self.send_header('Cache-Control', 'no-cache')  # a rebuilt site shows at once on reload
+        self.send_header('ETag', tag)
+        self.send_header('Connection', 'close')
+        self.send_header('X-Content-Type-Options', 'nosniff')
+        if compressible(rel):
+            self.send_header('Vary', 'Accept-Encoding')
+        if encoding:
+            self.send_header('Content-Encoding', encoding)
+        if not fresh:
             self.send_header('Content-Length', str(size))
-            self.end_headers()
-            if body:
-                shutil.copyfileobj(f, self.wfile)
+        self.end_headers()
+        if fresh or not body:
+            self.body.close()
+            self.body = None
 
     def log_message(self, format, *args):  # quiet: the URL printed at start is what a user needs
         pass
 
 
-class SiteServer:
-    """A selector thread holds every connection until its request arrives (or closes it when idle); a small pool
-    of threads answers requests. So many idle connections cost sockets, never threads."""
+async def request_head(reader):
+    """The request's head up to its empty line; or what came before the client stopped sending; or, for a head that
+    does not end, a little more than MAX_HEAD bytes."""
+    head = bytearray()
+    while chunk := await reader.read(CHUNK):
+        searched = max(0, len(head) - 2)  # only what is new, and the two bytes before it that could start the end
+        head += chunk
+        if HEAD_END.search(head, searched) or len(head) > MAX_HEAD:
+            break
+    return bytes(head)
 
-    def __init__(self, directory, host='127.0.0.1', port=8000, idle_seconds=IDLE_SECONDS):
+
+def listen(host, port):
+    """A socket listening on host:port, or an OSError whose message is one line saying why not."""
+    try:
+        return socket.create_server((host, port), family=socket.AF_INET6 if ':' in host else socket.AF_INET)
+    except OSError as e:
+        why = {errno.EADDRINUSE: 'the port is in use (another server? --port 0 picks a free one)',
+               errno.EACCES: 'not allowed (ports below 1024 need root)',
+               errno.EADDRNOTAVAIL: 'no such address on this machine'}.get(
+                   e.errno, str(e.strerror or e).partition(' (while attempting')[0])  # create_server's suffix
+        raise type(e)(f'cannot listen on {f"[{host}]" if ":" in host else host}:{port}: {why}') from None
+
+
+class SiteServer:
+    """An asyncio event loop that holds every connection (up to MAX_CONNECTIONS) as a task: a request head must
+    arrive whole within `request_seconds` of connecting or the connection is closed, and an answer whose client stops
+    taking it is dropped after as long. Nothing waits on a client in a thread."""
+
+    def __init__(self, directory, host='127.0.0.1', port=8000, request_seconds=REQUEST_SECONDS):
         self.site = Site(directory)
-        self.idle_seconds = idle_seconds
-        self.socket = socket.create_server((host, port), family=socket.AF_INET6 if ':' in host else socket.AF_INET)
+        self.request_seconds = request_seconds
+        self.socket = listen(host, port)
+        self.socket.setblocking(False)
         self.server_address = self.socket.getsockname()
-        self.pool = ThreadPoolExecutor(WORKERS, thread_name_prefix='wopr-serve')
-        self.selector = selectors.DefaultSelector()
-        self.stopping, self.stopped = threading.Event(), threading.Event()
-        self.lock, self.bytes_sent = threading.Lock(), 0
+        self.bytes_sent = 0  # what it has sent in all (the benchmarks read it)
+        self.running, self.stopped = threading.Event(), threading.Event()
 
     def serve_forever(self):
-        self.selector.register(self.socket, selectors.EVENT_READ)
+        """Serve until shutdown() is called from another thread (or Ctrl-C: KeyboardInterrupt)."""
         try:
-            while not self.stopping.is_set():
-                for key, _ in self.selector.select(timeout=0.25):
-                    if key.fileobj is self.socket:
-                        self.accept()
-                    else:
-                        self.selector.unregister(key.fileobj)
-                        self.pool.submit(self.handle, key.fileobj, key.data[0])
-                self.close_idle()
+            with suppress(asyncio.CancelledError), asyncio.Runner() as runner:
+                runner.run(self.serve())
         finally:
-            for key in list(self.selector.get_map().values()):
-                if key.fileobj is not self.socket:
-                    key.fileobj.close()
-            self.selector.close()
             self.stopped.set()
 
-    def accept(self):
-        try:
-            connection, address = self.socket.accept()
-        except OSError:  # the client gave up before we got to it
-            return
-        self.selector.register(connection, selectors.EVENT_READ, (address, time.monotonic() + self.idle_seconds))
+    async def serve(self):
+        self.loop, self.task = asyncio.get_running_loop(), asyncio.current_task()
+        self.running.set()
+        slots = asyncio.Semaphore(MAX_CONNECTIONS)
+        async with asyncio.TaskGroup() as connections:
+            while True:
+                await slots.acquire()
+                try:
+                    connection, address = await self.loop.sock_accept(self.socket)
+                except OSError:  # the client gave up before we got to it, or no file descriptor is free for now
+                    slots.release()
+                    await asyncio.sleep(0.05)
+                    continue
+                connections.create_task(self.handle(connection, address, slots))
 
-    def close_idle(self):
-        now = time.monotonic()
-        for key in list(self.selector.get_map().values()):
-            if key.data and key.data[1] < now:
-                self.selector.unregister(key.fileobj)
-                key.fileobj.close()
-
-    def handle(self, connection, address):
+    async def handle(self, connection, address, slots):
+        request = writer = None
         try:
-            connection.setblocking(True)
-            SiteHandler(connection, address, self)
-        except OSError:  # the client went away or stalled past REQUEST_SECONDS
+            reader, writer = await asyncio.open_connection(sock=connection)
+            writer.transport.set_write_buffer_limits(high=0)  # drain() returns once all is with the kernel
+            async with asyncio.timeout(self.request_seconds):
+                head = await request_head(reader)
+            request = Request(head, address, self)
+            await self.send(writer, request.wfile.getvalue())
+            while request.body and (chunk := request.body.read(CHUNK)):
+                await self.send(writer, chunk)
+            writer.write_eof()
+            async with asyncio.timeout(LINGER_SECONDS):  # closing with unread bytes would reset the connection,
+                while await reader.read(CHUNK):          # and the client could lose the answer before reading it
+                    pass
+        except (TimeoutError, OSError):  # past the deadline, or the client went away
             pass
         except Exception as e:  # noqa: BLE001  one line, never a traceback: the server goes on
             print(f'wopr serve: {address[0]}: {type(e).__name__}: {e}', file=sys.stderr)
         finally:
-            with suppress(OSError):  # already gone
-                connection.shutdown(socket.SHUT_WR)
+            if request and request.body:
+                request.body.close()
+            if writer:  # its buffer is empty unless the client stopped taking it: that is dropped
+                writer.transport.abort()
             connection.close()
+            slots.release()
 
-    def count(self, nbytes):
-        with self.lock:
-            self.bytes_sent += nbytes
+    async def send(self, writer, data):
+        writer.write(data)
+        self.bytes_sent += len(data)
+        async with asyncio.timeout(self.request_seconds):  # a client that stops taking its answer is let go
+            await writer.drain()
 
     def shutdown(self):
-        self.stopping.set()
+        """Stop serve_forever (running in another thread) and wait until it has: every connection is closed."""
+        self.running.wait()
+        self.loop.call_soon_threadsafe(self.task.cancel)
         self.stopped.wait()
 
     def server_close(self):
-        self.pool.shutdown(wait=True)
         self.socket.close()
 
 
