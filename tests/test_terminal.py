@@ -108,7 +108,7 @@ def test_a_knowledge_name_is_shown_as_text_not_markup(tmp_path):
                            contract_metadata(4, training=json.dumps({'name': name})))
     result = wopr('play', '--knowledge', path, script='q\n')
     assert result.returncode == 0, result.stderr
-    assert f'(knowledge: {name})' in one_line(result.stdout) and 'Traceback' not in result.stderr
+    assert f'(knowledge: {name}, hidden 4)' in one_line(result.stdout) and 'Traceback' not in result.stderr
 
 
 @pytest.mark.parametrize('side', ['X', 'O'])
