@@ -309,10 +309,13 @@ def test_ctrl_d_on_a_terminal_says_goodbye_on_a_line_of_its_own(moves):
         nonlocal screen
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not (until and screen.rstrip().endswith(until)):
+            if not select.select([leader], [], [], 1)[0]:
+                continue
             try:
-                if select.select([leader], [], [], 1)[0] and not (chunk := os.read(leader, 4096)):
-                    break
+                chunk = os.read(leader, 4096)
             except OSError:  # the game ended and closed its side
+                break
+            if not chunk:
                 break
             screen += chunk
 

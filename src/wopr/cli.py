@@ -35,7 +35,7 @@ def usage_message(e):
         typed = [error['input'] for error in getattr(e.__cause__, 'errors', list)()]  # pydantic's, if typer used it
         message = f"{name}: {re.sub('^Input should be', 'must be', e.message.rstrip('.'))}"
         message += f' (got {typed[0]})' if typed else ''
-    return message[0].lower() + message[1:] if message[1:2].islower() else message
+    return message[:1].lower() + message[1:] if message[1:2].islower() else message
 
 
 def long_name(option):
@@ -43,9 +43,18 @@ def long_name(option):
     return next((name for name in option.opts if name.startswith('--')), option.opts[0])
 
 
-class Command(typer.core.TyperCommand):
-    """A command whose help reads as written by hand (--seed SEED, KNOWLEDGE: not <int>, {knowledge}), and whose
-    usage errors are one line."""
+class OneLineUsage:
+    """A click command or group whose usage errors are one line; a group called alone shows its help, as click does."""
+
+    def parse_args(self, ctx, args):
+        if not args and self.no_args_is_help:
+            return super().parse_args(ctx, args)
+        with usage_line():
+            return super().parse_args(ctx, args)
+
+
+class Command(OneLineUsage, typer.core.TyperCommand):
+    """A command whose help reads as written by hand (--seed SEED, KNOWLEDGE: not <int>, {knowledge})."""
 
     def __init__(self, *args, params=(), **kwargs):
         for param in params:  # a value named after its option, as argparse does: --out OUT, --endpoint-url ENDPOINT_URL
@@ -68,20 +77,9 @@ class Command(typer.core.TyperCommand):
                 with formatter.section(title):
                     formatter.write_dl(rows)
 
-    def parse_args(self, ctx, args):
-        with usage_line():
-            return super().parse_args(ctx, args)
 
-
-class Group(typer.core.TyperGroup):
-    """A group of commands whose usage errors (its own options, an unknown command) are one line; called alone, it
-    shows its help, as click does."""
-
-    def parse_args(self, ctx, args):
-        if not args and self.no_args_is_help:
-            return super().parse_args(ctx, args)
-        with usage_line():
-            return super().parse_args(ctx, args)
+class Group(OneLineUsage, typer.core.TyperGroup):
+    """A group of commands: an unknown command is one line too."""
 
     def resolve_command(self, ctx, args):
         with usage_line():
