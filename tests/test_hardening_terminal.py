@@ -186,6 +186,11 @@ def usage_cases():
             yield [*path, *required_args(command), name, 'abc'], f'error: {name}: '
     yield ['no-such-command'], "error: no such command 'no-such-command'"
     yield ['play', '--pace', '-1'], 'error: --pace: must be greater than or equal to 0 (got -1)'
+    at_most = 'error: --pace: must be less than or equal to 60'
+    for pace in ('inf', '1e300', '61', 'nan'):  # time.sleep(inf) overflowed, sleep(nan) failed: a traceback
+        yield ['play', '--players', '0', '--pace', pace], f'{at_most} (got {pace})'
+    yield ['play', '--seed', ''], ("error: --seed: must be a valid integer, unable to parse string as an integer "
+                                   "(got '')")
     yield ['serve', '--port', '65536'], 'error: --port: must be less than or equal to 65535 (got 65536)'
 
 

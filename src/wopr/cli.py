@@ -34,7 +34,9 @@ def usage_message(e):
         name = e.param.metavar if e.param.param_type_name == 'argument' else long_name(e.param)
         typed = [error['input'] for error in getattr(e.__cause__, 'errors', list)()]  # pydantic's, if typer used it
         message = f"{name}: {re.sub('^Input should be', 'must be', e.message.rstrip('.'))}"
-        message += f' (got {typed[0]})' if typed else ''
+        if typed:
+            shown = str(typed[0])
+            message += f' (got {shown if shown and shown == shown.strip() else repr(shown)})'  # '' and ' 5' quoted
     return message[:1].lower() + message[1:] if message[1:2].islower() else message
 
 
@@ -238,8 +240,8 @@ def play(knowledge: str = typer.Option(None, '--knowledge', '-k', metavar='FILE|
                                    '(the perfect network, sampling its moves) or perfect.'),
          players: int = typer.Option(1, '--players', metavar='N', help='1: you against WOPR; 2: two people taking '
                                      'turns; 0: WOPR plays itself.'),
-         pace: float = typer.Option(0.5, '--pace', min=0, metavar='SECONDS', help='WOPR vs WOPR: seconds per move in '
-                                    'the first game.'),
+         pace: float = typer.Option(0.5, '--pace', min=0, max=60, metavar='SECONDS', help='WOPR vs WOPR: seconds per '
+                                    'move in the first game.'),
          seed: int = typer.Option(1, '--seed', metavar='N', help="Seed of level medium's draws."),
          show_probs: bool = typer.Option(False, '--show-probs', help="Show the network's probability per cell.")):
     """Play tic-tac-toe in the terminal against a knowledge file (or watch it play itself: --players 0)."""
