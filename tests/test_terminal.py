@@ -351,7 +351,9 @@ def test_two_players_line_by_line_with_the_score():
 
 
 @pytest.mark.parametrize('file, shown', [('wide.safetensors', 'wide, hidden 64'),
-                                         ('my.own-net.safetensors', 'my.own-net, hidden 64')])
+                                         ('my.own-net.safetensors', 'my.own-net, hidden 64'),
+                                         ('net#2?.safetensors', 'net#2?, hidden 64'),  # a path, not a URL
+                                         ('[bold]x.safetensors', '[bold]x, hidden 64')])
 def test_the_greeting_names_the_file_played(file, shown, tmp_path):
     path = tmp_path / file
     path.write_bytes((KNOWLEDGE_DIR / 'wide.safetensors').read_bytes())

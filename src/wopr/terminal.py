@@ -158,7 +158,8 @@ def verdict(winners, level):
 def network_name(knowledge, source=None):
     """What the greeting calls the network: its training name, else its file's name without the extension (the
     catalog's name, 'original-method'), and its size."""
-    name = knowledge.training.get('name') or (source and PurePosixPath(urlsplit(str(source)).path).stem)
+    source = str(source or '')
+    name = knowledge.training.get('name') or PurePosixPath(urlsplit(source).path if '://' in source else source).stem
     return ', '.join(filter(None, [clean(name or '', 80), f'hidden {knowledge.hidden_size}']))
 
 
