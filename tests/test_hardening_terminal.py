@@ -184,7 +184,11 @@ def usage_cases():
         for param in number_options(command):
             name = next(o for o in param.opts if o.startswith('--'))
             yield [*path, *required_args(command), name, 'abc'], f'error: {name}: '
-    yield ['no-such-command'], "error: no such command 'no-such-command'"
+    for path, group in command_tree():
+        if hasattr(group, 'commands'):
+            yield [*path, '--no-such-option'], 'error: no such option: --no-such-option'
+            yield [*path, 'no-such-command'], "error: no such command 'no-such-command'"
+    yield ['plya'], "error: no such command 'plya'. Did you mean 'play'?"
     yield ['play', '--pace', '-1'], 'error: --pace: must be greater than or equal to 0 (got -1)'
     at_most = 'error: --pace: must be less than or equal to 60'
     for pace in ('inf', '1e300', '61', 'nan'):  # time.sleep(inf) overflowed, sleep(nan) failed: a traceback
