@@ -293,11 +293,9 @@ def test_end_of_input_at_each_prompt_line_by_line(at):
     assert run_session(script=script) == [*greeting('default, hidden 10'), *expected, 'Goodbye.']
 
 
-@pytest.mark.parametrize('moves', [0, 1, 5], ids=['first-prompt', 'mid-game', 'play-again'])
-def test_ctrl_d_on_a_terminal_says_goodbye_on_a_line_of_its_own(moves):
-    """On a terminal, Ctrl-D ends the input without a newline: Goodbye used to follow the prompt on its line. The
-    game runs on a pseudo-terminal; Ctrl-D comes after `moves` moves of a drawn game (5: at 'Play again?')."""
-    typed = a_draw()[1][:moves]
+def on_a_terminal(keys):
+    """`wopr play` on a pseudo-terminal: each (bytes, prompt) of `keys` typed once the screen ends with its prompt;
+    returns the screen's lines, escape sequences dropped, once the game has ended."""
     leader, follower = pty.openpty()
     proc = subprocess.Popen([*WOPR, 'play'], stdin=follower, stdout=follower, stderr=follower,
                             env={**os.environ, 'COLUMNS': '200'})
@@ -305,7 +303,6 @@ def test_ctrl_d_on_a_terminal_says_goodbye_on_a_line_of_its_own(moves):
     screen = b''
 
     def read(until=None):
-        """What the game shows, until a prompt (or the end)."""
         nonlocal screen
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not (until and screen.rstrip().endswith(until)):
@@ -319,16 +316,30 @@ def test_ctrl_d_on_a_terminal_says_goodbye_on_a_line_of_its_own(moves):
                 break
             screen += chunk
 
-    read(b'quits):')
-    for n, cell in enumerate(typed, 1):
-        os.write(leader, f'{cell}\n'.encode())
-        read(b'[Y/n]' if n == 5 else b'quits):')
-    os.write(leader, b'\x04')  # Ctrl-D
+    for typed, prompt in keys:
+        read(prompt)
+        os.write(leader, typed)
     read()
     os.close(leader)
     assert proc.wait(timeout=30) == 0
-    lines = [re.sub(r'\x1b\[[0-9;?]*[A-Za-z]', '', line).rstrip() for line in screen.decode().splitlines()]
+    return [re.sub(r'\x1b\[[0-9;?]*[A-Za-z]', '', line).rstrip() for line in screen.decode().splitlines()]
+
+
+@pytest.mark.parametrize('moves', [0, 1, 5], ids=['first-prompt', 'mid-game', 'play-again'])
+def test_ctrl_d_on_a_terminal_says_goodbye_on_a_line_of_its_own(moves):
+    """On a terminal, Ctrl-D ends the input without a newline: Goodbye used to follow the prompt on its line. Ctrl-D
+    comes after `moves` moves of a drawn game (5: at 'Play again?')."""
+    prompts = [b'quits):'] * 5 + [b'[Y/n]']
+    keys = [(f'{cell}\n'.encode(), prompt) for cell, prompt in zip(a_draw()[1][:moves], prompts)]
+    lines = on_a_terminal([*keys, (b'\x04', prompts[moves])])
     assert lines[-1] == 'Goodbye.' and lines[-2] == (AGAIN if moves == 5 else PROMPT).rstrip(), lines[-3:]
+
+
+def test_a_move_ended_by_ctrl_d_starts_a_new_line():
+    """'5' then Ctrl-D twice (no Enter) is the move 5: WOPR's reply starts a line of its own."""
+    lines = on_a_terminal([(b'5\x04', b'quits):'), (b'\x04', b''), (b'\x04', b'quits):')])
+    assert PROMPT + '5' in lines and lines[lines.index(PROMPT + '5') + 1].startswith('WOPR plays '), lines
+    assert lines[-1] == 'Goodbye.'
 
 
 def test_two_players_line_by_line_with_the_score():

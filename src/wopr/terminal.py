@@ -72,11 +72,14 @@ def show(console, status, show_probs):
 
 def ask(console, prompt):
     """One line of input, stripped; None at the end of input. Piped input is echoed, so a transcript reads like a
-    session; at the end of input the prompt's line is ended too (Ctrl-D types no newline)."""
+    session. On a terminal, a line ended by Ctrl-D rather than Enter (the end of input, or '5' then Ctrl-D twice) is
+    ended here, so that what follows starts a line of its own."""
     console.print(prompt, end='')
     line = sys.stdin.readline()
-    if not line or not sys.stdin.isatty():
+    if not sys.stdin.isatty():
         console.print(line.strip(), highlight=False, markup=False)
+    elif not line.endswith('\n'):
+        console.print()
     return line.strip() if line else None
 
 
