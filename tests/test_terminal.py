@@ -294,8 +294,8 @@ def test_end_of_input_at_each_prompt_line_by_line(at):
 
 
 def on_a_terminal(keys):
-    """`wopr play` on a pseudo-terminal: each (bytes, prompt) of `keys` typed once the screen ends with its prompt;
-    returns the screen's lines, escape sequences dropped, once the game has ended."""
+    """`wopr play` on a pseudo-terminal: each (bytes, prompt) of `keys` typed once the screen ends with its prompt (at
+    once for None); returns the screen's lines, escape sequences dropped, once the game has ended."""
     leader, follower = pty.openpty()
     proc = subprocess.Popen([*WOPR, 'play'], stdin=follower, stdout=follower, stderr=follower,
                             env={**os.environ, 'COLUMNS': '200'})
@@ -317,7 +317,8 @@ def on_a_terminal(keys):
             screen += chunk
 
     for typed, prompt in keys:
-        read(prompt)
+        if prompt:
+            read(prompt)
         os.write(leader, typed)
     read()
     os.close(leader)
@@ -337,7 +338,7 @@ def test_ctrl_d_on_a_terminal_says_goodbye_on_a_line_of_its_own(moves):
 
 def test_a_move_ended_by_ctrl_d_starts_a_new_line():
     """'5' then Ctrl-D twice (no Enter) is the move 5: WOPR's reply starts a line of its own."""
-    lines = on_a_terminal([(b'5\x04', b'quits):'), (b'\x04', b''), (b'\x04', b'quits):')])
+    lines = on_a_terminal([(b'5\x04', b'quits):'), (b'\x04', None), (b'\x04', b'quits):')])
     assert PROMPT + '5' in lines and lines[lines.index(PROMPT + '5') + 1].startswith('WOPR plays '), lines
     assert lines[-1] == 'Goodbye.'
 
