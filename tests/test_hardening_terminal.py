@@ -6,12 +6,17 @@ import resource
 import subprocess
 import time
 import unicodedata
+from inspect import signature
 
+import pytest
+import typer.main
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 from tests.support.commands import WOPR, cli, one_error_line, one_line
 from tests.test_hardening_metadata import TRAINING, knowledge_bytes
+from wopr.cli import app
 from wopr.sources import DEFAULT
 from wopr.text import clean
 
@@ -134,3 +139,112 @@ def test_any_stdin_leaves_the_game_playing():
         assert result.returncode == 0 and errors == '', errors[-2000:]
         assert out.count('is not a cell') == len(odd) and out.count('WOPR plays') == 1  # '5\r' was the one move
         assert out.rstrip().endswith('Goodbye.')
+
+
+# Usage errors and help: every command of the tree, every option that takes a value
+def command_tree(command=None, path=()):
+    """(path, click command) of `wopr` and each of its commands and groups, depth first."""
+    command = command or typer.main.get_command(app)
+    yield path, command
+    for name, sub in getattr(command, 'commands', {}).items():
+        yield from command_tree(sub, (*path, name))
+
+
+COMMANDS = [(path, command) for path, command in command_tree() if not hasattr(command, 'commands')]
+
+
+def required_args(command, but=None):
+    """What a command needs to parse (a dummy per required argument and option), the parameter `but` left out."""
+    args = []
+    for param in command.params:
+        if param.required and param is not but:
+            args += ['x'] if param.param_type_name == 'argument' else [param.opts[0], 'x']
+    return args
+
+
+def value_options(command):
+    return [p for p in command.params if p.param_type_name == 'option' and not p.is_flag and p.name != 'help']
+
+
+def number_options(command):
+    annotations = signature(command.callback).parameters
+    return [p for p in value_options(command) if annotations[p.name].annotation in (int, float)]
+
+
+def usage_cases():
+    """(args, the line's start) of a usage error for each command: an unknown option, a missing argument, each value
+    option without its value, each number option with a word."""
+    for path, command in COMMANDS:
+        yield [*path, *required_args(command), '--no-such-option'], 'error: no such option: --no-such-option'
+        for param in command.params:
+            if param.required:
+                yield [*path, *required_args(command, but=param)], f'error: missing {param.param_type_name}'
+        for param in value_options(command):
+            yield [*path, *required_args(command), param.opts[0]], f"error: option '{param.opts[0]}' requires an"
+        for param in number_options(command):
+            name = next(o for o in param.opts if o.startswith('--'))
+            yield [*path, *required_args(command), name, 'abc'], f'error: {name}: '
+    for path, group in command_tree():
+        if hasattr(group, 'commands'):
+            yield [*path, '--no-such-option'], 'error: no such option: --no-such-option'
+            yield [*path, 'no-such-command'], "error: no such command 'no-such-command'"
+    yield ['plya'], "error: no such command 'plya'. Did you mean 'play'?"
+    yield ['play', '--pace', '-1'], 'error: --pace: must be greater than or equal to 0 (got -1)'
+    at_most = 'error: --pace: must be less than or equal to 60'
+    for pace in ('inf', '1e300', '61', 'nan'):  # time.sleep(inf) overflowed, sleep(nan) failed: a traceback
+        yield ['play', '--players', '0', '--pace', pace], f'{at_most} (got {pace})'
+    yield ['play', '--seed', ''], ("error: --seed: must be a valid integer, unable to parse string as an integer "
+                                   "(got '')")
+    yield ['serve', '--port', '65536'], 'error: --port: must be less than or equal to 65535 (got 65536)'
+
+
+def one_usage_line(result):
+    """The whole output of a usage error: one `error:` line on stderr, exit code 2 (click's), nothing on stdout."""
+    assert result.exit_code == 2 and result.stdout == '', result.output
+    assert result.stderr.startswith('error: ') and result.stderr.count('\n') == 1, result.stderr
+    return result.stderr.rstrip('\n')
+
+
+@pytest.mark.parametrize('args, start', [pytest.param(*case, id=' '.join(case[0])) for case in usage_cases()])
+def test_every_usage_error_is_one_line_with_exit_code_2(args, start):
+    assert one_usage_line(cli(*args)).startswith(start)
+
+
+def test_a_usage_error_from_a_real_process():
+    result = subprocess.run([*WOPR, 'play', '--seed', 'abc'], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2 and result.stdout == ''
+    assert result.stderr == ('error: --seed: must be a valid integer, unable to parse string as an integer '
+                             '(got abc)\n')
+
+
+@settings(max_examples=60, deadline=None)
+@given(games=st.one_of(st.text(max_size=20), st.integers().map(str), st.floats().map(str)))
+def test_any_value_of_a_number_option_gives_one_line(games):
+    """Whatever follows --games: a usage error (2) when it is not a whole number, else the range check or the
+    missing file (1); always one line, whatever it holds (newlines, escapes)."""
+    result = cli('evaluate', '/no/such/file', '--games', games)
+    assert result.exit_code in (1, 2) and result.stdout == '', result.output
+    assert result.stderr.count('\n') == 1 and not UNSAFE.search(result.stderr.rstrip('\n')), result.stderr
+    if result.exit_code == 2:
+        assert result.stderr.startswith('error: --games: ')
+
+
+@pytest.mark.parametrize('path', [path for path, _ in command_tree()], ids=lambda path: ' '.join(path) or 'wopr')
+def test_help_reads_as_written_by_hand(path):
+    """No typer-isms: no <bool> beside a flag (nor <str>, <int>), no {knowledge} in the usage line, no boxes; the
+    usage line names each argument in capitals."""
+    result = CliRunner().invoke(app, [*path, '--help'], prog_name='wopr')
+    text = result.stdout
+    assert result.exit_code == 0 and text.startswith(f'Usage: {" ".join(["wopr", *path])} [OPTIONS]'), text
+    assert not re.search(r'<\w+[^>]*>', text) and '{' not in text and '}' not in text, text
+    assert not re.search('[\u2500-\u257f]', text), text  # box drawing
+    command = dict(command_tree())[path]
+    for param in command.params:
+        if param.param_type_name == 'argument':
+            assert param.name.upper() in text.splitlines()[0]
+
+
+@pytest.mark.parametrize('path', [(), ('site',)], ids=['wopr', 'site'])
+def test_a_group_called_alone_shows_its_help(path):
+    result = CliRunner().invoke(app, list(path), prog_name='wopr')
+    assert result.exit_code == 2 and 'Commands:' in result.output and 'error' not in result.output  # click's

@@ -48,6 +48,15 @@ def test_errors_are_one_line_without_traceback(tmp_path):
         assert message in one_error_line(cli('inspect', path))
 
 
+def test_a_folder_or_a_device_is_said_to_be_one(tmp_path):
+    """`wopr inspect /tmp` said 'no such file' of a folder that exists."""
+    (tmp_path / 'k.safetensors').mkdir()
+    for args in (['inspect', tmp_path], ['inspect', tmp_path / 'k.safetensors'], ['inspect', f'{tmp_path}/'],
+                 ['play', '--knowledge', tmp_path]):
+        assert one_error_line(cli(*args)) == f'error: {args[-1]} is a folder, not a knowledge file'
+    assert one_error_line(cli('inspect', '/dev/null')) == 'error: /dev/null is not a regular file'
+
+
 def test_an_evaluation_in_another_layout_is_shown_as_rows(tmp_path):
     """The reader only requires an object; a layout other than `wopr evaluate`'s prints as flat rows."""
     evaluation = json.dumps({'X': {'wins': 3}, 'O': {}, 'note': 'by hand'})

@@ -2,7 +2,9 @@
 two players, and WOPR against itself."""
 import json
 import os
+import pty
 import re
+import select
 import signal
 import subprocess
 import time
@@ -12,6 +14,7 @@ import pytest
 from tests.support.commands import WOPR, one_line, wopr
 from tests.support.games import scripted_game, winning_line
 from tests.support.knowledge_files import contract_metadata, make_model, write_knowledge
+from wopr.runtime.game import Game
 from wopr.sources import DEFAULT, KNOWLEDGE_DIR, load_knowledge
 
 
@@ -108,7 +111,7 @@ def test_a_knowledge_name_is_shown_as_text_not_markup(tmp_path):
                            contract_metadata(4, training=json.dumps({'name': name})))
     result = wopr('play', '--knowledge', path, script='q\n')
     assert result.returncode == 0, result.stderr
-    assert f'(knowledge: {name})' in one_line(result.stdout) and 'Traceback' not in result.stderr
+    assert f'(knowledge: {name}, hidden 4)' in one_line(result.stdout) and 'Traceback' not in result.stderr
 
 
 @pytest.mark.parametrize('side', ['X', 'O'])
@@ -151,3 +154,219 @@ def test_two_players_take_turns():
     assert result.returncode == 0, result.stderr
     assert 'Two players' in result.stdout and "O's move" in result.stdout
     assert 'X wins (X, line 1-2-3)' in result.stdout and 'WOPR plays' not in result.stdout
+
+
+# The transcript, line by line: what a piped session prints (each typed line echoed after its prompt), built here
+# from the runtime's own game and the board as a person sees it.
+PROMPT = 'Your move (1-9, q quits): '
+AGAIN = 'Play again? [Y/n] '
+
+
+def run_session(*args, script):
+    """`wopr play *args` as a real process; its stdout as lines, trailing spaces dropped (wide enough not to wrap)."""
+    result = subprocess.run([*WOPR, 'play', *args], input=script, capture_output=True, text=True, timeout=60,
+                            env={**os.environ, 'COLUMNS': '200'}, check=False)
+    assert result.returncode == 0 and result.stderr == '', result.stderr
+    return [line.rstrip() for line in result.stdout.splitlines()]
+
+
+def board_lines(board, probs=None):
+    """The board's seven lines: free cells by number, each cell with WOPR's probability when it has just moved."""
+    width = 7 if probs else 3
+
+    def cell(c):
+        text = (board[c] or str(c + 1)) + (f' {probs[c]:.2f}' if probs else '')
+        room = width - len(text)
+        return ' ' * (1 + room // 2) + text + ' ' * (1 + room - room // 2)
+
+    def rule(left, middle, right):
+        return left + middle.join(['─' * (width + 2)] * 3) + right
+
+    rows = ['│' + '│'.join(cell(3 * r + c) for c in range(3)) + '│' for r in range(3)]
+    return [rule('┌', '┬', '┐'), rows[0], rule('├', '┼', '┤'), rows[1], rule('├', '┼', '┤'), rows[2],
+            rule('└', '┴', '┘')]
+
+
+def greeting(name):
+    return [f'Greetings, Professor Falken. Shall we play a game? (knowledge: {name})']
+
+
+def game_lines(knowledge, side, cells, level='perfect', show_probs=False):
+    """(typed lines, transcript lines, final status) of one game against WOPR: the person plays `cells` (0-8) in
+    turn; after each event one board, with 'WOPR plays' only when WOPR has just moved."""
+    game = Game(knowledge, side, level)
+    lines = ['', f'You play {side}, level {level}. Type a cell 1-9 to play, q to quit.']
+
+    def wopr_moved():
+        lines.append(f'WOPR plays {game.last["cell"] + 1} (p={game.last["probs"][game.last["cell"]]:.2f})')
+        lines.extend(board_lines(game.board, show_probs and game.last['probs']))
+
+    if game.last:
+        wopr_moved()
+    else:
+        lines.extend(board_lines(game.board))
+    typed = []
+    for cell in cells:
+        typed.append(str(cell + 1))
+        lines.append(PROMPT + typed[-1])
+        before = len(game.moves)
+        game.play(cell)
+        if len(game.moves) == before + 2:
+            wopr_moved()
+        else:  # the person's move ended the game: the board alone, WOPR's earlier move not said again
+            lines.extend(board_lines(game.board))
+    status = game.status()
+    assert status['over'], 'the cells did not finish the game'
+    return typed, lines, status
+
+
+def outcome_line(status, side):
+    if status['draw']:
+        return 'A draw. The only winning move is not to play.'
+    who = 'You win' if status['winner'] == side else 'WOPR wins'
+    return f'{who} ({status["winner"]}, line {"-".join(str(c + 1) for c in status["line"])}).'
+
+
+NETWORKS = {'perfect': ('default', 'default, hidden 10'), 'easy': ('original-method', 'original-method, hidden 64')}
+
+
+def score_line(status, side):
+    won = {status['winner'] or 'draw': 1}
+    return f'Score: you {won.get(side, 0)}, WOPR {won.get("XO".replace(side, ""), 0)}, draws {won.get("draw", 0)}.'
+
+
+@pytest.mark.parametrize('show_probs', [False, True], ids=['plain', 'show-probs'])
+@pytest.mark.parametrize('level, side, winner', [('perfect', 'X', 'draw'), ('perfect', 'O', 'draw'),
+                                                 ('perfect', 'X', 'O'), ('easy', 'X', 'X'), ('easy', 'O', 'O')])
+def test_a_whole_game_line_by_line(level, side, winner, show_probs):
+    """Each event prints once: a person's winning or last move shows the board, not WOPR's previous move and its old
+    probabilities again; the outcome, then the session's score; the greeting names the network."""
+    file, name = NETWORKS[level]
+    knowledge = load_knowledge(KNOWLEDGE_DIR / f'{file}.safetensors')
+    typed, lines, status = game_lines(knowledge, side, winning_line(knowledge, side, level, winner), level,
+                                      show_probs)
+    args = ['--level', level, '--as', side] + ['--show-probs'] * show_probs
+    assert run_session(*args, script='\n'.join([*typed, 'n', ''])) == [
+        *greeting(name), *lines, outcome_line(status, side), score_line(status, side), AGAIN + 'n', 'Goodbye.']
+
+
+def a_draw(side='X'):
+    """(knowledge, typed, lines, status) of a game against the default network that ends in a draw."""
+    knowledge = load_knowledge(DEFAULT)
+    return knowledge, *game_lines(knowledge, side, winning_line(knowledge, side, winner='draw'))
+
+
+def test_two_games_with_odd_answers_line_by_line():
+    """Enter alone asks for the move again, quietly; at 'Play again?' only y, yes, Enter (yes), n and no answer (in
+    any case), anything else is asked again with a hint; the score adds up over the session."""
+    _, typed, lines, status = a_draw()
+    first = lines.index(PROMPT + typed[0])
+    with_empty = [*lines[:first], PROMPT.rstrip(), *lines[first:]]
+    script = '\n'.join(['', *typed, '7', 'maybe', 'yess', '', *typed, 'No', ''])
+    again = [AGAIN + '7', 'Type y or n.', AGAIN + 'maybe', 'Type y or n.', AGAIN + 'yess', 'Type y or n.',
+             AGAIN.rstrip()]
+    outcome = outcome_line(status, 'X')
+    assert run_session(script=script) == [
+        *greeting('default, hidden 10'), *with_empty, outcome, 'Score: you 0, WOPR 0, draws 1.', *again,
+        *lines, outcome, 'Score: you 0, WOPR 0, draws 2.', AGAIN + 'No', 'Goodbye.']
+
+
+@pytest.mark.parametrize('answer', ['y', 'Y', 'yes', 'YES', ''])
+def test_each_yes_starts_another_game(answer):
+    _, typed, lines, status = a_draw()
+    game = '\n'.join(typed)
+    out = run_session(script=f'{game}\n{answer}\n{game}\nn\n')
+    assert out.count('Score: you 0, WOPR 0, draws 2.') == 1 and out.count(lines[1]) == 2
+
+
+@pytest.mark.parametrize('at', range(6), ids=lambda at: f'after-{at}-moves')
+def test_end_of_input_at_each_prompt_line_by_line(at):
+    """The input ends at a move prompt (after 0-4 moves) or at 'Play again?' (5): the prompt's line ends, then
+    Goodbye."""
+    _, typed, lines, status = a_draw()
+    assert len(typed) == 5
+    script = ''.join(f'{cell}\n' for cell in typed[:at])
+    if at < len(typed):
+        expected = [*lines[:lines.index(PROMPT + typed[at])], PROMPT.rstrip()]
+    else:
+        expected = [*lines, outcome_line(status, 'X'), 'Score: you 0, WOPR 0, draws 1.', AGAIN.rstrip()]
+    assert run_session(script=script) == [*greeting('default, hidden 10'), *expected, 'Goodbye.']
+
+
+def on_a_terminal(keys):
+    """`wopr play` on a pseudo-terminal: each (bytes, prompt) of `keys` typed once the screen ends with its prompt (at
+    once for None); returns the screen's lines, escape sequences dropped, once the game has ended."""
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([*WOPR, 'play'], stdin=follower, stdout=follower, stderr=follower,
+                            env={**os.environ, 'COLUMNS': '200'})
+    os.close(follower)
+    screen = b''
+
+    def read(until=None):
+        nonlocal screen
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (until and screen.rstrip().endswith(until)):
+            if not select.select([leader], [], [], 1)[0]:
+                continue
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the game ended and closed its side
+                break
+            if not chunk:
+                break
+            screen += chunk
+
+    for typed, prompt in keys:
+        if prompt:
+            read(prompt)
+        os.write(leader, typed)
+    read()
+    os.close(leader)
+    assert proc.wait(timeout=30) == 0
+    return [re.sub(r'\x1b\[[0-9;?]*[A-Za-z]', '', line).rstrip() for line in screen.decode().splitlines()]
+
+
+@pytest.mark.parametrize('moves', [0, 1, 5], ids=['first-prompt', 'mid-game', 'play-again'])
+def test_ctrl_d_on_a_terminal_says_goodbye_on_a_line_of_its_own(moves):
+    """On a terminal, Ctrl-D ends the input without a newline: Goodbye used to follow the prompt on its line. Ctrl-D
+    comes after `moves` moves of a drawn game (5: at 'Play again?')."""
+    prompts = [b'quits):'] * 5 + [b'[Y/n]']
+    keys = [(f'{cell}\n'.encode(), prompt) for cell, prompt in zip(a_draw()[1][:moves], prompts)]
+    lines = on_a_terminal([*keys, (b'\x04', prompts[moves])])
+    assert lines[-1] == 'Goodbye.' and lines[-2] == (AGAIN if moves == 5 else PROMPT).rstrip(), lines[-3:]
+
+
+def test_a_move_ended_by_ctrl_d_starts_a_new_line():
+    """'5' then Ctrl-D twice (no Enter) is the move 5: WOPR's reply starts a line of its own."""
+    lines = on_a_terminal([(b'5\x04', b'quits):'), (b'\x04', None), (b'\x04', b'quits):')])
+    assert PROMPT + '5' in lines and lines[lines.index(PROMPT + '5') + 1].startswith('WOPR plays '), lines
+    assert lines[-1] == 'Goodbye.'
+
+
+def test_two_players_line_by_line_with_the_score():
+    """Two people: a board after every move, no WOPR; the score counts X, O and draws over three games."""
+    games = [[1, 4, 2, 5, 3], [1, 4, 2, 5, 9, 6], [1, 2, 3, 5, 4, 6, 8, 7, 9]]  # X wins, O wins, a draw
+    outcomes = ['X wins (X, line 1-2-3).', 'O wins (O, line 4-5-6).', 'A draw. The only winning move is not to play.']
+    scores = ['X 1, O 0, draws 0', 'X 1, O 1, draws 0', 'X 1, O 1, draws 1']
+    expected = greeting('default, hidden 10')
+    for n, (cells, outcome, score) in enumerate(zip(games, outcomes, scores)):
+        board = [''] * 9
+        expected += ['', 'Two players, X first, level perfect. Type a cell 1-9 to play, q to quit.',
+                     *board_lines(board)]
+        for i, cell in enumerate(cells):
+            side = 'XO'[i % 2]
+            board[cell - 1] = side
+            expected += [f"{side}'s move (1-9, q quits): {cell}", *board_lines(board)]
+        expected += [outcome, f'Score: {score}.', AGAIN + ('y' if n < 2 else 'n')]
+    script = ''.join('\n'.join(map(str, cells)) + f'\n{answer}\n' for cells, answer in zip(games, 'yyn'))
+    assert run_session('--players', '2', script=script) == [*expected, 'Goodbye.']
+
+
+@pytest.mark.parametrize('file, shown', [('wide.safetensors', 'wide, hidden 64'),
+                                         ('my.own-net.safetensors', 'my.own-net, hidden 64'),
+                                         ('net#2?.safetensors', 'net#2?, hidden 64'),  # a path, not a URL
+                                         ('[bold]x.safetensors', '[bold]x, hidden 64')])
+def test_the_greeting_names_the_file_played(file, shown, tmp_path):
+    path = tmp_path / file
+    path.write_bytes((KNOWLEDGE_DIR / 'wide.safetensors').read_bytes())
+    assert run_session('--knowledge', path, script='q\n')[0] == greeting(shown)[0]

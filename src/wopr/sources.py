@@ -46,8 +46,9 @@ def read_bytes(location):
     if location.startswith(('s3://', 'http://', 'https://')):
         return _within_deadline(location, _s3 if location.startswith('s3://') else _http)
     path = Path(location)
-    if not path.is_file():
-        raise KnowledgeError(f'no such file: {location}')
+    if not path.is_file():  # a folder, a device, or nothing
+        raise KnowledgeError(f'{location} is a folder, not a knowledge file' if path.is_dir() else
+                             f'{location} is not a regular file' if path.exists() else f'no such file: {location}')
     if path.stat().st_size > MAX_BYTES:
         raise KnowledgeError(f'{location} is {path.stat().st_size} bytes: too large for a knowledge file')
     return path.read_bytes()

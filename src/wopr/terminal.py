@@ -1,6 +1,9 @@
 """The terminal game: a plain loop over the runtime's Game, one line of input per move; or WOPR against itself."""
 import sys
 import time
+from collections import Counter
+from pathlib import PurePosixPath
+from urllib.parse import urlsplit
 
 from rich import box
 from rich.console import Console
@@ -50,25 +53,51 @@ def outcome(status):
     return f'{who} ({status["winner"]}, line {line}).'
 
 
+def score_line(score, status):
+    """The session's score: you, WOPR and draws (two players: X, O and draws)."""
+    if status['players'] == 1:
+        return f'Score: you {score[status["human"]]}, WOPR {score[status["ai"]]}, draws {score[None]}.'
+    return f'Score: X {score["X"]}, O {score["O"]}, draws {score[None]}.'
+
+
 def show(console, status, show_probs):
+    """The board after a move; WOPR's move and the probabilities it chose from only when the latest move is its
+    own (a person's winning or last move leaves WOPR's earlier move unsaid)."""
     last = status['last']
-    if last and status['players'] == 1:
+    wopr_moved = status['players'] == 1 and last is not None and status['moves'][-1] == last['cell']
+    if wopr_moved:
         console.print(f'WOPR plays {last["cell"] + 1} (p={last["prob"]:.2f})')
-    console.print(board_table(status, show_probs and last and last['probs']))
+    console.print(board_table(status, show_probs and wopr_moved and last['probs']))
 
 
 def ask(console, prompt):
     """One line of input, stripped; None at the end of input. Piped input is echoed, so a transcript reads like a
-    session."""
+    session. On a terminal, a line ended by Ctrl-D rather than Enter (the end of input, or '5' then Ctrl-D twice) is
+    ended here, so that what follows starts a line of its own."""
     console.print(prompt, end='')
     line = sys.stdin.readline()
     if not sys.stdin.isatty():
         console.print(line.strip(), highlight=False, markup=False)
+    elif not line.endswith('\n'):
+        console.print()
     return line.strip() if line else None
 
 
+def play_again(console):
+    """y, yes or an empty line: another game; n or no (or a quit word): none; any other answer is asked again."""
+    while (answer := ask(console, 'Play again? [Y/n] ')) is not None:
+        if answer.lower() in ('', 'y', 'yes'):
+            return True
+        if answer.lower() in ('n', 'no', *QUIT):
+            return False
+        console.print('Type y or n.')
+    return False
+
+
 def play(console, game, show_probs):
-    """Games until a player quits or the input ends (one player against WOPR, or two people taking turns)."""
+    """Games until a player quits or the input ends (one player against WOPR, or two people taking turns), the
+    session's score shown after each."""
+    score = Counter()  # games won by X, by O, and draws (None)
     while True:
         game.new()
         status = game.status()
@@ -80,6 +109,8 @@ def play(console, game, show_probs):
             line = ask(console, f'{mover} move (1-9, q quits): ')
             if line is None or line.lower() in QUIT:
                 return
+            if not line:  # Enter alone: the prompt again
+                continue
             if line not in CELLS:
                 console.print(f'[red]{escape(repr(line))} is not a cell: type a number 1-9, or q.[/]')
                 continue
@@ -90,9 +121,10 @@ def play(console, game, show_probs):
                 continue
             status = game.status()
             show(console, status, show_probs)
+        score[status['winner']] += 1
         console.print(f'[bold]{outcome(status)}[/]')
-        again = ask(console, 'Play again? [Y/n] ')
-        if again is None or again.lower() in ('n', 'no', *QUIT):
+        console.print(score_line(score, status))
+        if not play_again(console):
             return
 
 
@@ -126,14 +158,23 @@ def verdict(winners, level):
             f'of {len(winners)} games. No lesson learned this time.')
 
 
-def run(knowledge, side='X', show_probs=False, console=None, level='perfect', players=1, pace=0.5, seed=1):
+def network_name(knowledge, source=None):
+    """What the greeting calls the network: its training name, else its file's name without the extension (the
+    catalog's name, 'original-method'), and its size."""
+    source = str(source or '')
+    name = knowledge.training.get('name') or PurePosixPath(urlsplit(source).path if '://' in source else source).stem
+    return ', '.join(filter(None, [clean(name or '', 80), f'hidden {knowledge.hidden_size}']))
+
+
+def run(knowledge, side='X', show_probs=False, console=None, level='perfect', players=1, pace=0.5, seed=1,
+        source=None):
     """Play until the human quits (q, end of input or Ctrl-C), or watch WOPR play itself (players 0); returns the
-    exit code."""
+    exit code. `source` is where the knowledge came from (a path or URL), named in the greeting."""
     console = console or Console(highlight=False)
     if hasattr(sys.stdin, 'reconfigure'):
         sys.stdin.reconfigure(errors='replace')  # a byte that is not UTF-8 is a wrong move, not the end of the game
-    name = knowledge.training.get('name') or f'hidden {knowledge.hidden_size}'
-    console.print(f'[bold]Greetings, Professor Falken. Shall we play a game?[/] (knowledge: {escape(clean(name, 80))})')
+    console.print('[bold]Greetings, Professor Falken. Shall we play a game?[/] '
+                  f'(knowledge: {escape(network_name(knowledge, source))})')
     game = Game(knowledge, side, level, players, seed)
     try:
         if players == 0:
