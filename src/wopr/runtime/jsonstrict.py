@@ -8,10 +8,10 @@ from .format import FLOAT64_MAX, MAX_DEPTH, MAX_DIGITS, KnowledgeError
 SPACE = (0x20, 0x09, 0x0a, 0x0d)
 ESCAPES = {0x22: '"', 0x5c: '\\', 0x2f: '/', 0x62: '\b', 0x66: '\f', 0x6e: '\n', 0x72: '\r', 0x74: '\t'}
 HEX = b'0123456789abcdefABCDEF'
-WORDS = ((b'true', True), (b'false', False), (b'null', None))
+WORDS = {b'true': True, b'false': False, b'null': None}
 NOT_NUMBERS = (b'NaN', b'Infinity', b'-Infinity')  # what Python's json writes for a float JSON has no number for
 INF = float('inf')
-BIGGEST = (2 ** 53 - 1) * 2 ** 971  # FLOAT64_MAX as an exact integer (MicroPython compares big ints with floats loosely)
+BIGGEST = (2 ** 53 - 1) * 2 ** 971  # FLOAT64_MAX, exact (MicroPython compares a big int with a float loosely)
 
 
 def parse(data, what, lone_surrogate=None):
@@ -66,12 +66,12 @@ def parse(data, what, lone_surrogate=None):
         elif c == 0x2d or 0x30 <= c <= 0x39:
             value, i = _number(data, i, fail)
         else:
-            for word, value in WORDS:
-                if data[i:i + len(word)] == word:
-                    i += len(word)
+            for word in WORDS:
+                if data.startswith(word, i):
                     break
             else:
                 fail(f'unexpected {_byte(c)}', i)
+            value, i = WORDS[word], i + len(word)
         while True:  # a value is complete: into its container, then past what follows it
             i = space(i)
             if not stack:
@@ -186,7 +186,7 @@ def _utf8_fault(chunk):
 def _number(data, i, fail):
     """The number at data[i]: (value, index after it). An integer is an int (but -0, a float as serde_json reads it);
     one with a fraction or an exponent a float."""
-    start, digits = i, 0
+    start = i
     if data[i] == 0x2d:
         i += 1
     first = i
@@ -241,6 +241,8 @@ def shown(value, depth=0):
             f'{shown(k, depth + 1)}: {shown(value[k], depth + 1)}' for k in sorted(value)[:8]]
         more = ', ...' if len(value) > 8 else ''
         return ('[' if t is list else '{') + ', '.join(items) + more + (']' if t is list else '}')
+    if t is int and -10 ** 20 < value < 10 ** 20:
+        return str(value)  # every u64 a shape or an offset may hold
     if t is float or t is int:
         return number(value)
     return repr(value)  # True, False, None
