@@ -222,13 +222,13 @@ def _number(data, i, n, fail):
             fail('an exponent without digits', i)
         while i < n and 0x30 <= data[i] <= 0x39:
             i += 1
-    token = data[start:i].decode()
+    token = data[start:i]  # int() and float() read bytes: no str made
     if i == whole:  # an integer: exact in both interpreters; more than 309 digits is beyond float64 for sure
-        if token == '-0':
+        if token == b'-0':
             return -0.0, i
         value = int(token) if whole - first <= 309 else INF
         if value > BIGGEST or value < -BIGGEST:
-            value = -INF if token[0] == '-' else INF
+            value = -INF if token[0] == 0x2d else INF
         return value, i
     if mantissa - first > MAX_DIGITS and len(data[first:mantissa].replace(b'.', b'').strip(b'0')) > MAX_DIGITS:
         fail(f'a number with more than {MAX_DIGITS} significant digits', start)
