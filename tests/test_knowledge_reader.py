@@ -137,7 +137,7 @@ def broken_files(valid, tmp_path):
         ('evaluation not an object', edited(valid, lambda h: h['__metadata__'].update(evaluation='[1]')),
          'metadata evaluation is a list: expected an object'),
         ('NaN in metadata', edited(valid, lambda h: h['__metadata__'].update(training='{"lr": NaN}')),
-         'metadata training.lr is the number nan: expected a number, 0 or more'),
+         'metadata training is not valid JSON: NaN is not a JSON number at byte 7'),
         ('overlapping offsets', edited(valid, offsets(b, b0 - 4, b1 - 4)), f'tensor {b!r} overlaps'),
         ('gapped offsets', edited(valid, offsets(b, b0 + 4, b1 + 4)), f'gap before tensor {b!r}'),
         ('offsets out of range', edited(valid, offsets(b, b0 + len(body), b1 + len(body))),

@@ -12,6 +12,8 @@ MAX_ITEMS = 500          # entries of a list (the history's epochs or checkpoint
 MAX_KEYS = 100           # keys of an object
 MAX_NAME = 100           # characters of a key
 MAX_TEXT = 1000          # characters of a string value
+MAX_DEPTH = 64           # levels of JSON nesting (the contract's layout takes 3; safetensors' serde_json stops at 128)
+MAX_DIGITS = 17          # significant digits of a number with a fraction or exponent (repr writes any float in 17)
 DTYPES = {'F32': (4, 'f'), 'F16': (2, 'e')}  # bytes per weight, struct code
 FLOAT64_MAX = 1.7976931348623157e308
 

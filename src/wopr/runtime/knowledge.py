@@ -1,16 +1,25 @@
 """Knowledge from bytes: one door, load(), that validates a safetensors file (or converts a 2018 gob file first)."""
-import json
 import math
 import struct
 
 from .format import DTYPES, MAX_HEADER, KnowledgeError, expected_shapes, is_safetensors, sha256_hex
+from .jsonstrict import parse, shown
 from .metadata import FIGURES, SCHEMAS, read_metadata
 
+FIELDS = ('data_offsets', 'dtype', 'shape')  # all a tensor's entry holds
+SIZE = 2 ** 64  # shapes and offsets are usize to safetensors (u64 here); so is the number of elements
 
-def _product(shape):
+
+def _sizes(values):
+    return type(values) is list and all(type(v) is int and 0 <= v < SIZE for v in values)
+
+
+def _product(shape, where):
     n = 1
     for d in shape:
         n *= d
+        if n >= SIZE:  # as safetensors' checked multiplication: refused on the way, whatever dimension follows
+            raise KnowledgeError(f'{where}: shape {shown(shape)} holds more elements than 64 bits count')
     return n
 
 
@@ -22,40 +31,44 @@ def _header(data):
         raise KnowledgeError(f'header claims {n} bytes, over the {MAX_HEADER // 1024} KB limit: not a knowledge file')
     if 8 + n > len(data):
         raise KnowledgeError(f'header length {n} runs past the end of the file ({len(data)} bytes): truncated?')
-    try:
-        header = json.loads(bytes(data[8:8 + n]).decode('utf-8'))
-    except Exception:  # noqa: BLE001 (bad UTF-8, bad JSON, or nesting deep enough to exhaust the parser)
-        raise KnowledgeError('header is not valid JSON: not a safetensors file') from None
+    header = parse(bytes(data[8:8 + n]), 'header')  # the grammar decided here, not by the host's json
     if type(header) is not dict:
         raise KnowledgeError('header is not a JSON object')
+    if data[8] != 0x7b:
+        raise KnowledgeError("header does not start with '{' as safetensors' format asks (it starts with whitespace)")
     return header, 8 + n
 
 
 def _entries(header, data_len):
-    """Check each tensor's entry and that the offsets tile the data exactly, as safetensors does."""
+    """Check each tensor's entry, in name order (the first fault named is the same in every interpreter), and that the
+    offsets tile the data exactly, as safetensors does."""
     spans = []
-    for name, entry in header.items():
+    for name in sorted(header):
+        entry, where = header[name], f'tensor {shown(name)}'
         if type(entry) is not dict:
-            raise KnowledgeError(f'tensor {name!r}: entry is not a JSON object')
+            raise KnowledgeError(f'{where}: entry is not a JSON object')
+        unknown = sorted(k for k in entry if k not in FIELDS)
+        if unknown:
+            raise KnowledgeError(f'{where}: unknown field {shown(unknown[0])} (an entry holds dtype, shape and'
+                                 ' data_offsets only)')
         dtype, shape, offsets = entry.get('dtype'), entry.get('shape'), entry.get('data_offsets')
         if type(dtype) is not str or dtype not in DTYPES:  # type first: only a string can be a key of DTYPES
-            raise KnowledgeError(f'tensor {name!r}: dtype {dtype!r} not supported (F32 or F16)')
-        if type(shape) is not list or any(type(d) is not int or d < 0 for d in shape):
-            raise KnowledgeError(f'tensor {name!r}: shape {shape!r} is not a list of sizes')
-        if (type(offsets) is not list or len(offsets) != 2
-                or any(type(o) is not int or o < 0 for o in offsets) or offsets[0] > offsets[1]):
-            raise KnowledgeError(f'tensor {name!r}: data_offsets {offsets!r} are not [begin, end]')
-        if offsets[1] - offsets[0] != _product(shape) * DTYPES[dtype][0]:
-            raise KnowledgeError(f'tensor {name!r}: {offsets[1] - offsets[0]} bytes of data do not fit shape {shape!r}'
+            raise KnowledgeError(f'{where}: dtype {shown(dtype)} not supported (F32 or F16)')
+        if not _sizes(shape):
+            raise KnowledgeError(f'{where}: shape {shown(shape)} is not a list of sizes')
+        if not _sizes(offsets) or len(offsets) != 2 or offsets[0] > offsets[1]:
+            raise KnowledgeError(f'{where}: data_offsets {shown(offsets)} are not [begin, end]')
+        if offsets[1] - offsets[0] != _product(shape, where) * DTYPES[dtype][0]:
+            raise KnowledgeError(f'{where}: {offsets[1] - offsets[0]} bytes of data do not fit shape {shown(shape)}'
                                  f' in {dtype}')
         spans.append((offsets[0], offsets[1], name))
     spans.sort()
     at = 0
     for begin, end, name in spans:
         if begin < at:
-            raise KnowledgeError(f'tensor {name!r} overlaps the tensor before it (offset {begin} < {at})')
+            raise KnowledgeError(f'tensor {shown(name)} overlaps the tensor before it (offset {begin} < {at})')
         if begin > at:
-            raise KnowledgeError(f'gap before tensor {name!r} (offset {begin}, expected {at})')
+            raise KnowledgeError(f'gap before tensor {shown(name)} (offset {begin}, expected {at})')
         at = end
     if at > data_len:
         raise KnowledgeError(f'tensor data ends at byte {at} but the file holds only {data_len}: truncated?')
@@ -72,7 +85,7 @@ def _values(data, start, entry, name):
     # NaN is the one value unequal to itself, so a second unpack (new float objects, no identity shortcut) differs
     # exactly where a NaN is; infinities are counted.
     if values != struct.unpack_from(layout, data, at) or values.count(math.inf) or values.count(-math.inf):
-        raise KnowledgeError(f'tensor {name!r} holds a NaN or infinite weight')
+        raise KnowledgeError(f'tensor {shown(name)} holds a NaN or infinite weight')
     return values
 
 
@@ -90,15 +103,15 @@ class Knowledge:
         shapes = expected_shapes(self.hidden_size)
         for name in sorted(header):
             if name not in shapes:
-                raise KnowledgeError(f"unexpected tensor {name!r} (a wopr knowledge file holds exactly"
+                raise KnowledgeError(f"unexpected tensor {shown(name)} (a wopr knowledge file holds exactly"
                                      f" {', '.join(sorted(shapes))})")
         self.tensors, self.dtypes = {}, {}
         for name in sorted(shapes):
             if name not in header:
-                raise KnowledgeError(f'missing tensor {name!r}')
+                raise KnowledgeError(f'missing tensor {shown(name)}')
             if header[name]['shape'] != shapes[name]:
-                raise KnowledgeError(f"tensor {name!r} has shape {header[name]['shape']!r}, expected {shapes[name]!r}"
-                                     f' for hidden_size {self.hidden_size}')
+                raise KnowledgeError(f"tensor {shown(name)} has shape {shown(header[name]['shape'])}, expected"
+                                     f' {shown(shapes[name])} for hidden_size {self.hidden_size}')
             self.tensors[name] = _values(data, start, header[name], name)
             self.dtypes[name] = header[name]['dtype']
         self.data, self.source = data, source

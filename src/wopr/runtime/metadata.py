@@ -1,9 +1,8 @@
 """The metadata beside the tensors: format checks, one bounded and typed validation of the JSON values `training`,
 `history` and `evaluation` (every front end shows only values of the types it expects), and the labels of the
 evaluation's figures (the terminal and the page show the same words)."""
-import json
-
 from .format import ENCODING, FLOAT64_MAX, FORMAT, MAX_HIDDEN, MAX_ITEMS, MAX_KEYS, MAX_NAME, MAX_TEXT, KnowledgeError
+from .jsonstrict import number, parse, shown
 
 # (key, label) of each figure per side, in the order they are shown
 FIGURES = (
@@ -14,8 +13,11 @@ FIGURES = (
 
 
 def _number(v, low):
-    # NaN fails both comparisons; an int beyond float64 is finite here but Infinity to the page's JSON.parse
-    return type(v) in (int, float) and low <= v <= FLOAT64_MAX
+    # an int is within float64's range (the parser reads one beyond it as an infinity, as the page's JSON.parse does)
+    # and compared with ints only: MicroPython compares a big int with a float loosely
+    if type(v) is int:
+        return low is None or v >= low
+    return type(v) is float and (-FLOAT64_MAX if low is None else low) <= v <= FLOAT64_MAX
 
 
 # What a value of each kind may be: (words for a person, test). Every number is finite.
@@ -23,11 +25,11 @@ KINDS = {
     'text': (f'a string of at most {MAX_TEXT} characters', lambda v: type(v) is str and len(v) <= MAX_TEXT),
     'bool': ('true or false', lambda v: type(v) is bool),
     'count': ('a whole number, 0 or more', lambda v: type(v) is int and _number(v, 0)),
-    'int': ('a whole number', lambda v: type(v) is int and _number(v, -FLOAT64_MAX)),
+    'int': ('a whole number', lambda v: type(v) is int),
     'amount': ('a number, 0 or more', lambda v: _number(v, 0)),
     'pct': ('a percentage, 0 to 100', lambda v: _number(v, 0) and v <= 100),
     'scalar': (f'a string of at most {MAX_TEXT} characters, a finite number, true, false or null',
-               lambda v: v is None or type(v) is bool or _number(v, -FLOAT64_MAX) or KINDS['text'][1](v)),
+               lambda v: v is None or type(v) is bool or _number(v, None) or KINDS['text'][1](v)),
 }
 
 # The known fields and their kinds. An object's other keys ('*': the kind of any other key) must be scalars, so old
@@ -62,21 +64,18 @@ def read_metadata(header):
     if type(meta) is not dict or any(type(k) is not str or type(v) is not str for k, v in meta.items()):
         raise KnowledgeError('__metadata__ must map strings to strings')
     if meta.get('format') != FORMAT:
-        raise KnowledgeError(f"unknown format version {meta.get('format')!r} (this wopr reads {FORMAT})")
+        raise KnowledgeError(f"unknown format version {shown(meta.get('format'))} (this wopr reads {FORMAT})")
     if meta.get('encoding') != ENCODING:
-        raise KnowledgeError(f"unknown input encoding {meta.get('encoding')!r} (this wopr reads {ENCODING})")
+        raise KnowledgeError(f"unknown input encoding {shown(meta.get('encoding'))} (this wopr reads {ENCODING})")
     hidden = meta.get('hidden_size', '')
     # at most four ASCII digits: a number int() reads the same in CPython and MicroPython
     if not (0 < len(hidden) <= 4 and all('0' <= d <= '9' for d in hidden)) or not 1 <= int(hidden) <= MAX_HIDDEN:
-        raise KnowledgeError(f'hidden_size {hidden!r} is not a whole number from 1 to {MAX_HIDDEN}')
+        raise KnowledgeError(f'hidden_size {shown(hidden)} is not a whole number from 1 to {MAX_HIDDEN}')
     meta = _object(meta, {'*': 'text'}, '__metadata__', SCHEMAS)  # the JSON values are checked once parsed
     parsed = {}
     for key in sorted(SCHEMAS):
-        if key in meta:
-            try:
-                value = json.loads(meta[key])
-            except Exception:  # noqa: BLE001 (bad JSON, or nesting deep enough to exhaust the parser)
-                raise KnowledgeError(f'metadata {key} is not valid JSON') from None
+        if key in meta:  # the header's grammar; a lone surrogate escape reads as U+FFFD, as CPython's text shows it
+            value = parse(meta[key].encode(), 'metadata ' + key, '\ufffd')
             parsed[key] = _checked(value, SCHEMAS[key], 'metadata ' + key)
     return meta, int(hidden), parsed
 
@@ -95,12 +94,12 @@ def _checked(value, schema, path):
     words, test = KINDS[schema]
     if not test(value):
         raise _wrong(path, value, words)
-    return _text(value) if type(value) is str else value
+    return value
 
 
 def _object(value, schema, path, skip=()):
     """An object's keys (short strings, MAX_KEYS at most) and values, in sorted order so that both interpreters
-    report the same first fault; the values of keys in `skip` are only made valid text."""
+    report the same first fault; the values of keys in `skip` are checked by the caller."""
     if type(value) is not dict:
         raise _wrong(path, value, 'an object')
     if len(value) > MAX_KEYS:
@@ -109,35 +108,17 @@ def _object(value, schema, path, skip=()):
     for key in sorted(value):
         if len(key) > MAX_NAME:
             raise KnowledgeError(f'{path} has a key of {len(key)} characters, over the limit of {MAX_NAME}')
-        name = _text(key)
         kind = schema.get(key, schema.get('*', 'scalar'))
-        out[name] = _text(value[key]) if key in skip else _checked(value[key], kind, f'{path}.{name}')
+        out[key] = value[key] if key in skip else _checked(value[key], kind, f'{path}.{key}')
     return out
 
 
 def _wrong(path, value, expected):
     t = type(value)
-    what = ('an object' if t is dict else 'a list' if t is list else 'null' if value is None
-            else ('true' if value else 'false') if t is bool else f'a string of {len(value)} characters' if t is str
-            else f'the number {value}' if t is float or -10 ** 15 < value < 10 ** 15 else 'a very large number')
+    if t is int or t is float:
+        what = number(value)
+        what = what if what.startswith('a ') else 'the number ' + what
+    else:
+        what = ('an object' if t is dict else 'a list' if t is list else 'null' if value is None
+                else ('true' if value else 'false') if t is bool else f'a string of {len(value)} characters')
     return KnowledgeError(f'{path} is {what}: expected {expected}')
-
-
-def _text(s):
-    """s with UTF-16 surrogates resolved as CPython's json does: a pair joined (MicroPython's json keeps both halves),
-    a lone one as U+FFFD; so both interpreters hold the same text, and it always encodes (to a terminal, to JSON)."""
-    try:
-        if len(s.encode()) == len(s):
-            return s  # ASCII
-    except UnicodeError:
-        pass  # CPython: a lone surrogate does not encode
-    out, high = [], 0
-    for c in s:
-        o = ord(c)
-        if high and 0xdc00 <= o < 0xe000:
-            out[-1] = chr(0x10000 + (high - 0xd800) * 1024 + o - 0xdc00)
-            high = 0
-            continue
-        high = o if 0xd800 <= o < 0xdc00 else 0
-        out.append('\ufffd' if 0xd800 <= o < 0xe000 else c)
-    return ''.join(out)
