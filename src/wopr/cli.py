@@ -254,11 +254,13 @@ def import_gob(source: str = typer.Argument(..., help='A Go gob file of the 2018
 @app.command()
 def export(knowledge: str = typer.Argument(..., help='Knowledge file or URL (a 2018 .bin too).'),
            fmt: str = typer.Option(..., '--format', help='onnx: a model for onnxruntime; card: a model card '
-                                   '(README.md, with the training curve as curve.svg beside it).'),
+                                   '(such as README.md, with the training curve beside it: README.md.curve.svg).'),
            out_path: str = typer.Option(..., '--out', '-o', help='Where to write (written whole or not at all).')):
     """Export a knowledge file as an ONNX model or as a Hugging Face model card."""
+    from .export import out_file
     from .sources import load_knowledge, write_files
     with user_errors():
+        out_file(out_path)  # before the work, as the card's figure is named after it
         if fmt == 'onnx':
             try:
                 from .export.onnx import onnx_bytes
