@@ -70,6 +70,27 @@ def config_options(cls):
     return decorate
 
 
+@contextmanager
+def training_progress():
+    """What a run reports (train.trained.Progress), shown: a progress bar, and a line per check that stays above it."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    from .train.trained import strength
+    bar = Progress(TextColumn('[bold]{task.description}'), BarColumn(bar_width=20), TaskProgressColumn(),
+                   TextColumn('{task.fields[strength]}'), TimeElapsedColumn(), console=out)
+    tasks = []
+
+    def show(progress):
+        if not tasks:
+            tasks.append(bar.add_task(progress.at, total=progress.total, strength=''))
+        bar.update(tasks[0], completed=progress.done, description=progress.at)
+        if progress.check:
+            bar.update(tasks[0], strength=strength(progress.check))
+            bar.console.print(progress.line(), highlight=False, soft_wrap=True)
+    with bar:
+        yield show
+
+
 @app.command()
 @config_options(Config)
 def train(options, out_path: str = typer.Option('knowledge.safetensors', '--out', '-o',
@@ -86,20 +107,16 @@ def train(options, out_path: str = typer.Option('knowledge.safetensors', '--out'
             from .train.loop import train
         except ImportError as e:
             raise ValueError(f"wopr train needs PyTorch ({e.name} is missing): pip install 'wopr[train]'") from None
-        trained = train(config)
+        with training_progress() as show:
+            trained = train(config, show)
         data = trained_file(trained)
         knowledge = load(data)  # what the reader would refuse is never written
         write_bytes(out_path, data)
     out.print(evaluation_table(knowledge.evaluation))
-    if config.method == 'self-play':
-        took = f'{trained.games:,} self-play games'
-        kept = f"the best check, at {trained.record['checkpoint_games']:,} games"
-    else:
-        took, kept = f"{len(trained.history)} epoch{'s' * (len(trained.history) != 1)}", 'the last epoch'
-    out.print(f'wrote {escape(out_path)}: {len(data)} bytes, {took} in {trained.seconds:.1f} s; the weights of '
-              f'{kept}{", perfect" if trained.perfect else ""}', highlight=False)
+    out.print(f'wrote {escape(out_path)}: {len(data)} bytes, {trained.took} in {trained.seconds:.1f} s; the weights of '
+              f'{trained.kept}{", perfect" if trained.perfect else ""}', highlight=False)
     if config.until_perfect and not trained.perfect:
-        error_line(f'not perfect after {took}')
+        error_line(f'not perfect after {trained.took}')
         raise typer.Exit(1)
 
 
