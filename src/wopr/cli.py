@@ -78,14 +78,12 @@ def training_progress():
     from .train.trained import strength
     bar = Progress(TextColumn('[bold]{task.description}'), BarColumn(bar_width=20), TaskProgressColumn(),
                    TextColumn('{task.fields[strength]}'), TimeElapsedColumn(), console=out)
-    tasks = []
+    task = bar.add_task('starting', total=None, strength='')  # the run says its total with its first report
 
     def show(progress):
-        if not tasks:
-            tasks.append(bar.add_task(progress.at, total=progress.total, strength=''))
-        bar.update(tasks[0], completed=progress.done, description=progress.at)
+        bar.update(task, completed=progress.done, total=progress.total, description=progress.at)
         if progress.check:
-            bar.update(tasks[0], strength=strength(progress.check))
+            bar.update(task, strength=strength(progress.check))
             bar.console.print(progress.line(), highlight=False, soft_wrap=True)
     with bar:
         yield show
