@@ -21,7 +21,8 @@ class Progress:
 
     def line(self):
         """The check as one line of text, or None between checks."""
-        return self.check and f"{self.at}: {strength(self.check)} · loss {self.check['loss']:.4g}"
+        if self.check is not None:
+            return f"{self.at}: {strength(self.check)} · loss {self.check['loss']:.4g}"
 
 
 @dataclass
