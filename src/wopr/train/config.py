@@ -1,6 +1,5 @@
 """A training run's settings: one dataclass holding every default once; the CLI's options, the shipped knowledge and
 the knowledge file's `training` metadata are all made from it."""
-import math
 import os
 from dataclasses import dataclass, field, fields
 
@@ -88,9 +87,8 @@ class Config:
         if self.replay < self.games_per_round:
             raise ValueError(f'replay must hold at least games_per_round ({self.games_per_round}), not {self.replay}')
         for name, closed_low in (('lr', False), ('discount', False), ('epsilon', True), ('random_share', True)):
-            value = getattr(self, name)
-            if type(value) not in (int, float) or not math.isfinite(value) or not (
-                    0 <= value <= 1 if closed_low else 0 < value <= 1):
+            value = getattr(self, name)  # NaN and infinities are outside any range: refused too
+            if type(value) not in (int, float) or not (0 <= value <= 1 if closed_low else 0 < value <= 1):
                 raise ValueError(f"{name} must be a number in {'[' if closed_low else '('}0, 1], not {value!r}")
 
     def as_metadata(self):
