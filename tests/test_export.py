@@ -7,6 +7,7 @@ import re
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from urllib.parse import unquote
 
 import numpy as np
 import onnx
@@ -23,7 +24,7 @@ from wopr.export.onnx import OPSET, policy
 from wopr.report import history_axis
 from wopr.runtime.board import encode, is_over, legal_moves, new_board, to_move
 from wopr.runtime.lstm import Network
-from wopr.sources import DEFAULT, load_knowledge, write_files
+from wopr.sources import DEFAULT, KNOWLEDGE_DIR, load_knowledge, write_files
 
 GOB = Path(__file__).parent / 'fixtures' / 'gob'
 GAMES = 128
@@ -110,12 +111,12 @@ def test_card_of_the_shipped_knowledge(tmp_path):
     out = tmp_path / 'README.md'
     result = cli('export', DEFAULT, '--format', 'card', '-o', out)
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in tmp_path.iterdir()) == ['README.md', 'curve.svg']
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['README.md', 'README.md.curve.svg']
     meta, body = front_matter(out.read_text())
     assert meta == {'license': 'mit', 'library_name': 'wopr', 'method': 'optimal',
                     'tags': ['wopr', 'tic-tac-toe', 'lstm', 'game', 'safetensors', 'onnx']}
     knowledge = load_knowledge(DEFAULT)
-    assert knowledge.sha256 in body and '![Training curve](curve.svg)' in body and '**Perfect play**' in body
+    assert knowledge.sha256 in body and '![Training curve](README.md.curve.svg)' in body and '**Perfect play**' in body
     assert '| losses | 0 | 0 |' in body
     random_games = knowledge.evaluation['random']
     shown = ' | '.join('/'.join(str(random_games[side][k]) for k in ('wins', 'draws', 'losses')) for side in 'XO')
@@ -123,7 +124,7 @@ def test_card_of_the_shipped_knowledge(tmp_path):
     assert 'wopr play --knowledge default.safetensors' in body
     code = body.split('```python\n', 1)[1].split('```', 1)[0]
     assert code.count('\n') == 5 and "InferenceSession('default.onnx')" in code
-    svg = ET.fromstring((tmp_path / 'curve.svg').read_text())
+    svg = ET.fromstring((tmp_path / 'README.md.curve.svg').read_text())
     polylines = svg.findall('{http://www.w3.org/2000/svg}polyline')
     assert len(polylines) == 5  # loss, losses_x, losses_o, optimal_pct, fastest_pct
 
@@ -138,6 +139,38 @@ def test_the_cards_onnx_snippet_runs(tmp_path, monkeypatch):
     exec(code, {'print': printed.append})
     expected = runtime_probs(load_knowledge(DEFAULT), [encode(new_board())])[0].argmax()
     assert printed == [expected]
+
+
+@pytest.mark.parametrize('names', [('default.md', 'self-play.md'), ('a b.md', 'a b (2).md'), ('card', 'card.txt'),
+                                   ('#1.md', '100%?.md')])
+def test_cards_in_one_folder_keep_their_own_curves(names, tmp_path):
+    """Each card's figure is named after the card and linked from it: two cards in a folder overwrite nothing."""
+    sources = (DEFAULT, KNOWLEDGE_DIR / 'self-play.safetensors')
+    for name, source in zip(names, sources):
+        assert cli('export', source, '--format', 'card', '-o', tmp_path / name).exit_code == 0
+    curves = [f'{name}.curve.svg' for name in names]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*names, *curves])
+    for name, curve, source in zip(names, curves, sources):
+        html = MarkdownIt('commonmark').render(front_matter((tmp_path / name).read_text())[1])
+        link = re.findall(r'<img src="([^"]+)"', html)
+        assert [unquote(u) for u in link] == [curve]  # the card points at its own figure
+        loss = load_knowledge(source).history[-1]['loss']
+        texts = [t.text for t in ET.fromstring((tmp_path / curve).read_text()).iter('{http://www.w3.org/2000/svg}text')]
+        assert f'loss: last {loss:.4g}' in texts  # the figure of that card's own history
+
+
+@pytest.mark.parametrize('fmt', ['onnx', 'card'])
+@pytest.mark.parametrize('out, message', [
+    ('/', 'cannot write /: it is a folder'), ('.', 'cannot write .: it is a folder'),
+    ('..', 'cannot write ..: it is a folder'), ('sub', 'cannot write sub: it is a folder'),
+    ('new/', 'cannot write new/: a file name cannot end in /'), ('', 'cannot write to an empty path')])
+def test_an_out_that_names_a_folder_is_one_error_line(fmt, out, message, tmp_path, monkeypatch):
+    """The shipped default has a history, so a card has a figure to name after it: a folder gave "PosixPath('/') has
+    an empty name"."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'sub').mkdir()
+    assert one_error_line(cli('export', DEFAULT, '--format', fmt, '-o', out)) == f'error: {message}'
+    assert [p.name for p in tmp_path.iterdir()] == ['sub'] and not any((tmp_path / 'sub').iterdir())
 
 
 def test_card_without_history_or_evaluation_writes_no_curve(tmp_path):
@@ -192,7 +225,7 @@ def hostile_knowledge(directory):
 def test_card_treats_metadata_as_text(tmp_path):
     source = hostile_knowledge(tmp_path)
     files = card_files(load_knowledge(source), source, tmp_path / 'README.md')
-    text, svg = files[tmp_path / 'README.md'].decode(), files[tmp_path / 'curve.svg'].decode()
+    text, svg = files[tmp_path / 'README.md'].decode(), files[tmp_path / 'README.md.curve.svg'].decode()
     meta, body = front_matter(text)
     assert set(meta) == {'license', 'library_name', 'tags', 'method'} and meta['license'] == 'mit'
     # the whole string as one line of text, control and bidi characters dropped
@@ -200,7 +233,7 @@ def test_card_treats_metadata_as_text(tmp_path):
     html = MarkdownIt('commonmark').enable('table').render(body)
     for markup in ('<script', '<a ', '<b>'):
         assert markup not in html
-    assert html.count('<img') == 1 and '<img src="curve.svg"' in html  # the card's own curve, no other
+    assert html.count('<img') == 1 and '<img src="README.md.curve.svg"' in html  # the card's own curve, no other
     assert 'www.evil.example' not in body  # escaped ("www\\.evil"): no autolink either
     for line in body.splitlines():  # every table here has two columns: three unescaped pipes a row
         assert not line.startswith('|') or len(re.findall(r'(?<!\\)\|', line)) == 3, line

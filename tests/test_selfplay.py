@@ -18,10 +18,10 @@ from wopr.runtime.knowledge import load
 from wopr.runtime.lstm import Network
 from wopr.sources import KNOWLEDGE_DIR
 from wopr.train import selfplay
+from wopr.train.check import check_point
 from wopr.train.config import Config
-from wopr.train.loop import check_every, check_point
 from wopr.train.model import Model
-from wopr.train.selfplay import VALUE_SCALE, train_selfplay
+from wopr.train.selfplay import VALUE_SCALE, interval
 
 
 def losing_lines(model):
@@ -42,10 +42,10 @@ def solver_refused():
 
 
 def fake_check(script):
-    """A check that answers like loop.check_point with (losses, perfect) from script, and keeps the weights."""
+    """A check that answers like check.check_point with (losses, perfect) from script, and keeps the weights."""
     seen = []
 
-    def check(model):
+    def check(model, dtype):
         losses, perfect = script[len(seen)]
         seen.append({k: v.clone() for k, v in model.state_dict().items()})
         return {'losses_x': losses, 'losses_o': losses, 'optimal_pct': 100.0 - losses, 'fastest_pct': 100.0 - losses,
@@ -76,23 +76,23 @@ def test_self_play_games_follow_the_runtimes_rules():
             assert games.ended[g, t] == board.is_over(played)
 
 
-def run(hidden=8, games=256, seed=0, until_perfect=False, **knobs):
-    config = Config(method='self-play', hidden=hidden, games=games, seed=seed, until_perfect=until_perfect)
-    return train_selfplay(config, **knobs)
+def run(hidden=8, games=256, check=None, on_progress=None, **settings):
+    """selfplay.run on a self-play Config of these settings."""
+    return selfplay.run(Config(method='self-play', hidden=hidden, games=games, **settings), on_progress, check)
 
 
 def scaled(weights):
-    """The weights as train_selfplay returns them: the head's values times VALUE_SCALE."""
+    """The weights as selfplay.run returns them: the head's values times VALUE_SCALE."""
     return {k: v * VALUE_SCALE if k.startswith('head.') else v for k, v in weights.items()}
 
 
 def test_a_short_run_cuts_the_losing_lines_of_an_untrained_network():
     torch.manual_seed(0)
-    untrained = Model(16)  # the initialisation train_selfplay(seed=0) starts from
+    untrained = Model(16)  # the initialisation selfplay.run(seed=0) starts from
     with solver_refused():
-        model, record, curve = run(hidden=16, games=1500)
-    assert record['games'] == 1500 and record['value_scale'] == VALUE_SCALE and curve == []
-    before, after = losing_lines(untrained), losing_lines(model)
+        trained = run(hidden=16, games=1500)
+    assert trained.games == 1500 and trained.record['value_scale'] == VALUE_SCALE and trained.history == []
+    before, after = losing_lines(untrained), losing_lines(trained.model)
     assert after < before / 2, (before, after)  # measured: 814 -> about 250
 
 
@@ -141,7 +141,7 @@ def test_selfplay_imports_neither_the_solver_nor_the_evaluation():
 
 def test_same_seed_same_weights_other_seed_other_weights():
     def weights(seed):
-        return run(hidden=16, games=256, seed=seed, games_per_round=32, steps_per_round=2)[0].state_dict()
+        return run(hidden=16, games=256, seed=seed, games_per_round=32, steps_per_round=2).model.state_dict()
     first = weights(3)
     assert same_weights(first, weights(3))
     assert not same_weights(first, weights(4))
@@ -149,25 +149,27 @@ def test_same_seed_same_weights_other_seed_other_weights():
 
 def test_checks_make_the_curve_and_until_perfect_stops_at_the_first_perfect_one():
     check, seen = fake_check([(9, False), (0, True), (0, True)])
-    _, record, curve = run(games=1000, until_perfect=True, check=check, check_every=64, games_per_round=32)
-    assert [p['games'] for p in curve] == [64, 128] and record['games'] == 128 and len(seen) == 2
+    trained = run(games=1000, until_perfect=True, check=check, check_every=64, games_per_round=32)
+    curve = trained.history
+    assert [p['games'] for p in curve] == [64, 128] and trained.games == 128 and len(seen) == 2
     assert curve[-1] == {'games': 128, 'seconds': curve[-1]['seconds'], 'loss': curve[-1]['loss'], 'losses_x': 0,
                          'losses_o': 0, 'optimal_pct': 100.0, 'fastest_pct': 100.0, 'perfect': True}
-    assert record['perfect'] and record['checkpoint_games'] == 128
+    assert trained.perfect and trained.record['checkpoint_games'] == 128
 
 
 def test_a_check_once_past_each_check_every_games_and_at_the_end():
     check, _ = fake_check([(3, False)] * 10)
-    _, _, curve = run(games=500, check=check, check_every=100, games_per_round=32)
+    curve = run(games=500, check=check, check_every=100, games_per_round=32).history
     assert [p['games'] for p in curve] == [128, 224, 320, 416, 500]
 
 
 def test_the_weights_returned_are_those_of_the_best_check_with_their_values_scaled():
     check, seen = fake_check([(9, False), (2, False), (4, False), (7, False)])
-    model, record, curve = run(games=256, check=check, check_every=64, games_per_round=32)
-    assert [p['losses_x'] for p in curve] == [9, 2, 4, 7] and record['checkpoint_games'] == 128
-    assert same_weights(model.state_dict(), scaled(seen[1])) and not same_weights(model.state_dict(), scaled(seen[3]))
-    assert not record['perfect']
+    trained = run(games=256, check=check, check_every=64, games_per_round=32)
+    weights = trained.model.state_dict()
+    assert [p['losses_x'] for p in trained.history] == [9, 2, 4, 7] and trained.record['checkpoint_games'] == 128
+    assert same_weights(weights, scaled(seen[1])) and not same_weights(weights, scaled(seen[3]))
+    assert not trained.perfect and trained.kept == 'the best check, at 128 games'
 
 
 def test_scaling_the_values_keeps_every_move_and_sharpens_the_probabilities():
@@ -192,28 +194,52 @@ def test_scaling_the_values_keeps_every_move_and_sharpens_the_probabilities():
     assert share['sharp'] > 0.9 and share['flat'] < 0.8, share  # measured: 0.96 and 0.68
 
 
-def test_on_check_can_stop_the_training():
+def test_a_true_answer_to_a_check_stops_the_training():
     check, _ = fake_check([(3, False)] * 10)
-    _, record, curve = run(games=1000, check=check, check_every=32, games_per_round=32,
-                           on_check=lambda p: p['games'] >= 96)
-    assert record['games'] == 96 and len(curve) == 3
+    seen = []
+
+    def watch(progress):
+        seen.append(progress)
+        return progress.check is not None and progress.check['games'] >= 96
+    trained = run(games=1000, check=check, check_every=64, games_per_round=16, on_progress=watch)
+    assert trained.games == 128 and len(trained.history) == 2
+    # one report per round of games, a check at each 64th game; answers between checks do not stop it
+    assert [p.done for p in seen] == list(range(16, 129, 16)) and {p.total for p in seen} == {1000}
+    assert [p.check['games'] for p in seen if p.check] == [64, 128] and seen[-1].at == '128 games'
+    assert seen[-1].line().startswith('128 games: losing lines X 3 O 3 · optimal 97.0%')
 
 
-@pytest.mark.parametrize('knobs, message', [
-    ({'check_every': 0}, 'check_every must be a positive whole number'),
-    ({'batch_size': 2.5}, 'batch_size must be a positive whole number'),
-    ({'steps_per_round': True}, 'steps_per_round must be a positive whole number'),
-    ({'discount': 1.5}, r'discount must be in \(0, 1\]'),
-    ({'discount': 0}, r'discount must be in \(0, 1\]'),
-    ({'epsilon': -0.1}, r'epsilon must be in \[0, 1\]'),
-    ({'random_share': '1'}, r'random_share must be in \[0, 1\]'),
-    ({'replay': 16, 'games_per_round': 32}, 'replay .16 games. must hold at least games_per_round'),
+@pytest.mark.parametrize('settings, message', [
+    ({'check_every': 0}, 'check_every must be a whole number from 1 up, not 0'),
+    ({'batch_size': 2.5}, 'batch_size must be a whole number from 1 to 65536, not 2.5'),
+    ({'steps_per_round': True}, 'steps_per_round must be a whole number from 1 up, not True'),
+    ({'discount': 1.5}, r'discount must be a number in \(0, 1\], not 1.5'),
+    ({'discount': 0}, r'discount must be a number in \(0, 1\], not 0'),
+    ({'epsilon': -0.1}, r'epsilon must be a number in \[0, 1\], not -0.1'),
+    ({'random_share': '1'}, r"random_share must be a number in \[0, 1\], not '1'"),
+    ({'replay': 16, 'games_per_round': 32}, r'replay must hold at least games_per_round \(32\), not 16'),
+    ({'replay': 10 ** 7}, 'replay must be a whole number from 1 to 1000000, not 10000000'),
     ({'until_perfect': True}, 'until_perfect needs a check'),
-    ({'gamma': 0.9}, 'unknown self-play setting gamma'),
 ])
-def test_bad_knobs_are_refused_with_a_clear_message(knobs, message):
+def test_bad_settings_are_refused_with_a_clear_message(settings, message):
     with pytest.raises(ValueError, match=message):
-        run(**knobs)
+        run(**settings)
+
+
+def test_batch_size_has_one_meaning_and_a_default_per_method():
+    """Games per gradient step: 256 of the data set's games by default, 128 from self-play's replay; either may be
+    set, and the file records the value used."""
+    assert Config().batch_size == Config(method='winning-x').batch_size == 256
+    assert Config(method='self-play').batch_size == 128
+    chosen = Config(method='self-play', batch_size=64)
+    assert chosen.batch_size == 64 and chosen.as_metadata()['batch_size'] == 64
+    assert Config(method='self-play') == Config(method='self-play', batch_size=128)
+
+
+def test_self_play_settings_are_refused_for_the_other_methods():
+    for name, value in (('epsilon', 0.1), ('games_per_round', 8), ('check_every', 500)):
+        with pytest.raises(ValueError, match=f"--{name.replace('_', '-')} applies to the self-play method only"):
+            Config(method='winning-x', **{name: value})
 
 
 def test_wopr_train_self_play_records_the_method_the_games_and_the_curve(tmp_path):
@@ -236,7 +262,7 @@ def test_wopr_train_self_play_records_the_method_the_games_and_the_curve(tmp_pat
 
 @pytest.mark.parametrize('games', [1, 999, 1000, 100_000, 500_000, 500_001, 1_234_567, 10 ** 12])
 def test_the_curve_of_any_run_fits_the_history_a_file_holds(games):
-    every = check_every(games)
+    every = interval(Config(method='self-play', games=games))
     assert every % 1000 == 0 and -(-games // every) <= MAX_ITEMS and (games > MAX_ITEMS * 1000 or every == 1000)
 
 
@@ -244,10 +270,12 @@ def test_the_curve_of_any_run_fits_the_history_a_file_holds(games):
     (['--games', '-1'], 'games must be a whole number from 1 up, not -1'),
     (['--games', '0'], 'games must be a whole number from 1 up, not 0'),
     (['--hidden', '0'], 'hidden must be a whole number from 1 to 1024, not 0'),
-    (['--lr', '0'], 'lr must be more than 0'),
+    (['--lr', '0'], r'lr must be a number in (0, 1], not 0.0'),
+    (['--discount', 'nan'], r'discount must be a number in (0, 1], not nan'),
+    (['--epsilon', '1.5'], r'epsilon must be a number in [0, 1], not 1.5'),
+    (['--replay', '8'], 'replay must hold at least games_per_round (32), not 8'),
     (['--centre-first'], '--centre-first applies to the winning-x method only'),
     (['--epochs', '5'], '--epochs applies to the optimal and winning-x methods only'),  # ignored: refused
-    (['--batch-size', '64'], '--batch-size applies to the optimal and winning-x methods only'),
 ])
 def test_wopr_train_self_play_refuses_bad_options_in_one_line(args, message, tmp_path):
     assert message in one_error_line(cli('train', '--method', 'self-play', *args, '--out', tmp_path / 'k.safetensors'))

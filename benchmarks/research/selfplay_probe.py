@@ -13,12 +13,7 @@ import sys
 import time
 
 from wopr.train.config import Config
-from wopr.train.loop import check_point
-from wopr.train.selfplay import train_selfplay
-
-
-def check(model):
-    return check_point(model, 'f32')
+from wopr.train.loop import train
 
 
 def optimal(p):
@@ -28,7 +23,10 @@ def optimal(p):
 def run(hidden, seed, max_cpu, until_perfect=True, verbose=False, **knobs):
     first, cpu = {}, time.process_time()
 
-    def on_check(p):
+    def on_progress(progress):
+        p = progress.check
+        if p is None:
+            return False
         p['cpu_seconds'] = round(time.process_time() - cpu, 3)
         if verbose:
             print(p, flush=True)
@@ -38,12 +36,13 @@ def run(hidden, seed, max_cpu, until_perfect=True, verbose=False, **knobs):
             first.setdefault('perfect', p)
         return p['cpu_seconds'] > max_cpu
 
-    run_settings = {'games': 2_000_000, **{k: knobs.pop(k) for k in ('games', 'lr', 'threads') if k in knobs}}
-    config = Config(method='self-play', hidden=hidden, seed=seed, until_perfect=until_perfect, **run_settings)
+    knobs = {'games': 2_000_000, **knobs}
+    config = Config(method='self-play', hidden=hidden, seed=seed, until_perfect=until_perfect, **knobs)
     started = time.perf_counter()
-    _, info, curve = train_selfplay(config, check=check, on_check=on_check, **knobs)
+    trained = train(config, on_progress)  # its checks play the weights as F32 (the default dtype)
+    curve = trained.history
     after = [optimal(p) for p in curve[curve.index(first['optimal']):]] if 'optimal' in first else []
-    return {'hidden': hidden, 'seed': seed, 'knobs': {**run_settings, **knobs}, 'games': info['games'],
+    return {'hidden': hidden, 'seed': seed, 'knobs': knobs, 'games': trained.games,
             'seconds': round(time.perf_counter() - started, 1), 'optimal': first.get('optimal'),
             'perfect': first.get('perfect'), 'last': curve[-1],
             'checks_after_first_optimal': len(after), 'optimal_share_after': sum(after) / len(after) if after else None,
@@ -61,7 +60,7 @@ def main():
     ap.add_argument('--keep-going', action='store_true', help='do not stop at the first perfect check (stability)')
     ap.add_argument('--out', default=None)
     ap.add_argument('-v', action='store_true')
-    ap.add_argument('knobs', nargs='*', help='name=value (JSON): train_selfplay knobs, or games, lr, threads')
+    ap.add_argument('knobs', nargs='*', help='name=value (JSON): Config settings, e.g. epsilon=0.05')
     a = ap.parse_intermixed_args()
     knobs = {k: json.loads(v) for k, v in (kv.split('=', 1) for kv in a.knobs)}
     for h in a.hidden:

@@ -154,6 +154,25 @@ def config_options(cls):
     return decorate
 
 
+@contextmanager
+def training_progress():
+    """What a run reports (train.trained.Progress), shown: a progress bar, and a line per check that stays above it."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    from .train.trained import strength
+    bar = Progress(TextColumn('[bold]{task.description}'), BarColumn(bar_width=20), TaskProgressColumn(),
+                   TextColumn('{task.fields[strength]}'), TimeElapsedColumn(), console=out)
+    task = bar.add_task('starting', total=None, strength='')  # the run says its total with its first report
+
+    def show(progress):
+        bar.update(task, completed=progress.done, total=progress.total, description=progress.at)
+        if progress.check:
+            bar.update(task, strength=strength(progress.check))
+            bar.console.print(progress.line(), highlight=False, soft_wrap=True)
+    with bar:
+        yield show
+
+
 @app.command()
 @config_options(Config)
 def train(options, out_path: str = typer.Option('knowledge.safetensors', '--out', '-o',
@@ -170,20 +189,16 @@ def train(options, out_path: str = typer.Option('knowledge.safetensors', '--out'
             from .train.loop import train
         except ImportError as e:
             raise ValueError(f"wopr train needs PyTorch ({e.name} is missing): pip install 'wopr[train]'") from None
-        trained = train(config)
+        with training_progress() as show:
+            trained = train(config, show)
         data = trained_file(trained)
         knowledge = load(data)  # what the reader would refuse is never written
         write_bytes(out_path, data)
     out.print(evaluation_table(knowledge.evaluation))
-    if config.method == 'self-play':
-        took = f'{trained.games:,} self-play games'
-        kept = f"the best check, at {trained.record['checkpoint_games']:,} games"
-    else:
-        took, kept = f"{len(trained.history)} epoch{'s' * (len(trained.history) != 1)}", 'the last epoch'
-    out.print(f'wrote {escape(out_path)}: {len(data)} bytes, {took} in {trained.seconds:.1f} s; the weights of '
-              f'{kept}{", perfect" if trained.perfect else ""}', highlight=False)
+    out.print(f'wrote {escape(out_path)}: {len(data)} bytes, {trained.took} in {trained.seconds:.1f} s; the weights of '
+              f'{trained.kept}{", perfect" if trained.perfect else ""}', highlight=False)
     if config.until_perfect and not trained.perfect:
-        error_line(f'not perfect after {took}')
+        error_line(f'not perfect after {trained.took}')
         raise typer.Exit(1)
 
 
@@ -341,11 +356,13 @@ def import_gob(source: str = typer.Argument(..., help='A Go gob file of the 2018
 @app.command()
 def export(knowledge: str = typer.Argument(..., help='Knowledge file or URL (a 2018 .bin too).'),
            fmt: str = typer.Option(..., '--format', help='onnx: a model for onnxruntime; card: a model card '
-                                   '(README.md, with the training curve as curve.svg beside it).'),
+                                   '(such as README.md, with the training curve beside it: README.md.curve.svg).'),
            out_path: str = typer.Option(..., '--out', '-o', help='Where to write (written whole or not at all).')):
     """Export a knowledge file as an ONNX model or as a Hugging Face model card."""
+    from .export import out_file
     from .sources import load_knowledge, write_files
     with user_errors():
+        out_file(out_path)  # before the work, as the card's figure is named after it
         if fmt == 'onnx':
             try:
                 from .export.onnx import onnx_bytes

@@ -3,12 +3,13 @@ import json
 import re
 import string
 from pathlib import Path
+from urllib.parse import quote
 
 from ..report import flatten, history_axis, is_number, scale
 from ..runtime.metadata import FIGURES
 from ..text import clean
+from . import out_file
 
-CURVE = 'curve.svg'
 LIMIT = 200  # characters of one metadata string shown: a card is read by people
 MAX_SERIES = 8
 SAFE_NAME = re.compile(r'[A-Za-z0-9][A-Za-z0-9._-]{0,99}')
@@ -124,7 +125,8 @@ def curve_svg(history):
 
 
 def card(knowledge, name, curve=None):
-    """The card's Markdown: YAML front matter, then what the network is, its training, evaluation and how to play."""
+    """The card's Markdown: YAML front matter, then what the network is, its training, evaluation (the figure file
+    `curve` beside it) and how to play."""
     t, h = knowledge.training, knowledge.hidden_size
     dtype = knowledge.dtypes['lstm.weight_hh_l0']
     params = sum(len(v) for v in knowledge.tensors.values())
@@ -138,7 +140,7 @@ def card(knowledge, name, curve=None):
              ('weights', f'{dtype}, {params:,} parameters'), ('hidden size', str(h)),
              ('format', md(knowledge.metadata['format'])), ('encoding', md(knowledge.metadata['encoding']))]
     training = [(md(k), cell(v)) for k, v in flatten(t)]
-    history = f'![Training curve]({CURVE})' if curve else 'This file carries no training history.'
+    history = f'![Training curve]({quote(curve)})' if curve else 'This file carries no training history.'
     body = f'''# wopr tic-tac-toe LSTM, hidden {h}
 
 A tic-tac-toe player: PyTorch's `nn.LSTM(18, {h})` followed by `nn.Linear({h}, 9)`, stored as a wopr knowledge
@@ -187,12 +189,13 @@ print(int(probs.argmax()))  # X's opening (with stones on the board, take the mo
 
 
 def card_files(knowledge, source, out):
-    """{path: bytes}: the card at `out` and, when the knowledge has a history, the curve beside it."""
-    out = Path(out)
+    """{path: bytes}: the card at `out` and, when the knowledge has a history, the curve beside it, named after the
+    card's whole name (README.md: README.md.curve.svg), so that cards in one folder keep their own."""
+    out = out_file(out)
     name = Path(str(source)).name
     name = name if SAFE_NAME.fullmatch(name) else 'knowledge.safetensors'  # it lands in commands and code
     svg = curve_svg(knowledge.history)
-    files = {out: card(knowledge, name, svg).encode()}
-    if svg:
-        files = {out.with_name(CURVE): svg.encode(), **files}  # the curve first: the card points at it
-    return files
+    if not svg:
+        return {out: card(knowledge, name).encode()}
+    curve = out.with_name(f'{out.name}.curve.svg')
+    return {curve: svg.encode(), out: card(knowledge, name, curve.name).encode()}  # the curve first: the card links it

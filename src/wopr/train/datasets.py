@@ -63,7 +63,3 @@ def winning_x(centre_first=False):
             kept.append(game)
     return Dataset('winning-x', kept)
 
-
-def build(method, centre_first=False):
-    """The training set of a method (config.METHODS validates the pair)."""
-    return winning_x(centre_first) if method == 'winning-x' else optimal()

@@ -28,5 +28,5 @@ def knowledge_file(model, training, history, dtype='f32', games=100, seed=0):
 
 
 def trained_file(trained):
-    """The knowledge file of a training run (see loop.Trained)."""
+    """The knowledge file of a training run (a trained.Trained)."""
     return knowledge_file(trained.model, trained.training_metadata(), trained.history, trained.config.dtype)

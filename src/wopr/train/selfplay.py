@@ -5,7 +5,9 @@ import time
 import torch
 
 from ..runtime import board
+from ..runtime.format import MAX_ITEMS
 from .model import Model
+from .trained import Progress, Trained
 
 # Boards here are [N, 9] tensors of 0 (empty), 1 (X) and 2 (O); X moves on even steps, O on odd ones.
 LINES = torch.tensor(board.LINES)  # the game's rules, batched: the runtime's own lines
@@ -93,81 +95,68 @@ def rank(p):
     return -(p['losses_x'] + p['losses_o']), p['optimal_pct'], p['fastest_pct']
 
 
-# The method's own settings (the run's are in a Config): what docs/self-play.md found best, kept as the defaults.
-KNOBS = {'check_every': 1000, 'batch_size': 128, 'games_per_round': 32, 'steps_per_round': 4, 'replay': 10_000,
-         'discount': 0.9, 'epsilon': 0.2, 'random_share': 2 / 3}
 # Move values lie in [-1, 1]: as logits they would read as a near-uniform distribution (the page's thinking, the
 # medium level's sampling). A power of two scales them exactly, so the argmax, and the play, stay bit-identical.
 VALUE_SCALE = 32
 
 
-def _validate(knobs, check, until_perfect):
-    """Bad knobs fail at once, with the knob's name and the allowed range."""
-    unknown = set(knobs) - set(KNOBS)
-    if unknown:
-        raise ValueError(f"unknown self-play setting {', '.join(sorted(unknown))} ({', '.join(KNOBS)})")
-    for name in ('check_every', 'batch_size', 'games_per_round', 'steps_per_round', 'replay'):
-        if type(knobs[name]) is not int or knobs[name] <= 0:
-            raise ValueError(f'{name} must be a positive whole number, not {knobs[name]!r}')
-    for name, low, high in (('discount', 0, 1), ('epsilon', 0, 1), ('random_share', 0, 1)):
-        value = knobs[name]
-        if type(value) not in (int, float) or not low <= value <= high or name == 'discount' and value == 0:
-            raise ValueError(f"{name} must be in {'(' if name == 'discount' else '['}{low}, {high}], not {value!r}")
-    if knobs['replay'] < knobs['games_per_round']:
-        raise ValueError(f"replay ({knobs['replay']} games) must hold at least games_per_round "
-                         f"({knobs['games_per_round']})")
-    if until_perfect and check is None:
+def interval(config):
+    """Games between two checks: config.check_every, or a multiple of it that keeps the curve within the history a
+    knowledge file holds (MAX_ITEMS points)."""
+    base = config.check_every
+    return max(base, -(-config.games // (MAX_ITEMS * base)) * base)
+
+
+def run(config, on_progress=None, check=None):
+    """Train a Model by self-play as config says (its self-play settings: docs/self-play.md); a Trained.
+
+    check(model, dtype) -> {'losses_x', 'losses_o', 'optimal_pct', 'fastest_pct', 'perfect'} (the exhaustive
+    evaluation: wopr.train.check.check_point) runs once past every interval(config) games and at the end; the learning
+    never sees it, so the solver stays out of the learning signal. The history holds one point per check (those
+    figures, with games, seconds and loss); the model holds the weights of the best check (fewest losing lines, then
+    most optimal moves, then fastest), the first perfect one with until_perfect, its values scaled by VALUE_SCALE.
+    on_progress(Progress) after every round of games, with the check when one was made."""
+    if config.until_perfect and check is None:
         raise ValueError('until_perfect needs a check: the exhaustive evaluation decides what is perfect')
-
-
-def train_selfplay(config, check=None, on_check=None, **knobs):
-    """Train a Model by self-play as config (hidden, games, seed, lr, threads, until_perfect) and the KNOBS say;
-    returns (model, record, curve).
-
-    check(model) -> {'losses_x', 'losses_o', 'optimal_pct', 'fastest_pct', 'perfect'} (the exhaustive evaluation:
-    wopr.train.loop.check_point) runs every check_every games; the learning never sees it, so the solver stays
-    out of the learning signal. The curve holds one point per check (those figures, with games, seconds and loss);
-    the model returned holds the weights of the best check (fewest losing lines, then most optimal moves, then
-    fastest), the first perfect one with until_perfect, its values scaled by VALUE_SCALE. on_check(point) sees
-    each point; True stops the training. record: what the run did and the knobs, for the knowledge's metadata."""
-    knobs = {**KNOBS, **knobs}
-    _validate(knobs, check, config.until_perfect)
-    every, batch, discount = knobs['check_every'], knobs['batch_size'], knobs['discount']
+    every = interval(config)
     torch.set_num_threads(config.threads)  # two threads stall on a 2-core machine; the count is part of the seed
     torch.manual_seed(config.seed)
     gen = torch.Generator().manual_seed(config.seed)
     model = Model(config.hidden)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    memory = Replay(knobs['replay'])
+    memory = Replay(config.replay)
     curve, best, played, steps, total, count = [], None, 0, 0, 0.0, 0
     started = time.perf_counter()
     while played < config.games:
-        n = min(knobs['games_per_round'], config.games - played)
-        memory.add(play(model, n, knobs['epsilon'], knobs['random_share'], gen))
+        n = min(config.games_per_round, config.games - played)
+        memory.add(play(model, n, config.epsilon, config.random_share, gen))
         played += n
         # Several gradient steps per small batch of new games: updates, not games, are what the model learns from.
-        for _ in range(knobs['steps_per_round']):
-            loss = td_loss(model, memory.sample(batch, gen), discount)
+        for _ in range(config.steps_per_round):
+            loss = td_loss(model, memory.sample(config.batch_size, gen), config.discount)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             total, count, steps = total + loss.item(), count + 1, steps + 1
+        p = None
         if check is not None and (played // every > (played - n) // every or played == config.games):
             p = {'games': played, 'seconds': round(time.perf_counter() - started, 3),
-                 'loss': round(total / max(count, 1), 6), **check(model)}
+                 'loss': round(total / max(count, 1), 6), **check(model, config.dtype)}
             curve.append(p)
             total, count = 0.0, 0
             if best is None or rank(p) > rank(best[0]):
                 best = p, copy.deepcopy(model.state_dict())
-            stop = on_check(p) if on_check else False
-            if stop or config.until_perfect and p['perfect']:
-                break
+        stop = on_progress and on_progress(Progress(played, config.games, f'{played:,} games', p))
+        if p and (stop or config.until_perfect and p['perfect']):
+            break
     if best is not None:
         model.load_state_dict(best[1])
     with torch.no_grad():
         model.head.weight *= VALUE_SCALE
         model.head.bias *= VALUE_SCALE
-    record = {'games': played, 'checkpoint_games': best[0]['games'] if best else played, 'gradient_steps': steps,
-              'optimizer': 'Adam', 'value_scale': VALUE_SCALE, **knobs, 'perfect': bool(best and best[0]['perfect']),
-              'seconds': round(time.perf_counter() - started, 3)}
-    return model, record, curve
+    kept = best[0]['games'] if best else played
+    return Trained(model, config, curve, bool(best and best[0]['perfect']), played,
+                   round(time.perf_counter() - started, 3), took=f'{played:,} self-play games',
+                   kept=f'the best check, at {kept:,} games' if best else 'the last games',
+                   record={'checkpoint_games': kept, 'gradient_steps': steps, 'optimizer': 'Adam',
+                           'value_scale': VALUE_SCALE, 'max_games': config.games})

@@ -1,5 +1,6 @@
 """Retrain the shipped knowledge files reproducibly (fixed seeds, one thread): `make knowledge`."""
 import sys
+from functools import partial
 
 from ..sources import KNOWLEDGE_DIR
 from .config import Config
@@ -21,13 +22,19 @@ SHIPPED = {  # each one the defaults of Config, but for these settings
 }
 
 
+def show(name, progress):
+    """A line per check: `make knowledge` is a log, not a screen."""
+    if progress.check:
+        print(f'{name}: {progress.line()}', flush=True)
+
+
 def main(names=()):
     for name in names or SHIPPED:
         if name not in SHIPPED:
             raise SystemExit(f'unknown shipped knowledge {name!r} (one of {", ".join(SHIPPED)})')
         config = SHIPPED[name]
         print(f'{name}: {config}', flush=True)
-        trained = train(config)
+        trained = train(config, partial(show, name))
         out = KNOWLEDGE_DIR / f'{name}.safetensors'
         out.write_bytes(trained_file(trained))
         print(f'{name}: wrote {out} ({out.stat().st_size} bytes){", perfect" if trained.perfect else ""}', flush=True)
