@@ -22,8 +22,8 @@ WILDCARDS = '*?'  # in a bucket policy's Resource they match any key
 # lists among the characters to avoid), so that a key, its URL and the page's relative links all read the same; a
 # part starting with '.' is hidden, and a browser resolves '.' and '..' away
 KEY_PART = re.compile('[A-Za-z0-9_-][A-Za-z0-9._-]*')
-KEY_RULE = ("a site's keys are parts made of letters, digits, '.', '_' and '-' (none empty, none starting with '.') "
-            "joined by '/', so that a URL names each one as it is")
+KEY_RULE = ("a site's keys are parts made of ASCII letters, digits, '.', '_' and '-' (none empty, none starting "
+            "with '.') joined by '/', so that a URL names each one as it is")
 MAX_KEY = 1024  # bytes: S3's limit (a URL-safe key is ASCII: one byte a character)
 CATALOG = 'knowledge/index.json'
 # why a folder's entry is left out; a hidden or linked folder is left out whole (listed once, with a '/')
