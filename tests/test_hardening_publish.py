@@ -278,12 +278,12 @@ def test_a_prefix_is_refused_or_its_site_url_serves_the_page(endpoint, s3, prefi
     ('amzn-s3-demo-abc', 'amzn-s3-demo-'),
     ('abc-s3alias', '-s3alias'), ('abc--ol-s3', '--ol-s3'), ('abc.mrap', '.mrap'), ('abc--x-s3', '--x-s3'),
     ('abc--table-s3', '--table-s3'), ('ab\x1bc', 'lowercase')])
-def test_a_bucket_name_s3_refuses_is_named_invalid_with_its_rule(endpoint, tmp_path, bucket, rule):
-    """`Bad_Bucket` said "no such bucket"; with --create-bucket the endpoint was asked to make it."""
-    site = small_site(tmp_path / 'site')
+def test_a_bucket_name_s3_refuses_is_named_invalid_with_its_rule(endpoint, s3, tmp_path, bucket, rule):
+    """`Bad_Bucket` said "no such bucket"; with --create-bucket the endpoint was asked to make it (the command's one
+    line: tests/test_s3_publish.py::test_errors_are_one_line)."""
     before = buckets(endpoint)
-    line = one_error_line(publish(endpoint, f's3://{bucket}/p', site, '--create-bucket'))
-    assert f'invalid bucket name {bucket!r}: S3 takes bucket names ' in line and rule in line
+    refused = attempt(s3, small_site(tmp_path / 'site'), f's3://{bucket}/p')
+    assert str(refused).startswith(f'invalid bucket name {bucket!r}: S3 takes bucket names ') and rule in str(refused)
     assert buckets(endpoint) == before
 
 
