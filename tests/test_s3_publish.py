@@ -2,9 +2,11 @@
 import gzip
 import hashlib
 import json
+import os
 import re
 import shutil
 import time
+import unicodedata
 
 import pytest
 
@@ -141,20 +143,65 @@ def test_dry_run_changes_nothing(endpoint, site):
         s3.get_bucket_policy(Bucket='dry-bk')
 
 
-def test_brackets_in_the_prefix_and_file_names_are_printed_as_text(endpoint, site, tmp_path):
-    """Prefixes and file names are the user's: rich must not read them as markup (a stray [/] raised MarkupError)."""
+def test_markup_in_the_prefix_or_a_file_name_is_refused_as_written(endpoint, site, tmp_path):
+    """Prefixes and file names are the user's: rich must not read them as markup (a stray [/] raised MarkupError);
+    brackets are not URL-safe, so the error line quotes them as written, and nothing is sent."""
     odd = tmp_path / 'odd'
     shutil.copytree(site, odd)
+    base = ('--site', odd, '--endpoint-url', endpoint.url, '--create-bucket', '--public')
+    line = one_error_line(cli('publish', 's3://odd-bk/a[/b]', *base))
+    assert "the prefix 'a[/b]' cannot hold a site" in line
     (odd / 'notes [bold].txt').write_text('x')  # markup rich would swallow
-    result = cli('publish', 's3://odd-bk/a[/b]', '--site', odd, '--endpoint-url', endpoint.url, '--create-bucket',
-                 '--public', '--dry-run')
+    assert 'cannot publish notes [bold].txt:' in one_error_line(cli('publish', 's3://odd-bk/a', *base, '--dry-run'))
+    assert 'odd-bk' not in [b['Name'] for b in endpoint.client().list_buckets()['Buckets']]
+
+
+def test_what_is_left_out_is_listed_with_why(endpoint, site, tmp_path):
+    """A publish names each entry of the folder it does not send (a hidden or linked folder once), grouped by why;
+    the build's compressed copies among them."""
+    folder = tmp_path / 'folder'
+    shutil.copytree(site, folder)
+    (folder / '.env').write_text('TOKEN=x')
+    (folder / '.git').mkdir()
+    (folder / '.git' / 'config').write_text('x')
+    os.symlink(folder / 'app.js', folder / 'again.js')
+    os.symlink(folder / 'knowledge', folder / 'linked')
+    os.mkfifo(folder / 'pipe.js')
+    copies = sorted(p.relative_to(folder).as_posix() for p in folder.rglob('*.[bg][rz]'))
+    for args in (('--dry-run',), ()):
+        result = cli('publish', 's3://left-bk', '--site', folder, '--endpoint-url', endpoint.url, '--create-bucket',
+                     *args)
+        assert result.exit_code == 0, result.output
+        lines = [line for line in result.output.splitlines() if line.startswith('left out')]
+        assert lines == [
+            'left out (compressed copy: publish compresses the file itself): ' + ', '.join(copies),
+            'left out (hidden): .env, .git/, .wopr-site',  # .wopr-site: the build's marker
+            'left out (link, not followed): again.js, linked/', 'left out (not a regular file): pipe.js'], result.output
+    stored = {o['Key'] for o in endpoint.client().list_objects_v2(Bucket='left-bk')['Contents']}
+    assert stored == set(local_files(site)) and not stored & {'again.js', 'pipe.js', *copies}
+
+
+def test_dry_run_table_keeps_names_whole_and_escapes_odd_ones(endpoint, site, tmp_path, monkeypatch):
+    """The table prints a long key whole rather than cutting it at 80 columns; a name holding an escape sequence or a
+    line break is shown with its escapes visible (never sent raw to the terminal), whether left out or refused."""
+    monkeypatch.setenv('COLUMNS', '80')
+    folder = tmp_path / 'folder'
+    shutil.copytree(site, folder)
+    long = 'a-very-long-file-name-' * 6 + 'end.txt'
+    (folder / long).write_text('x')
+    (folder / '.\x1b[2J\x1b]0;owned\x07hidden').write_text('x')
+    result = cli('publish', 's3://table-bk', '--site', folder, '--endpoint-url', endpoint.url, '--create-bucket',
+                 '--dry-run')
     assert result.exit_code == 0, result.output
-    text = one_line(result.output)
-    assert 'anyone on the internet read s3://odd-bk/a[/b]/*' in text and 'notes [bold].txt' in text
-    result = cli('publish', 's3://odd-bk/a[/b]', '--site', odd, '--endpoint-url', endpoint.url, '--create-bucket')
-    assert result.exit_code == 0, result.output
-    assert f'site: {endpoint.url}/odd-bk/a[/b]/index.html' in one_line(result.output)
-    assert endpoint.client().get_object(Bucket='odd-bk', Key='a[/b]/notes [bold].txt')['Body'].read() == b'x'
+    assert re.search(f'\\n {long} +1 +upload +text/plain +public, max-age=300 *\\n', result.output)
+    assert '…' not in result.output
+    assert "left out (hidden): '.\\x1b[2J\\x1b]0;owned\\x07hidden'" in result.output
+    (folder / 'new\nline\x1b[31m.js').write_text('x')
+    line = one_error_line(cli('publish', 's3://table-bk', '--site', folder, '--endpoint-url', endpoint.url,
+                              '--create-bucket', '--dry-run'))
+    assert "cannot publish 'new\\nline\\x1b[31m.js':" in line
+    for output in (result.output, line):
+        assert not any(unicodedata.category(c) == 'Cc' for c in output.replace('\n', '')), output
 
 
 def test_public_website_and_cors(endpoint, site):
@@ -249,6 +296,8 @@ def test_a_catalog_naming_a_missing_file_is_refused(endpoint, site, tmp_path):
 def test_errors_are_one_line(endpoint, site, monkeypatch):
     base = ('--site', site, '--endpoint-url', endpoint.url)
     assert 'no such bucket: absent-bk (add --create-bucket' in one_error_line(cli('publish', 's3://absent-bk', *base))
+    line = one_error_line(cli('publish', 's3://Bad_Bucket', *base))  # not "no such bucket"
+    assert "invalid bucket name 'Bad_Bucket': S3 takes bucket names made of lowercase letters" in line
     assert 'not an s3:// URL' in one_error_line(cli('publish', 'site-bk/game', *base))
     assert 'no such site folder' in one_error_line(cli('publish', 's3://site-bk', '--site', site / 'nope'))
     assert "no AWS profile named 'nobody'" in one_error_line(cli('publish', 's3://site-bk', *base, '--profile',

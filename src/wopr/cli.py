@@ -315,6 +315,56 @@ def serve(host: str = typer.Option('127.0.0.1', '--host', help='Address to liste
         server.server_close()
 
 
+def show_changes(todo, dry_run):
+    """The bucket changes of a publish, said before they are made."""
+    would = 'would ' if dry_run else ''
+    for change in todo.changes:
+        warning = '[bold yellow]warning:[/] ' if change.warning else ''
+        out.print(f'{warning}{change.option}: {would}{escape(clean(change.words))}', highlight=False)
+    for note in todo.notes:
+        out.print(f'note: {note}', highlight=False)
+
+
+@contextmanager
+def upload_progress(uploads):
+    """A bar on stderr while the uploads go, gone when they are done; yields the callback that advances it."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+    with Progress(TextColumn('{task.description}'), BarColumn(), DownloadColumn(), transient=True,
+                  console=err) as progress:
+        task = progress.add_task('uploading', total=sum(u.size for u in uploads))
+        yield lambda upload: progress.update(task, description=upload.rel, advance=upload.size)
+
+
+def show_uploads(todo, dry_run):
+    """The uploads (a table in a dry run), what was left out of the folder and why, a summary, and the site's URL."""
+    from itertools import groupby
+
+    from rich.measure import Measurement
+    from rich.style import Style
+    from rich.table import Table
+    from rich.text import Text
+
+    from .publish import shown
+    if dry_run:
+        table = Table('file', 'bytes', 'action', 'Content-Type', 'Cache-Control', title='dry run: nothing uploaded',
+                      box=None)
+        for u in todo.uploads:  # the plan's names are URL-safe: no markup, nothing a terminal acts on
+            action = 'skip' if u.skip else f'upload {u.encoding}' if u.encoding else 'upload'
+            table.add_row(u.rel, f'{u.size:,}', action, u.headers['ContentType'].split(';')[0],
+                          u.headers['CacheControl'])
+        # at its own width, every row one line: a narrower terminal wraps it, nothing is cut (and a pipe gets it whole)
+        table.width = Measurement.get(out, out.options.update_width(1 << 14), table).maximum
+        out.print(table, crop=False)
+    for why, left in groupby(sorted(todo.left_out, key=lambda entry: entry[::-1]), key=lambda entry: entry[1]):
+        names = ', '.join(shown(rel) for rel, _ in left)  # shown: a name's control characters as visible escapes
+        out.print(f'left out ({why}): {escape(names)}', highlight=False, soft_wrap=True)
+    sent = todo.sent
+    out.print(f'{"would upload" if dry_run else "uploaded"} [bold]{len(sent)}[/] files '
+              f'({sum(u.size for u in sent):,} bytes before compression), skipped '
+              f'[bold]{len(todo.uploads) - len(sent)}[/] unchanged')
+    out.print('site:', Text(todo.url, style=Style(link=todo.url)))  # Text: an endpoint may hold brackets ([::1])
+
+
 @app.command()
 def publish(target: str = typer.Argument(..., help='s3://BUCKET or s3://BUCKET/PREFIX'),
             site: str = typer.Option(None, '--site', help='A built site folder (default: build one now).'),
@@ -328,10 +378,19 @@ def publish(target: str = typer.Argument(..., help='s3://BUCKET or s3://BUCKET/P
             cors_origin: Annotated[list[str] | None, typer.Option(
                 '--cors-origin', help='Let pages on ORIGIN fetch files (GET/HEAD); repeatable.')] = None):
     """Publish the static site (page, engine, knowledge) to S3 or any S3-compatible store."""
-    from .publish import run
+    from .publish import execute, plan, site_folder, target_of
+    from .s3 import client
     with user_errors():
-        run(target, site, endpoint_url, region, profile, console=out, create=create_bucket, website=website,
-            public=public, cors_origins=cors_origin or (), dry_run=dry_run)
+        s3 = client(endpoint_url, region, profile)
+        target_of(target)  # a bad bucket name or prefix is refused before a site is built for it
+        with site_folder(site) as folder:
+            todo = plan(s3, folder, target, create=create_bucket, website=website, public=public,
+                        cors_origins=cors_origin or ())
+            show_changes(todo, dry_run)
+            if not dry_run:
+                with upload_progress(todo.sent) as on_sent:
+                    execute(s3, todo, on_sent)
+    show_uploads(todo, dry_run)
 
 
 @app.command('import-gob')

@@ -1,28 +1,34 @@
-"""`wopr publish`: plan what a site folder needs on S3 (reading only), then carry the plan out in an order that never
-serves a broken page. `--dry-run` prints the plan."""
-import hashlib
+"""`wopr publish`: a plan of what a site folder needs on S3, checked whole while only reading (names, keys, catalog,
+bucket), then its execution in an order that never serves a broken page."""
 import json
 import os
+import re
 import stat
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
-from rich.style import Style
-from rich.table import Table
-from rich.text import Text
-
-from .s3 import S3Error, client, errors, found, split_url
+from .bucket import bucket_region, check_name, create_bucket, make_public, set_cors, set_website
+from .s3 import S3Error, errors, found, split_url
 from .web.compress import decoded_sha256, encode, encoded_size, file_sha256
 from .web.policy import STORED_ENCODING, cache_control, compressible, content_type, sibling_of, upload_order
 
 WEBSITE_DASH_REGIONS = {'us-east-1', 'us-west-1', 'us-west-2', 'eu-west-1', 'ap-southeast-1', 'ap-southeast-2',
                         'ap-northeast-1', 'sa-east-1', 'us-gov-west-1'}  # older regions spell it s3-website-REGION
 WILDCARDS = '*?'  # in a bucket policy's Resource they match any key
+# The characters of a site's keys: those a URL path carries as they are (RFC 3986's unreserved, less '~', which S3
+# lists among the characters to avoid), so that a key, its URL and the page's relative links all read the same; a
+# part starting with '.' is hidden, and a browser resolves '.' and '..' away
+KEY_PART = re.compile('[A-Za-z0-9_-][A-Za-z0-9._-]*')
+KEY_RULE = ("a site's keys are parts made of ASCII letters, digits, '.', '_' and '-' (none empty, none starting "
+            "with '.') joined by '/', so that a URL names each one as it is")
+MAX_KEY = 1024  # bytes: S3's limit (a URL-safe key is ASCII: one byte a character)
+CATALOG = 'knowledge/index.json'
+# why a folder's entry is left out; a hidden or linked folder is left out whole (listed once, with a '/')
+HIDDEN, LINK, SPECIAL = 'hidden', 'link, not followed', 'not a regular file'
+COPY = 'compressed copy: publish compresses the file itself'
 
 
 @dataclass
@@ -68,12 +74,13 @@ class Change:
 
 @dataclass
 class Plan:
-    """What a publish does: bucket changes (in words and as calls), then uploads in order."""
+    """What a publish does: bucket changes (in words and as calls), then uploads in order; and what it leaves out."""
     bucket: str
     prefix: str
     region: str
     url: str
     uploads: list
+    left_out: list  # (relative path, why) of each entry of the folder not uploaded
     changes: list = field(default_factory=list)  # Changes, made before the uploads
     notes: list = field(default_factory=list)
 
@@ -82,25 +89,57 @@ class Plan:
         return [u for u in self.uploads if not u.skip]
 
 
+def shown(name):
+    """A file's name as a terminal may print it: as it is, or (holding a control, format or other unprintable
+    character) as a Python literal, escapes visible, so that it still names the file."""
+    return name if name and name.isprintable() else repr(name)
+
+
+def listed(names, most=5):
+    more = f' and {len(names) - most} more' if len(names) > most else ''
+    return ', '.join(map(shown, names[:most])) + more
+
+
+def url_safe(key):
+    return all(KEY_PART.fullmatch(part) for part in key.split('/'))
+
+
 def site_files(site):
-    """(relative path, path) of every file to publish: regular files only, none in or named by a hidden (dot) part,
-    no symbolic link followed, so nothing outside the folder and no .git/.aws/.ssh secret leaves it; and no compressed
-    copy of another file (the build's app.js.gz): publish stores that file compressed itself."""
+    """(files, left out): (relative path, path) of every file to publish: regular files only, none in or named by a
+    hidden (dot) part, no symbolic link followed, so nothing outside the folder and no .git/.aws/.ssh secret leaves
+    it, and no compressed copy of another file (the build's app.js.gz); and (relative path, why) of the rest."""
     site = Path(site)
     if not site.is_dir():
         raise ValueError(f'no such site folder: {site}')
-    files = []
-    for folder, dirs, names in os.walk(site):  # os.walk does not follow links to folders
-        dirs[:] = sorted(d for d in dirs if not d.startswith('.') and not os.path.islink(os.path.join(folder, d)))
+    files, left_out = [], []
+
+    def refuse(error):
+        raise error  # an unreadable folder stops the plan: its files must not vanish from the site unsaid
+
+    for folder, dirs, names in os.walk(site, onerror=refuse):  # os.walk does not follow links to folders
+        here = Path(folder)
+        kept = []
+        for name in sorted(dirs):
+            why = HIDDEN if name.startswith('.') else LINK if os.path.islink(here / name) else None
+            if why:
+                left_out.append(((here / name).relative_to(site).as_posix() + '/', why))
+            else:
+                kept.append(name)
+        dirs[:] = kept
         for name in sorted(names):
-            path = Path(folder, name)
-            if not name.startswith('.') and stat.S_ISREG(os.lstat(path).st_mode):
-                files.append((path.relative_to(site).as_posix(), path))
+            rel, mode = (here / name).relative_to(site).as_posix(), os.lstat(here / name).st_mode
+            why = (HIDDEN if name.startswith('.') else LINK if stat.S_ISLNK(mode) else
+                   None if stat.S_ISREG(mode) else SPECIAL)
+            if why:
+                left_out.append((rel, why))
+            else:
+                files.append((rel, here / name))
     names = {rel for rel, _ in files}
+    left_out += [(rel, COPY) for rel, _ in files if sibling_of(rel) in names]
     files = [(rel, path) for rel, path in files if sibling_of(rel) not in names]
     if not files:
         raise ValueError(f'nothing to publish: {site} holds no files')
-    return files
+    return files, left_out
 
 
 def stored_encoding(rel, path):
@@ -111,35 +150,60 @@ def stored_encoding(rel, path):
     return None
 
 
-def check_catalog(site):
-    """Refuse a catalog naming a knowledge file the folder lacks: publishing it would break the page."""
-    catalog = Path(site) / 'knowledge' / 'index.json'
-    if not catalog.is_file():
+def check_keys(uploads):
+    """Refuse the plan when a file's key is not a URL-safe S3 key: nothing is sent that the site could not serve."""
+    unsafe = [u.rel for u in uploads if not url_safe(u.rel)]
+    if unsafe:
+        raise ValueError(f'cannot publish {listed(unsafe)}: {KEY_RULE}; rename them')
+    long = [u.key for u in uploads if len(u.key) > MAX_KEY]
+    if long:
+        raise ValueError(f'cannot publish {listed(long)}: an S3 key is at most {MAX_KEY} bytes')
+
+
+def check_catalog(uploads, left_out):
+    """Refuse a catalog naming a file that this publish does not upload (the live page would list a dead network).
+    The page finds an entry's file at its name taken relative to the catalog, so `knowledge/NAME` must be an upload
+    exactly: no path out of the folder, no hidden, linked or compressed-copy file, no query or fragment."""
+    catalog = next((u.path for u in uploads if u.rel == CATALOG), None)
+    if catalog is None:
         return
+    broken = ValueError(f'{catalog} is not a wopr catalog')
     try:
-        entries = json.loads(catalog.read_text())['knowledge']
-        missing = [e['file'] for e in entries if not (catalog.parent / e['file']).is_file()]
+        files = [e['file'] for e in json.loads(catalog.read_text())['knowledge']]
     except (ValueError, KeyError, TypeError, RecursionError):
-        raise ValueError(f'{catalog} is not a wopr catalog') from None
+        raise broken from None
+    if not all(isinstance(f, str) for f in files):
+        raise broken
+    sent, why = {u.rel for u in uploads}, dict(left_out)
+    missing = [f for f in files if f'knowledge/{f}' not in sent]
     if missing:
-        raise ValueError(f'{catalog} names files the site lacks: {", ".join(missing)}')
+        named = ', '.join(shown(f) + (f' (left out: {why[f"knowledge/{f}"]})' if f'knowledge/{f}' in why else '')
+                          for f in missing)
+        raise ValueError(f'{catalog} names files the site lacks: {named}')
 
 
 def target_of(target):
+    """(bucket, prefix) of s3://BUCKET[/PREFIX], refused unless the bucket's name follows S3's rules and the prefix
+    is a folder a URL can name."""
     bucket, prefix = split_url(target)
     prefix = prefix.rstrip('/')
     if any(c in WILDCARDS for c in bucket + prefix):
         raise ValueError(f'{target}: * and ? match any key in a bucket policy; name the prefix plainly')
+    check_name(bucket)
+    if prefix and not url_safe(prefix):
+        raise ValueError(f"the prefix {prefix!r} cannot hold a site: {KEY_RULE}")
     return bucket, prefix
 
 
 def plan(s3, site, target, create=False, website=False, public=False, cors_origins=()):
-    """What publishing `site` to `target` (s3://BUCKET[/PREFIX]) needs; reads the bucket, changes nothing."""
+    """What publishing `site` to `target` (s3://BUCKET[/PREFIX]) needs, every name and the catalog checked; reads the
+    bucket, changes nothing."""
     bucket, prefix = target_of(target)
-    files = site_files(site)
-    check_catalog(site)
+    files, left_out = site_files(site)
     uploads = [Upload(rel, f'{prefix}/{rel}' if prefix else rel, path, path.stat().st_size, file_sha256(path),
                       stored_encoding(rel, path)) for rel, path in sorted(files, key=lambda f: upload_order(f[0]))]
+    check_keys(uploads)
+    check_catalog(uploads, left_out)
     changes, notes = [], []
     with errors(f's3://{bucket}'):
         region = bucket_region(s3, bucket)
@@ -167,7 +231,7 @@ def plan(s3, site, target, create=False, website=False, public=False, cors_origi
         changes.append(Change('--cors-origin', f'let pages on {origins} fetch files of bucket {bucket}',
                               lambda s3: set_cors(s3, bucket, cors_origins)))
     url = site_url(s3.meta.endpoint_url, bucket, prefix, region, website)
-    return Plan(bucket, prefix, region, url, uploads, changes, notes)
+    return Plan(bucket, prefix, region, url, uploads, left_out, changes, notes)
 
 
 def mark_unchanged(s3, bucket, uploads):
@@ -177,48 +241,6 @@ def mark_unchanged(s3, bucket, uploads):
         head = found(s3.head_object, Bucket=bucket, Key=u.key) or {}
         u.skip = (head.get('Metadata', {}).get('sha256') == u.sha256 and head.get('ContentEncoding') == u.encoding
                   and all(head.get(k) == v for k, v in u.headers.items()))
-
-
-def bucket_region(s3, bucket):
-    """The bucket's region, or None when it does not exist."""
-    response = found(s3.head_bucket, Bucket=bucket)
-    return response and (response.get('BucketRegion') or s3.meta.region_name or 'us-east-1')
-
-
-def create_bucket(s3, bucket, region):
-    extra = {} if region == 'us-east-1' else {'CreateBucketConfiguration': {'LocationConstraint': region}}
-    s3.create_bucket(Bucket=bucket, **extra)
-
-
-def make_public(s3, bucket, prefix, region):
-    """Turn off Block Public Access and let anyone GetObject under the prefix (other policy statements kept)."""
-    partition = 'aws-cn' if region.startswith('cn-') else 'aws-us-gov' if region.startswith('us-gov-') else 'aws'
-    sid = 'WoprPublicRead' + hashlib.sha256(prefix.encode()).hexdigest()[:12]
-    statement = {'Sid': sid, 'Effect': 'Allow', 'Principal': '*', 'Action': 's3:GetObject',
-                 'Resource': f'arn:{partition}:s3:::{bucket}/{prefix + "/" if prefix else ""}*'}
-    s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
-        'BlockPublicAcls': False, 'IgnorePublicAcls': False, 'BlockPublicPolicy': False,
-        'RestrictPublicBuckets': False})
-    current = found(s3.get_bucket_policy, Bucket=bucket)
-    policy = json.loads(current['Policy']) if current else {'Version': '2012-10-17', 'Statement': []}
-    policy['Statement'] = [s for s in policy.get('Statement', []) if s.get('Sid') != sid] + [statement]
-    s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
-
-
-def set_website(s3, bucket):
-    """Serve index.html for folder URLs on the website endpoint (an existing error page or routing kept)."""
-    config = found(s3.get_bucket_website, Bucket=bucket) or {}
-    config = {k: v for k, v in config.items() if k in ('ErrorDocument', 'RoutingRules')}
-    s3.put_bucket_website(Bucket=bucket, WebsiteConfiguration={**config, 'IndexDocument': {'Suffix': 'index.html'}})
-
-
-def set_cors(s3, bucket, origins):
-    """Let pages on `origins` GET/HEAD objects; our rule has ID 'wopr', other rules are kept."""
-    rules = (found(s3.get_bucket_cors, Bucket=bucket) or {}).get('CORSRules', [])
-    rule = {'ID': 'wopr', 'AllowedOrigins': list(origins), 'AllowedMethods': ['GET', 'HEAD'],
-            'AllowedHeaders': ['*'], 'ExposeHeaders': ['ETag', 'Content-Length'], 'MaxAgeSeconds': 3600}
-    rules = [r for r in rules if r.get('ID') != 'wopr'] + [rule]
-    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={'CORSRules': rules})
 
 
 def site_url(endpoint, bucket, prefix, region, website):
@@ -233,24 +255,20 @@ def site_url(endpoint, bucket, prefix, region, website):
     return f'https://{bucket}.s3.{region}.amazonaws.com/{folder}index.html'
 
 
-def execute(s3, plan, console=None):
-    """Make the bucket changes, then upload in plan order; a failure or Ctrl-C midway says how far it got (a rerun
-    skips what arrived, and the catalog and page go last, so the bucket keeps serving a whole site)."""
+def execute(s3, plan, on_sent=lambda upload: None):
+    """Make the bucket changes, then upload in plan order, calling `on_sent` after each upload; a failure or Ctrl-C
+    midway says how far it got (a rerun skips what arrived, and the catalog and page go last, so the bucket keeps
+    serving a whole site)."""
     with errors(f's3://{plan.bucket}'):
         for change in plan.changes:
             change.call(s3)
     todo, done = plan.sent, 0
     try:
-        with Progress(TextColumn('{task.description}'), BarColumn(), DownloadColumn(), transient=True,
-                      console=console or Console(stderr=True)) as progress:
-            task = progress.add_task('uploading', total=sum(u.size for u in todo))
-            for u in todo:
-                progress.update(task, description=escape(u.rel))
-                with errors(f's3://{plan.bucket}/{u.key}'), u.body() as body:  # streamed, not read whole
-                    s3.put_object(Bucket=plan.bucket, Key=u.key, Body=body, Metadata={'sha256': u.sha256},
-                                  **u.headers)
-                done += 1
-                progress.advance(task, u.size)
+        for u in todo:
+            with errors(f's3://{plan.bucket}/{u.key}'), u.body() as body:  # streamed, not read whole
+                s3.put_object(Bucket=plan.bucket, Key=u.key, Body=body, Metadata={'sha256': u.sha256}, **u.headers)
+            done += 1
+            on_sent(u)
     except (S3Error, KeyboardInterrupt) as e:
         raise S3Error(f'publish stopped after {done} of {len(todo)} uploads ({e or "interrupted"}); the catalog and '
                       'index.html go last, so the bucket still serves a whole site: rerun to finish') from None
@@ -262,46 +280,13 @@ def publish(s3, site, target, **options):
     return execute(s3, plan(s3, site, target, **options))
 
 
-def show_changes(plan, console, dry_run):
-    """The bucket changes of the plan, said before they are made."""
-    would = 'would ' if dry_run else ''
-    for change in plan.changes:
-        warning = '[bold yellow]warning:[/] ' if change.warning else ''
-        console.print(f'{warning}{change.option}: {would}{escape(change.words)}', highlight=False)
-    for note in plan.notes:
-        console.print(f'note: {note}', highlight=False)
-
-
-def show_uploads(plan, console, dry_run):
-    """The uploads (a table in a dry run), a summary, and the site's URL."""
-    if dry_run:
-        table = Table('file', 'bytes', 'action', 'Content-Type', 'Cache-Control', title='dry run: nothing uploaded',
-                      box=None)
-        for u in plan.uploads:
-            action = 'skip' if u.skip else f'upload {u.encoding}' if u.encoding else 'upload'
-            table.add_row(escape(u.rel), f'{u.size:,}', action, u.headers['ContentType'].split(';')[0],
-                          u.headers['CacheControl'])
-        console.print(table)
-    sent = plan.sent
-    console.print(f'{"would upload" if dry_run else "uploaded"} [bold]{len(sent)}[/] files '
-                  f'({sum(u.size for u in sent):,} bytes before compression), skipped '
-                  f'[bold]{len(plan.uploads) - len(sent)}[/] unchanged')
-    console.print('site:', Text(plan.url, style=Style(link=plan.url)))  # Text: a prefix may hold brackets
-
-
-def run(target, site=None, endpoint_url=None, region=None, profile=None, console=None, dry_run=False, **options):
-    """The `wopr publish` command: connect, build the site into a temporary folder unless given one, plan, then
-    execute unless it is a dry run."""
-    console = console or Console()
-    s3 = client(endpoint_url, region, profile)
+@contextmanager
+def site_folder(site=None):
+    """The folder to publish: `site`, or else the shipped site built now into a temporary folder (removed after)."""
+    if site is not None:
+        yield Path(site)
+        return
+    from .web.site import build
     with tempfile.TemporaryDirectory(prefix='wopr-site-') as tmp:
-        if site is None:
-            from .web.site import build
-            site = Path(tmp) / 'site'
-            build(site)
-        todo = plan(s3, site, target, **options)
-        show_changes(todo, console, dry_run)
-        if not dry_run:
-            execute(s3, todo, console)
-        show_uploads(todo, console, dry_run)
-    return todo
+        build(Path(tmp) / 'site')
+        yield Path(tmp) / 'site'
