@@ -20,7 +20,8 @@ import torch
 from wopr import solver
 from wopr.runtime.board import is_over, legal_moves, new_board, to_move
 from wopr.train.datasets import PARITY, Dataset, optimal
-from wopr.train.loop import check_point, set_loss
+from wopr.train.check import check_point
+from wopr.train.supervised import set_loss
 from wopr.train.model import Model
 
 
