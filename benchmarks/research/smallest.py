@@ -19,10 +19,10 @@ import torch
 
 from wopr import solver
 from wopr.runtime.board import is_over, legal_moves, new_board, to_move
-from wopr.train.datasets import PARITY, Dataset, optimal
 from wopr.train.check import check_point
-from wopr.train.supervised import set_loss
+from wopr.train.datasets import PARITY, Dataset, optimal
 from wopr.train.model import Model
+from wopr.train.supervised import set_loss
 
 
 def checked_games(side):
