@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from tests.support.commands import cli, one_error_line, wopr
+from tests.support.commands import cli, one_error_line, one_line, wopr
 from wopr import publish as publisher
 from wopr import s3
 from wopr.runtime.format import KnowledgeError
@@ -55,7 +55,7 @@ def test_commands_take_s3_urls(env, stored, tmp_path):
     # the terminal game, as a user runs it: a real process, its first board, then q
     game = wopr('play', '--knowledge', url, script='q\n')
     assert game.returncode == 0, game.stderr
-    assert '(knowledge: hidden 16)' in game.stdout and 'Goodbye' in game.stdout, game.stdout
+    assert f'(knowledge: {stem}, hidden 16)' in one_line(game.stdout) and 'Goodbye' in game.stdout, game.stdout
 
 
 def test_train_writes_to_s3(env):
