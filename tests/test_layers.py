@@ -18,7 +18,7 @@ MAY_IMPORT = {
     'train': {'runtime', 'solver', 'evaluate', 'sources'},
     's3': set(),
     'sources': {'runtime', 's3'},
-    'web': {'runtime', 'sources'},
+    'web': {'runtime', 'evaluate', 'sources'},
     'publish': {'s3', 'web'},
     'text': set(),
     'report': {'runtime', 'evaluate', 'text'},
