@@ -1,6 +1,7 @@
 """axe-core (npm, injected from the page's own origin, so its CSP stays as it is) finds no violation in any state of
 the page, on a phone and on a desktop: loading, playing, thinking shown, each ending, an error shown, the technical
-details open, WOPR vs WOPR under way and ended, the card's check under way, passed and failed, nothing able to play. A screenshot of each state is saved for review (build/screenshots/)."""
+details open, WOPR vs WOPR under way and ended, the card's check under way, passed and failed, nothing able to play.
+A screenshot of each state is saved for review (build/screenshots/)."""
 import pytest
 
 from tests.support.browser import READY, axe_violations, click, snap, watch

@@ -55,7 +55,8 @@ const loses = ([lx, lo, gx, go]) => `it loses ${thousands(lx)} of the ${thousand
 function verdict(evaluation, check) {
   const claim = losses(evaluation);
   const partial = Object.keys(obj(evaluation.X)).length || Object.keys(obj(evaluation.O)).length;
-  const said = claim === null ? `The file carries ${partial ? 'only part of an' : 'no'} exhaustive check of its own`
+  const said = claim === null
+    ? `How well it plays is unknown to the file (it carries ${partial ? 'only part of an' : 'no'} exhaustive check)`
     : claim[0] === 0 && claim[1] === 0 ? 'The file says it never loses' : `The file says ${loses(claim)}`;
   if (!check) return `${said}: checking every possible game in this browser…`;
   const found = check.done ? losses(check) : null;

@@ -192,7 +192,8 @@ export async function startKnowledge(hooks, wanted) {
   }
   if (!playing) return `Nothing can play: ${explain(failure.reply).words} (${failure.reply.error})`;
   if (refused) {
-    showError('catalog', refused.label, refused.reply, ` ${playing === first ? 'The default' : playing.name} plays instead.`);
+    const instead = playing === first ? 'The default' : playing.name;
+    showError('catalog', refused.label, refused.reply, ` ${instead} plays instead.`);
   }
   return null;
 }
