@@ -23,7 +23,7 @@ MAY_IMPORT = {
     'text': set(),
     'report': {'runtime', 'evaluate', 'text'},
     'terminal': {'runtime', 'text'},
-    'export': {'runtime', 'train', 'report', 'text'},
+    'export': {'runtime', 'evaluate', 'train', 'report', 'text'},
     'cli': {'runtime', 'solver', 'evaluate', 'train', 's3', 'sources', 'web', 'publish', 'report', 'terminal',
             'export', 'text'},
     '__main__': {'cli'},
