@@ -78,7 +78,8 @@ def _checked():
     global _check
     knowledge = _game.knowledge
     if _check is None or _check.knowledge is not knowledge:
-        _check = Check(knowledge, chunk_for(knowledge.hidden_size))
+        # on the game's network, built already: the first part is as quick as the others
+        _check = Check(knowledge, chunk_for(knowledge.hidden_size), _game.network)
     if not _check.done:
         try:
             _check.advance()

@@ -15,8 +15,8 @@ class RuntimePolicy:
     """The pure-Python network behind the batched policy interface (`start(n)`, `step(states, inputs)`,
     `select(states, index)`): it simply loops, and its states are a list, so a level can be stepped in parts."""
 
-    def __init__(self, knowledge):
-        self.network = Network(knowledge)
+    def __init__(self, knowledge, network=None):
+        self.network = network or Network(knowledge)  # a game's own network serves as well: it keeps no state
 
     def start(self, n):
         return [self.network.start()] * n
@@ -75,12 +75,13 @@ def walk(policy, side, replies, t, games=1, judge=None, chunk=0):
 
 
 class Check:
-    """The exhaustive check of one knowledge, resumable: advance() runs about `chunk` positions of it. status() is
+    """The exhaustive check of one knowledge (on its network, if one is at hand), resumable: advance() runs at most
+    `chunk` positions of it. status() is
     JSON-ready: {'done', 'positions', 'X', 'O' (the outcomes per side, as wopr.evaluate counts them), 'never_loses'
     (once done)}."""
 
-    def __init__(self, knowledge, chunk):
-        policy = RuntimePolicy(knowledge)
+    def __init__(self, knowledge, chunk, network=None):
+        policy = RuntimePolicy(knowledge, network)
         self.knowledge, self.positions, self.done = knowledge, 0, False
         self.tallies = {side: tally() for side in SIDES}
         self._walks = [walk(policy, side, legal_moves, self.tallies[side], chunk=chunk) for side in SIDES]
