@@ -221,6 +221,9 @@ def test_a_file_that_lies_about_itself_is_checked_and_called_what_it_is(page, we
     said = page.evaluate('window.verdicts')
     assert said[0] == 'The file says it never loses: checking every possible game in this browser…'
     assert not any(v.startswith('Never loses') for v in said)
+    play_game(page, copied, 'X', random_player(random.Random(10)))  # catalogued, and it plays
+    page.click('#new-game')
+    page.wait_for_selector(READY)
     said = []
     for lie, honest in [('fewer-losses', False), ('history', True), ('one-side', True)]:
         knowledge = load((web.root / 'extra' / f'{lie}.safetensors').read_bytes())
