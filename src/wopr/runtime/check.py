@@ -76,9 +76,8 @@ def walk(policy, side, replies, t, games=1, judge=None, chunk=0):
 
 class Check:
     """The exhaustive check of one knowledge (on its network, if one is at hand), resumable: advance() runs at most
-    `chunk` positions of it. status() is
-    JSON-ready: {'done', 'positions', 'X', 'O' (the outcomes per side, as wopr.evaluate counts them), 'never_loses'
-    (once done)}."""
+    `chunk` positions of it. status() is JSON-ready: {'done', 'positions', 'X', 'O' (the outcomes per side, as
+    wopr.evaluate counts them), 'never_loses' (once done)}."""
 
     def __init__(self, knowledge, chunk, network=None):
         policy = RuntimePolicy(knowledge, network)
