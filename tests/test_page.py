@@ -254,11 +254,14 @@ def test_a_refused_first_catalog_entry_leaves_a_playable_page(page, web):
 
 def test_when_nothing_can_play_retry_is_offered_and_any_knowledge_that_loads_plays(page, web):
     """Every catalog file refused: nothing that cannot play looks usable, the greeting is whole, Retry tries again;
-    then knowledge from the URL field, or a file, makes the board playable."""
-    for how in ('url', 'file'):
-        page.goto(web.url + 'refused-all/')  # the greeting typed at its own pace
+    then knowledge from the URL field, a file, or the list (its files downloadable again) makes the board playable."""
+    for how in ('url', 'file', 'list'):
+        if how == 'list':  # the good site, its knowledge files out of reach at the start
+            page.context.route('**/*.safetensors', lambda route: route.fulfill(status=503))
+        page.goto(web.url + ('good/' if how == 'list' else 'refused-all/'))  # the greeting typed at its own pace
         page.wait_for_selector('body[data-phase="failed"]')
-        assert page.text_content('#status').startswith('Nothing can play: The file downloaded is not the one')
+        why = 'It could not be downloaded' if how == 'list' else 'The file downloaded is not the one'
+        assert page.text_content('#status').startswith(f'Nothing can play: {why}')
         assert page.is_visible('#retry') and page.is_enabled('#retry')
         for control in ['#level', '#new-game', '#zero', '#thinking', '#sound', '#share',
                         *(f'input[name="side"][value="{v}"]' for v in 'XO2')]:
@@ -268,7 +271,12 @@ def test_when_nothing_can_play_retry_is_offered_and_any_knowledge_that_loads_pla
         page.click('#retry')
         page.wait_for_selector('#retry:not([hidden])')  # refused again: offered again
         assert page.text_content('#status').startswith('Nothing can play')
-        if how == 'url':
+        knowledge = web.lively
+        if how == 'list':
+            page.context.unroute('**/*.safetensors')
+            page.select_option('#catalog', web.catalog[0]['name'])
+            knowledge = load(DEFAULT.read_bytes())
+        elif how == 'url':
             page.fill('#url', web.url + 'extra/lively.safetensors')
             page.click('#url-form button')
         else:
@@ -277,7 +285,7 @@ def test_when_nothing_can_play_retry_is_offered_and_any_knowledge_that_loads_pla
         assert not page.is_visible('#retry') and 'bad' not in page.get_attribute('#status', 'class')
         assert page.text_content('#status') == 'Your move: you are X.'
         assert all(page.is_enabled(c) for c in ['#level', '#new-game', '#zero', '#share'])
-        play_game(page, web.lively, 'X', random_player(random.Random(9)))
+        play_game(page, knowledge, 'X', random_player(random.Random(9)))
         page.wait_for_selector('#boot:text-is("SHALL WE PLAY A GAME?")')
 
 
