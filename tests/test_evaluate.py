@@ -4,10 +4,14 @@ import json
 
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.support.commands import cli, one_error_line
+from tests.support.knowledge_files import lying_files
 from wopr import solver
-from wopr.evaluate import RuntimePolicy, play_strength
+from wopr.evaluate import RuntimePolicy, checked, claim_differences, play_strength
+from wopr.runtime.check import OUTCOMES, Check, chunk_for
 from wopr.runtime.game import Game
 from wopr.runtime.knowledge import load
 from wopr.sources import DEFAULT, KNOWLEDGE_DIR, load_knowledge
@@ -100,3 +104,62 @@ def test_evaluate_errors_are_one_clear_line(tmp_path, content, message):
     if content is not None:
         path.write_bytes(content)
     assert message in one_error_line(cli('evaluate', path))
+
+
+class Counting(RuntimePolicy):
+    """The runtime's policy, counting the positions it is stepped on."""
+
+    def __init__(self, knowledge):
+        super().__init__(knowledge)
+        self.positions = 0
+
+    def step(self, states, inputs):
+        self.positions += len(inputs)
+        return super().step(states, inputs)
+
+
+def run_check(knowledge, chunk):
+    """The runtime's check driven to its end as the page's worker drives it: (its status, the calls it took)."""
+    check, calls = Check(knowledge, chunk), 0
+    while not check.done:
+        assert check.status()['done'] is False and 'never_loses' not in check.status()
+        check.advance()
+        calls += 1
+    return check.status(), calls
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(chunk=st.integers(1, 300), which=st.sampled_from(['random', 'default', 'zero']))
+def test_the_check_in_parts_counts_exactly_what_evaluate_counts(random_file, tmp_path_factory, chunk, which):
+    """The page's check (runtime.check, a few positions per call) and `wopr evaluate` agree on every outcome, whatever
+    the size of the parts; the positions it reports are the network steps of the exhaustive walk."""
+    path = {'random': random_file, 'default': DEFAULT}.get(which)
+    path = path or lying_files(tmp_path_factory.mktemp('zero'))['copied']
+    knowledge = load(path.read_bytes())
+    status, calls = run_check(knowledge, chunk)
+    policy = Counting(knowledge)
+    figures = play_strength(policy, games=0)
+    for side in ('X', 'O'):
+        assert status[side] == {k: figures[side][k] for k in OUTCOMES}
+    assert status['never_loses'] == (figures['X']['losses'] == figures['O']['losses'] == 0)
+    assert status['positions'] == policy.positions and calls >= policy.positions / chunk
+    assert status['never_loses'] is (which == 'default')
+
+
+def test_a_part_of_the_check_is_a_few_positions_at_any_size():
+    assert chunk_for(1) > chunk_for(10) > chunk_for(64) >= chunk_for(1024) == 1
+
+
+def test_a_claim_is_compared_figure_by_figure(tmp_path):
+    default = load(DEFAULT.read_bytes())
+    assert checked(default) == (default.evaluation, [])  # the shipped default: its claims hold
+    lies = {name: checked(load(path.read_bytes())) for name, path in lying_files(tmp_path).items()}
+    for computed, _ in lies.values():
+        assert not computed['perfect'] and computed['X']['losses'] > 0 and computed['O']['losses'] > 0
+    assert {'X.losses', 'O.losses', 'perfect', 'X.optimal_pct'} <= set(lies['copied'][1])
+    assert lies['fewer-losses'][1] == ['O.losses', 'X.losses']
+    assert lies['history'][1] == []  # its evaluation is true; only its history lies (never read as a verdict)
+    assert 'X.losses' in lies['one-side'][1] and not any(k.startswith('O.') for k in lies['one-side'][1])
+    assert claim_differences({'note': 'by hand', 'X': {'wins': 3}, 'perfect': 1}, default.evaluation) == [
+        'X.wins', 'perfect']  # a note is no figure; 1 is not true
+    assert claim_differences({'X': 5}, default.evaluation) == ['X']

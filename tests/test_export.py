@@ -17,8 +17,9 @@ import torch
 import yaml
 from markdown_it import MarkdownIt
 
-from tests.support.commands import cli, one_error_line
-from tests.support.knowledge_files import contract_metadata, make_knowledge, make_model, write_knowledge
+from tests.support.commands import cli, one_error_line, one_line
+from tests.support.knowledge_files import contract_metadata, lying_files, make_knowledge, make_model, write_knowledge
+from wopr.evaluate import RuntimePolicy, play_strength
 from wopr.export.card import card_files, curve_series, curve_svg
 from wopr.export.onnx import OPSET, policy
 from wopr.report import history_axis
@@ -171,6 +172,20 @@ def test_an_out_that_names_a_folder_is_one_error_line(fmt, out, message, tmp_pat
     (tmp_path / 'sub').mkdir()
     assert one_error_line(cli('export', DEFAULT, '--format', fmt, '-o', out)) == f'error: {message}'
     assert [p.name for p in tmp_path.iterdir()] == ['sub'] and not any((tmp_path / 'sub').iterdir())
+
+
+def test_a_card_never_calls_a_file_perfect_on_its_own_word(tmp_path):
+    """All-zero weights carrying the default's evaluation: the card gives the figures its weights really give, says
+    it is not perfect and names what the file's metadata claims otherwise."""
+    path = lying_files(tmp_path)['copied']
+    out = tmp_path / 'card' / 'README.md'
+    out.parent.mkdir()
+    assert cli('export', path, '--format', 'card', '-o', out).exit_code == 0
+    body = one_line(out.read_text())
+    computed = play_strength(RuntimePolicy(load_knowledge(path)))
+    assert '**Perfect play**' not in body and 'Not perfect' in body
+    assert f"| losses | {computed['X']['losses']} | {computed['O']['losses']} |" in body
+    assert re.search(r"states otherwise for O\\.draws, .*X\\.losses, .*perfect, ", body), body
 
 
 def test_card_without_history_or_evaluation_writes_no_curve(tmp_path):

@@ -1,14 +1,19 @@
-"""`wopr inspect` through typer's CliRunner: what it shows of a knowledge file, and its error paths."""
+"""`wopr inspect` through typer's CliRunner: what it shows of a knowledge file (its evaluation as a claim, beside the
+figures computed from its weights), and its error paths."""
 import hashlib
 import json
 import re
 import socketserver
 import threading
 
-from tests.support.commands import cli, one_error_line
-from tests.support.knowledge_files import contract_metadata, make_knowledge, make_model, write_knowledge
-from wopr.report import sparkline
+import pytest
+
+from tests.support.commands import cli, one_error_line, one_line
+from tests.support.knowledge_files import contract_metadata, lying_files, make_knowledge, make_model, write_knowledge
+from wopr.evaluate import RuntimePolicy, play_strength
+from wopr.report import DIFFERS, sparkline
 from wopr.runtime.format import expected_shapes
+from wopr.runtime.knowledge import load
 from wopr.sources import DEFAULT
 
 
@@ -23,6 +28,34 @@ def test_shows_size_hash_tensors_history_and_evaluation():
     assert 'wopr.knowledge/1' in result.output and 'ttt-planes/1' in result.output
     assert 'Training history' in result.output and 'exhaustive evaluation (perfect)' in result.output
     assert 'optimal' in result.output  # the dataset
+    assert "The file's own evaluation agrees with the figures computed" in one_line(result.output)
+    assert DIFFERS not in result.output
+
+
+@pytest.mark.parametrize('lie', ['copied', 'fewer-losses', 'history', 'one-side'])
+def test_a_file_is_never_called_perfect_on_its_own_word(tmp_path, lie):
+    """All-zero weights whose metadata claims the default's figures (or fewer losses, a perfect history, one side):
+    inspect shows the claim beside the computed figures, marks each wrong one, and calls the file what it is."""
+    path = lying_files(tmp_path)[lie]
+    knowledge = load(path.read_bytes())
+    computed = play_strength(RuntimePolicy(knowledge))
+    result = cli('inspect', path)
+    assert result.exit_code == 0, result.output
+    text = one_line(result.output)
+    assert 'exhaustive evaluation (perfect)' not in text and 'exhaustive evaluation (not perfect)' in text
+    claim = knowledge.evaluation
+    if lie == 'one-side':  # not the whole layout: the claim's rows, each wrong one marked with the computed figure
+        assert re.search(rf"X\.losses\s+0\s+{DIFFERS} computed: {computed['X']['losses']}", result.output)
+        assert "wrong about X.draws" in text and 'O.' not in text.split('wrong about')[1]
+    else:
+        losses = rf"losses\s*│\s*{claim['X']['losses']}{' ' + DIFFERS if lie != 'history' else ''}\s*│\s*" \
+                 rf"{computed['X']['losses']}\s*│\s*{claim['O']['losses']}"
+        assert re.search(losses, result.output), result.output
+    if lie == 'history':  # a true evaluation; the history is the file's record, shown as such
+        assert "The file's own evaluation agrees with the figures computed" in text and DIFFERS not in result.output
+    else:
+        assert "The file's own evaluation is wrong about" in text and 'X.losses' in text
+    assert ('the file claims it is perfect' in text) is (lie == 'copied')
 
 
 def test_sparkline_scales_between_min_and_max():

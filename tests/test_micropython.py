@@ -6,11 +6,14 @@ import random
 
 import pytest
 
-from tests.support.knowledge_files import make_knowledge
+from tests.support.knowledge_files import lying_files, make_knowledge
 from tests.support.micropython import RUNTIME_DIR, TOLERANCE, difference
 from tests.test_knowledge_reader import broken_files
+from wopr.evaluate import RuntimePolicy, play_strength
+from wopr.runtime.check import OUTCOMES
 from wopr.runtime.format import MAX_HIDDEN
-from wopr.sources import KNOWLEDGE_DIR
+from wopr.runtime.knowledge import load
+from wopr.sources import DEFAULT, KNOWLEDGE_DIR
 
 ALLOWED = {'math', 'struct', 'json', 'array', 'hashlib', 'io'}
 
@@ -149,6 +152,26 @@ def test_bridge_session_is_the_same(micropython, bridge, micropython_bridge, tmp
             assert got['knowledge']['sha256'] == expected['knowledge']['sha256']
             got['knowledge'] = expected['knowledge'] = None
         assert difference(got, expected) is None, (request, difference(got, expected))
+
+
+def test_the_check_in_parts_gives_evaluates_figures(micropython, bridge, micropython_bridge, tmp_path):
+    """The page's check, one bridge call (one call from JS) per part in MicroPython-wasm, counts what `wopr evaluate`
+    counts in CPython, part by part as the CPython bridge does: the shipped default, a lively random network, a
+    zero-weight network whose metadata claims the default's figures."""
+    files = {'default': DEFAULT, 'lively': make_knowledge(tmp_path, hidden=8, seed=7, scale=2.0),
+             'copied': lying_files(tmp_path)['copied']}
+    for name, path in files.items():
+        micropython.put(f'/data/{name}', path.read_bytes())
+        bridge({'op': 'load', 'path': str(path)})
+        micropython_bridge({'op': 'load', 'path': f'/data/{name}'})
+        parts = []
+        while not parts or not parts[-1]['done']:
+            parts.append(micropython_bridge({'op': 'check'})['check'])
+            assert bridge({'op': 'check'})['check'] == parts[-1], name
+        figures = play_strength(RuntimePolicy(load(path.read_bytes())), games=0)
+        for side in ('X', 'O'):
+            assert parts[-1][side] == {k: figures[side][k] for k in OUTCOMES}, name
+        assert parts[-1]['never_loses'] is (name == 'default') and len(parts) > 2
 
 
 def test_the_widest_dot_product_fits_micropython(micropython):

@@ -1,7 +1,9 @@
 """The page in Debian's headless Chromium, served by a plain static file server: games by clicking, the same moves
 as the CPython runtime, thinking shown for WOPR's coming move, knowledge from the catalog, a file, a drop or a URL,
-refusals at the control that caused them, and the phone layout."""
+refusals at the control that caused them, the card's verdict from the page's own check, recovery when the catalog's
+files are refused, and the phone layout."""
 import random
+import re
 from pathlib import Path
 
 from tests.support.browser import (
@@ -17,6 +19,8 @@ from tests.support.browser import (
     watch,
 )
 from tests.support.site_files import broken_files
+from wopr.evaluate import RuntimePolicy, play_strength
+from wopr.runtime.check import Check
 from wopr.runtime.game import Game
 from wopr.runtime.knowledge import load
 from wopr.sources import DEFAULT
@@ -107,11 +111,47 @@ def test_thinking_shows_the_distribution_of_wopr_s_coming_move(page, web):
     assert f'its network gave it {round(100 * game.status()["last"]["prob"])}%' in page.text_content('#status')
 
 
+# Every text the card's verdict shows, from the first: the page's word must never run ahead of its check.
+VERDICTS = '''addEventListener('DOMContentLoaded', () => {
+  window.verdicts = [];
+  const summary = document.getElementById('card-summary');
+  new MutationObserver(() => window.verdicts.push(summary.textContent)).observe(summary, { childList: true });
+});'''
+
+
+def positions(knowledge):
+    """The positions the page's check steps the network on (the exhaustive walk, counted in CPython)."""
+    check = Check(knowledge, 100)
+    while not check.done:
+        check.advance()
+    return check.positions
+
+
+def checked_here(page, knowledge):
+    """The card's verdict once the page's own check of `knowledge` has passed."""
+    page.wait_for_selector('#card[data-check="passed"]', timeout=60_000)
+    summary = page.text_content('#card-summary')
+    assert re.fullmatch(rf'Never loses: checked in this browser \({positions(knowledge):,} positions, \d+\.\d s\)\.',
+                        summary), summary
+    return summary
+
+
+def beatable(knowledge):
+    """The verdict of a failed check, with the figures `wopr evaluate` computes."""
+    x, o = (play_strength(RuntimePolicy(knowledge), games=0)[side] for side in ('X', 'O'))
+    return (f"Beatable: it loses {x['losses']:,} of the {x['games']:,} possible games as X and {o['losses']:,} of "
+            f"{o['games']:,} as O (checked in this browser).")
+
+
 def test_knowledge_card_leads_with_a_plain_verdict(page, web):
+    page.context.add_init_script(VERDICTS)
     open_page(page, web.url + 'good/' + FAST)
     default = load(DEFAULT.read_bytes())
     assert card_title(page) == web.catalog[0]['name']
-    assert page.text_content('#card-summary') == 'Never loses: checked against every possible game, as X and as O.'
+    checked_here(page, default)  # the page checked the default itself, in its worker, after the board played
+    said = page.evaluate('window.verdicts')
+    assert said[0] == 'The file says it never loses: checking every possible game in this browser…'
+    assert [v for v in said if v.startswith('Never loses')] == said[-1:]  # only once checked
     assert f'{default.hidden_size} hidden units' in page.text_content('#card-size')
     assert not page.is_visible('#card-facts')  # technical details: collapsed
     page.click('#card-details summary')
@@ -129,9 +169,9 @@ def test_knowledge_card_leads_with_a_plain_verdict(page, web):
         assert page.locator('#card-curve li').count() == len(default.history)
     page.select_option('#catalog', web.entry('winning-x')['name'])
     page.wait_for_selector(READY)
-    summary = page.text_content('#card-summary')
+    summary = page.text_content('#card-summary')  # its check (hidden 64, 2,243 positions) takes a while: its word
     evaluation = web.knowledge(web.entry('winning-x')).evaluation
-    assert summary.startswith(f"Beatable: it loses {evaluation['X']['losses']} of the {evaluation['X']['games']}")
+    assert summary.startswith(f"The file says it loses {evaluation['X']['losses']} of the {evaluation['X']['games']}")
     # the network that taught itself: its curve counts self-play games, not epochs
     page.select_option('#catalog', web.entry('self-play')['name'])
     page.wait_for_selector(READY)
@@ -142,6 +182,111 @@ def test_knowledge_card_leads_with_a_plain_verdict(page, web):
     assert f"{first['games']:,} games: losing lines {first['losses_x'] + first['losses_o']:,}, optimal moves" in caption
     assert f"{last['games']:,} games: losing lines 0, optimal moves 100%, perfect" in caption
     assert page.locator('#card-curve svg circle.losing').count() == len(history)
+
+
+def test_moves_stay_instant_while_the_check_runs_and_a_switch_cancels_it(page, web):
+    """The wide network's check (hidden 64: seconds in parts) runs while the game goes on: a move is answered between
+    two parts; picking other knowledge ends it, and only the new knowledge's verdict is shown."""
+    open_page(page, web.url + 'good/' + FAST)
+    wide = next(e for e in web.catalog if e['name'] == 'wide')
+    page.select_option('#catalog', wide['name'])
+    page.wait_for_selector(READY)
+    assert page.text_content('#card-summary') == ('The file says it never loses: checking every possible game in '
+                                                  'this browser…')
+    game = Game(web.knowledge(wide), 'X')
+    for cell in (4, 0):
+        click(page, cell)
+        game.play(cell)
+        assert board_of(page) == game.board
+        assert page.get_attribute('#card', 'data-check') == 'running'  # answered before the whole check
+    page.select_option('#catalog', web.catalog[0]['name'])
+    page.wait_for_selector(READY)
+    verdict = checked_here(page, load(DEFAULT.read_bytes()))
+    page.wait_for_timeout(500)
+    assert card_title(page) == web.catalog[0]['name'] and page.text_content('#card-summary') == verdict
+
+
+def test_a_file_that_lies_about_itself_is_checked_and_called_what_it_is(page, web):
+    """The catalog's first entry has all-zero weights and the default's evaluation and history: the catalog never
+    lists it as never losing, the card gives the file's word as its word until its own check fails, then how often it
+    loses; as do files claiming fewer losses than they have, a perfect history, or figures for one side only."""
+    page.context.add_init_script(VERDICTS)
+    open_page(page, web.url + 'claims/' + FAST)
+    copied = load((web.root / 'extra' / 'copied.safetensors').read_bytes())
+    assert card_title(page) == 'copied'
+    options = page.eval_on_selector_all('#catalog option', 'o => o.map((x) => x.textContent)')
+    assert options == ['copied (10 hidden)', 'default (10 hidden, never loses)']
+    page.wait_for_selector('#card[data-check="failed"]')
+    assert page.text_content('#card-summary') == f'{beatable(copied)} The file says it never loses: it is wrong.'
+    said = page.evaluate('window.verdicts')
+    assert said[0] == 'The file says it never loses: checking every possible game in this browser…'
+    assert not any(v.startswith('Never loses') for v in said)
+    play_game(page, copied, 'X', random_player(random.Random(10)))  # catalogued, and it plays
+    page.click('#new-game')
+    page.wait_for_selector(READY)
+    said = []
+    for lie, honest in [('fewer-losses', False), ('history', True), ('one-side', True)]:
+        knowledge = load((web.root / 'extra' / f'{lie}.safetensors').read_bytes())
+        page.set_input_files('#file', str(web.root / 'extra' / f'{lie}.safetensors'))
+        page.wait_for_selector(f'#card-title:has-text("{lie}")')
+        page.wait_for_selector('#card[data-check="failed"]')
+        said = page.evaluate('window.verdicts')
+        x, o = knowledge.evaluation['X'], knowledge.evaluation.get('O', {})
+        wrong = (f" The file says it loses {x['losses']} of the {x['games']} possible games as X and {o['losses']} of "
+                 f"{o['games']} as O: it is wrong.") if not honest else ''
+        assert page.text_content('#card-summary') == beatable(knowledge) + wrong
+        if lie == 'one-side':  # half a claim is no claim of never losing
+            assert any(v.startswith('How well it plays is unknown to the file (it carries only part of an exhaustive '
+                                    'check): checking') for v in said), said
+    assert not any(v.startswith('Never loses') for v in page.evaluate('window.verdicts'))
+
+
+def test_a_refused_first_catalog_entry_leaves_a_playable_page(page, web):
+    """The default's file does not match the catalog: the page says so, plays the catalog's next entry, greets."""
+    open_page(page, web.url + 'refused-first/' + FAST)
+    second = web.catalog[1]
+    assert card_title(page) == second['name']
+    assert 'not the one the catalog lists' in error_at(page, 'catalog')
+    assert error_at(page, 'catalog').endswith(f"{second['name']} plays instead.")
+    assert page.text_content('#boot') == 'SHALL WE PLAY A GAME?'
+    play_game(page, web.knowledge(second), 'X', random_player(random.Random(8)))
+
+
+def test_when_nothing_can_play_retry_is_offered_and_any_knowledge_that_loads_plays(page, web):
+    """Every catalog file refused: nothing that cannot play looks usable, the greeting is whole, Retry tries again;
+    then knowledge from the URL field, a file, or the list (its files downloadable again) makes the board playable."""
+    for how in ('url', 'file', 'list'):
+        if how == 'list':  # the good site, its knowledge files out of reach at the start
+            page.context.route('**/*.safetensors', lambda route: route.fulfill(status=503))
+        page.goto(web.url + ('good/' if how == 'list' else 'refused-all/'))  # the greeting typed at its own pace
+        page.wait_for_selector('body[data-phase="failed"]')
+        why = 'It could not be downloaded' if how == 'list' else 'The file downloaded is not the one'
+        assert page.text_content('#status').startswith(f'Nothing can play: {why}')
+        assert page.is_visible('#retry') and page.is_enabled('#retry')
+        for control in ['#level', '#new-game', '#zero', '#thinking', '#sound', '#share',
+                        *(f'input[name="side"][value="{v}"]' for v in 'XO2')]:
+            assert page.is_disabled(control), control
+        assert not any(cells_enabled(page)) and not page.is_visible('#keys')
+        page.wait_for_selector('#boot:text-is("GREETINGS PROFESSOR FALKEN.")')
+        page.click('#retry')
+        page.wait_for_selector('#retry:not([hidden])')  # refused again: offered again
+        assert page.text_content('#status').startswith('Nothing can play')
+        knowledge = web.lively
+        if how == 'list':
+            page.context.unroute('**/*.safetensors')
+            page.select_option('#catalog', web.catalog[0]['name'])
+            knowledge = load(DEFAULT.read_bytes())
+        elif how == 'url':
+            page.fill('#url', web.url + 'extra/lively.safetensors')
+            page.click('#url-form button')
+        else:
+            page.set_input_files('#file', str(web.root / 'extra' / 'lively.safetensors'))
+        page.wait_for_selector(READY)
+        assert not page.is_visible('#retry') and 'bad' not in page.get_attribute('#status', 'class')
+        assert page.text_content('#status') == 'Your move: you are X.'
+        assert all(page.is_enabled(c) for c in ['#level', '#new-game', '#zero', '#share'])
+        play_game(page, knowledge, 'X', random_player(random.Random(9)))
+        page.wait_for_selector('#boot:text-is("SHALL WE PLAY A GAME?")')
 
 
 def test_good_upload_and_drop_play_the_uploaded_knowledge(page, web):

@@ -1,6 +1,7 @@
 """axe-core (npm, injected from the page's own origin, so its CSP stays as it is) finds no violation in any state of
 the page, on a phone and on a desktop: loading, playing, thinking shown, each ending, an error shown, the technical
-details open, WOPR vs WOPR under way and ended. A screenshot of each state is saved for review (build/screenshots/)."""
+details open, WOPR vs WOPR under way and ended, the card's check under way, passed and failed, nothing able to play.
+A screenshot of each state is saved for review (build/screenshots/)."""
 import pytest
 
 from tests.support.browser import READY, axe_violations, click, snap, watch
@@ -87,6 +88,19 @@ def test_no_axe_violation_in_any_state(browser, web, size):
     page.click('#zero')
     page.wait_for_selector('#result:not([hidden])', timeout=60_000)
     checked(page, 'wopr-vs-wopr-ended')
+
+    page.wait_for_selector('#card[data-check="passed"]', timeout=60_000)
+    checked(page, 'check-passed')
+    page.select_option('#catalog', 'wide')  # hidden 64: its check takes seconds
+    page.wait_for_selector(READY)
+    assert page.get_attribute('#card', 'data-check') == 'running'
+    checked(page, 'check-running')
+    page.goto(web.url + 'claims/?pace=0')
+    page.wait_for_selector('#card[data-check="failed"]', timeout=60_000)
+    checked(page, 'check-failed')
+    page.goto(web.url + 'refused-all/?pace=0')
+    page.wait_for_selector('#retry:not([hidden])')
+    checked(page, 'nothing-can-play')
     context.close()
     assert problems == []
 

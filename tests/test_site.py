@@ -14,8 +14,9 @@ import brotli
 import pytest
 
 from tests.support.commands import cli, one_error_line
-from tests.support.knowledge_files import make_knowledge
+from tests.support.knowledge_files import lying_files, make_knowledge
 from wopr import runtime
+from wopr.evaluate import RuntimePolicy, play_strength
 from wopr.runtime.format import KnowledgeError, sha256_hex
 from wopr.runtime.knowledge import load
 from wopr.sources import DEFAULT, KNOWLEDGE_DIR
@@ -121,7 +122,29 @@ def test_catalog_describes_each_shipped_file_default_first(built_site):
         assert entry['sha256'] == sha256_hex(data)
         assert entry['hidden_size'] == knowledge.hidden_size
         assert entry['method'] == knowledge.training.get('method')
-        assert entry['evaluation'] == knowledge.evaluation
+        assert entry['evaluation'] == knowledge.evaluation  # computed by the build: the shipped files' claims hold
+        assert entry['claim_differs'] == []
+
+
+def test_the_catalogs_figures_are_computed_never_a_files_own_word(tmp_path):
+    """Zero-weight files whose metadata lies (the default's figures copied, fewer losses, a perfect history, figures
+    for one side): each is catalogued and playable, with the figures its weights really give and the claims they
+    contradict named; the level easy's pick (the first not perfect) reads those figures."""
+    lies = lying_files(tmp_path)
+    files = site.knowledge_files([*lies.values(), DEFAULT])
+    entries = json.loads(files['knowledge/index.json'])['knowledge']
+    assert [e['name'] for e in entries] == [*lies, 'default']
+    for entry in entries:
+        knowledge = load(files[f"knowledge/{entry['file']}"])  # shipped as it came
+        assert knowledge.data == (lies.get(entry['name']) or DEFAULT).read_bytes()
+        assert entry['evaluation'] == play_strength(RuntimePolicy(knowledge))
+        assert entry['evaluation']['perfect'] is (entry['name'] == 'default')
+    differs = {e['name']: e['claim_differs'] for e in entries}
+    assert {'perfect', 'X.losses', 'O.losses'} <= set(differs['copied'])
+    assert differs['fewer-losses'] == ['O.losses', 'X.losses']
+    assert differs['history'] == [] and differs['default'] == []  # true evaluations (a history is no verdict)
+    assert 'X.losses' in differs['one-side'] and entries[3]['evaluation']['O']['losses'] > 0
+    assert next(e for e in entries if not e['evaluation']['perfect'])['name'] == 'copied'
 
 
 def test_build_with_chosen_knowledge_replaces_the_old_catalog(tmp_path):

@@ -1,68 +1,32 @@
 """Exhaustive play-strength evaluation: the network as X and as O against every opponent line, and random games.
 
-One routine walks the game tree level by level with a batched policy (`start(n)`, `step(states, inputs)`,
-`select(states, index)`), so the pure-Python runtime here and the PyTorch model during training share it."""
+The runtime's walk (wopr.runtime.check) goes through the game tree level by level with a batched policy (`start(n)`,
+`step(states, inputs)`, `select(states, index)`), so the pure-Python runtime, the PyTorch model during training and
+the page's check in the browser count the same games. A file's own `evaluation` is a claim: `checked` computes the
+figures and names the ones it gets wrong."""
 import random
 
 from . import solver
-from .runtime.board import encode, is_over, legal_moves, new_board, to_move, winner
-from .runtime.game import choose
-from .runtime.lstm import Network
+from .runtime.board import legal_moves
+from .runtime.check import OUTCOMES, SIDES, RuntimePolicy, walk
 
-SIDES = ('X', 'O')
-
-
-class RuntimePolicy:
-    """The pure-Python runtime behind the batched policy interface: it simply loops."""
-
-    def __init__(self, knowledge):
-        self.network = Network(knowledge)
-
-    def start(self, n):
-        return [self.network.start()] * n
-
-    def step(self, states, inputs):
-        stepped = [self.network.step(s, x) for s, x in zip(states, inputs)]
-        return [s for s, _ in stepped], [p for _, p in stepped]
-
-    def select(self, states, index):
-        return [states[i] for i in index]
-
-
-def _tally():
-    return {k: 0 for k in ('games', 'wins', 'draws', 'losses', 'moves', 'optimal', 'fastest', 'missed_wins')}
+__all__ = ['SIDES', 'RuntimePolicy', 'play_out', 'play_strength', 'claim_differences', 'checked']
+CLAIMED_GAMES = 1_000  # random games per side replayed as a file's claim says it played them; more: the default
 
 
 def play_out(policy, side, replies, games=1):
-    """Play `games` games at once, the network as `side`; the opponent follows every cell replies(board) lists."""
-    t = _tally()
-    boards, state = [new_board() for _ in range(games)], policy.start(games)
-    while boards:
-        # The network sees every board (either side's move), exactly as runtime.game.Game feeds it.
-        state, probs = policy.step(state, [encode(b) for b in boards])
-        children, parents = [], []
-        for i, (board, p) in enumerate(zip(boards, probs)):
-            if to_move(board) == side:
-                cell = choose(p, board)
-                wins = solver.winning_moves(board)
-                t['moves'] += 1
-                t['optimal'] += cell in solver.optimal_moves(board)
-                t['fastest'] += cell in solver.fastest_moves(board)
-                t['missed_wins'] += bool(wins) and cell not in wins
-                cells = [cell]
-            else:
-                cells = replies(board)
-            for cell in cells:
-                child = list(board)
-                child[cell] = to_move(board)
-                if is_over(child):
-                    won = winner(child)[0]
-                    t['games'] += 1
-                    t['wins' if won == side else 'losses' if won else 'draws'] += 1
-                else:
-                    children.append(child)
-                    parents.append(i)
-        boards, state = children, policy.select(state, parents)
+    """Play `games` games at once, the network as `side`; the opponent follows every cell replies(board) lists. The
+    runtime's walk, a whole level per step, each of the network's moves judged by the solver."""
+    t = dict.fromkeys((*OUTCOMES, 'optimal', 'fastest', 'missed_wins'), 0)
+
+    def judge(board, cell):
+        wins = solver.winning_moves(board)
+        t['optimal'] += cell in solver.optimal_moves(board)
+        t['fastest'] += cell in solver.fastest_moves(board)
+        t['missed_wins'] += bool(wins) and cell not in wins
+
+    for _ in walk(policy, side, replies, t, games, judge):
+        pass
     return t
 
 
@@ -85,3 +49,31 @@ def play_strength(policy, games=100, seed=0):
         result['random'][side] = {k: t[k] for k in ('wins', 'draws', 'losses')}
     result['perfect'] = all(result[s]['losses'] == 0 and result[s]['fastest_pct'] == 100.0 for s in SIDES)
     return result
+
+
+def claim_differences(claimed, computed, prefix=''):
+    """The figures a file's own evaluation states that the computation does not give, as dotted names ('O.losses',
+    'perfect'), in the claim's order; [] when every figure it states is right (it may state fewer, or none). Keys the
+    computation has no figure for (a note) are not claims about play."""
+    out = []
+    for key, value in claimed.items():
+        if key not in computed:
+            continue
+        mine = computed[key]
+        if isinstance(value, dict):
+            out += (claim_differences(value, mine, f'{prefix}{key}.') if isinstance(mine, dict)
+                    else [f'{prefix}{key}'])
+        elif value != mine or isinstance(value, bool) != isinstance(mine, bool):
+            out.append(f'{prefix}{key}')
+    return out
+
+
+def checked(knowledge):
+    """(the knowledge's figures computed here, the names of those its own `evaluation` claims otherwise). The random
+    games are played as the claim says it played them (up to CLAIMED_GAMES a side), else 100 with seed 0."""
+    claim = knowledge.evaluation.get('random')
+    games, seed = (claim.get('games'), claim.get('seed')) if isinstance(claim, dict) else (None, None)
+    if not (type(games) is int and 0 <= games <= CLAIMED_GAMES and type(seed) is int):
+        games, seed = 100, 0
+    computed = play_strength(RuntimePolicy(knowledge), games, seed)
+    return computed, claim_differences(knowledge.evaluation, computed)

@@ -1,10 +1,11 @@
-"""What `wopr inspect` shows of a knowledge file: metadata, tensors, history sparklines, evaluation."""
+"""What `wopr inspect` shows of a knowledge file: metadata, tensors, history sparklines, and its evaluation: the file's
+claim beside the figures computed now, marked where they differ."""
 import json
 
 from rich.console import Group
 from rich.table import Table
 
-from .evaluate import SIDES
+from .evaluate import SIDES, checked
 from .runtime.format import expected_shapes
 from .runtime.metadata import FIGURES
 from .text import clean
@@ -84,20 +85,89 @@ def evaluation_table(result):
         return key_value_table('Evaluation', flatten(result))
 
 
-def _figures_table(result):
-    out = Table(title='exhaustive evaluation' + (' (perfect)' if result.get('perfect') else ''))
+DIFFERS = '≠'  # beside a claimed figure that the computation does not give
+
+
+def _figures_table(result, claim=None, differs=(), computed=False):
+    """`wopr evaluate`'s figures per side (`computed` now, beside a file's claim: said so); with the claim, its figures
+    beside them, each wrong one marked DIFFERS (a claim in another layout: KeyError or TypeError)."""
+    if computed:
+        beside = ", beside the file's claim" if claim is not None else ''
+        title = f"exhaustive evaluation ({'perfect' if result['perfect'] else 'not perfect'}), computed now{beside}"
+    else:
+        title = 'exhaustive evaluation' + (' (perfect)' if result.get('perfect') else '')
+    out = Table(title=title)
     out.add_column('')
     for side in SIDES:
+        if claim is not None:
+            out.add_column(f'as {side}: the file says', justify='right')
         out.add_column(f'as {side}', justify='right')
+
+    def row(label, paths):
+        cells = []
+        for path in paths:
+            if claim is not None:
+                cells.append(_claimed(claim, path, differs))
+            cells.append(str(_at(result, path)))
+        out.add_row(label, *cells)
+
     for key, label in FIGURES:
-        out.add_row(label, *(str(result[side][key]) for side in SIDES))
+        row(label, [(side, key) for side in SIDES])
     rand = result.get('random')
     if rand and rand['games']:
         out.add_section()
         for key in ('wins', 'draws', 'losses'):
-            out.add_row(f'vs random: {key} / {rand["games"]} (seed {rand["seed"]})',
-                        *(str(rand[side][key]) for side in SIDES))
+            row(f'vs random: {key} / {rand["games"]} (seed {rand["seed"]})', [('random', side, key) for side in SIDES])
     return out
+
+
+def _at(data, path):
+    for key in path:
+        data = data[key]
+    return data
+
+
+def _claimed(claim, path, differs):
+    """A claimed figure as text, marked when it is wrong; KeyError or TypeError where the claim has no such figure
+    (but for the random games, which a claim may leave out: '')."""
+    try:
+        value = _at(claim, path)
+    except (KeyError, TypeError):
+        if path[0] != 'random':
+            raise
+        return ''
+    text = clean(value) if isinstance(value, str) else json.dumps(value)
+    return f'{text} {DIFFERS}' if '.'.join(path) in differs else text
+
+
+def claim_report(claim, result, differs):
+    """The file's evaluation (a claim) beside the one computed now, and a line saying whether the claim holds."""
+    try:
+        table = _figures_table(result, claim, differs, computed=True)
+    except (KeyError, TypeError):  # a claim in another layout: its rows, each wrong one marked, then the figures
+        table = Table(title="Evaluation the file claims", title_justify='left', show_header=False, box=None)
+        for column in ('bold', None, None):
+            table.add_column(style=column)
+        for key, value in flatten(claim):
+            mark = f'{DIFFERS} computed: {json.dumps(_lookup(result, key))}' if key in differs else ''
+            table.add_row(clean(key), clean(value) if isinstance(value, str) else json.dumps(value), mark)
+        table = Group(table, _figures_table(result, computed=True))
+    said = ('the file claims it is perfect' if claim.get('perfect') is True else
+            'the file claims it is not perfect' if claim.get('perfect') is False else '')
+    if differs:
+        words = (f"{DIFFERS} The file's own evaluation is wrong about {', '.join(map(clean, differs))}"
+                 f"{f' ({said})' if said else ''}: the figures above are computed from its weights (`wopr evaluate` "
+                 'decides).')
+    else:
+        words = "The file's own evaluation agrees with the figures computed from its weights."
+    return Group(table, words)
+
+
+def _lookup(result, dotted):
+    try:
+        return _at(result, dotted.split('.'))
+    except (KeyError, TypeError):
+        return None
 
 
 def knowledge_report(knowledge, location):
@@ -115,6 +185,6 @@ def knowledge_report(knowledge, location):
         parts.append(key_value_table('Training', flatten(knowledge.training)))
     if knowledge.history:
         parts.append(history_table(knowledge.history))
-    if knowledge.evaluation:
-        parts.append(evaluation_table(knowledge.evaluation))
+    if knowledge.evaluation:  # a claim: shown beside what its weights really do
+        parts.append(claim_report(knowledge.evaluation, *checked(knowledge)))
     return Group(*parts)

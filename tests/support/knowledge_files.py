@@ -48,3 +48,44 @@ def make_knowledge(directory, hidden=16, dtype='F32', seed=0, scale=1.0, name=No
     metadata = contract_metadata(hidden, training=json.dumps({'seed': seed}), history='[]', evaluation='{}')
     path = Path(directory) / (name or f'h{hidden}-{dtype.lower()}-s{seed}.safetensors')
     return write_knowledge(path, tensors, metadata)
+
+
+
+def zero_model(hidden=10):
+    """The contract module with every weight 0: its move is always the lowest free cell."""
+    model = Model(hidden)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.zero_()
+    return model
+
+
+def make_claiming(directory, name, evaluation, history=(), model=None):
+    """A file whose metadata claims `evaluation` and `history` whatever its weights do (by default all zero),
+    written by safetensors.torch."""
+    model = model or zero_model()
+    tensors = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    metadata = contract_metadata(model.lstm.hidden_size, evaluation=json.dumps(evaluation),
+                                 history=json.dumps(list(history)))
+    return write_knowledge(Path(directory) / name, tensors, metadata)
+
+
+def lying_files(directory):
+    """All-zero networks (hidden 10, as the default) whose metadata lies about them, {name: path}: `copied`, the
+    shipped default's evaluation and history; `fewer-losses`, its own figures with fewer losses; `history`, its own
+    true evaluation but the default's perfect history; `one-side`, the default's figures as X only."""
+    from wopr.evaluate import RuntimePolicy, play_strength
+    from wopr.runtime.knowledge import load
+    from wopr.sources import DEFAULT
+    default = load(DEFAULT.read_bytes())
+    directory = Path(directory)
+    plain = make_claiming(directory, 'plain.safetensors', {})
+    honest = play_strength(RuntimePolicy(load(plain.read_bytes())))
+    plain.unlink()
+    fewer = json.loads(json.dumps(honest))
+    fewer['X']['losses'] -= 5
+    fewer['O']['losses'] //= 2
+    claims = {'copied': (default.evaluation, default.history), 'fewer-losses': (fewer, ()),
+              'history': (honest, default.history), 'one-side': ({'X': default.evaluation['X']}, ())}
+    return {name: make_claiming(directory, f'{name}.safetensors', evaluation, history)
+            for name, (evaluation, history) in claims.items()}

@@ -1,14 +1,16 @@
-"""The sites the page tests open: the built site, a copy with a tampered catalog, and knowledge files outside any
-catalog (a lively one, broken ones, hostile metadata, deep nesting, a huge digit string)."""
+"""The sites the page tests open: the built site, copies with a tampered catalog (a wrong sha256 for the second file,
+the first, or all), one whose first entry lies about itself, and knowledge files outside any catalog (a lively one,
+broken ones, lying ones, hostile metadata, deep nesting, a huge digit string)."""
 import json
 import shutil
 
 import pytest
 
-from tests.support.knowledge_files import contract_metadata, make_knowledge, make_model, write_knowledge
+from tests.support.knowledge_files import contract_metadata, lying_files, make_knowledge, make_model, write_knowledge
 from wopr.runtime.format import KnowledgeError
 from wopr.runtime.knowledge import load
 from wopr.sources import DEFAULT
+from wopr.web import site
 
 NOT_A_STRING = {'toString': 1, 'valueOf': {'x': 1}}  # an object where a page expects a string or a number
 HOSTILE = {  # metadata values of the types the page does not expect, in every field it shows (the runtime refuses them)
@@ -83,19 +85,34 @@ class Web:
         return load((self.root / 'good' / 'knowledge' / entry['file']).read_bytes())
 
 
-def build_sites(root, built):
-    """/good/ is the built site (a copy of `built`), /tampered/ a copy whose catalog has a wrong sha256 for its second
-    file, /extra/ knowledge files outside any catalog, /hostile/ a copy whose catalog says odd things."""
-    shutil.copytree(built, root / 'good')
-    shutil.copytree(root / 'good', root / 'tampered')
-    catalog_path = root / 'tampered' / 'knowledge' / 'index.json'
+def tampered(root, name, entries):
+    """A copy of the built site as /name/, whose catalog has a wrong sha256 for the entries at `entries`."""
+    shutil.copytree(root / 'good', root / name)
+    catalog_path = root / name / 'knowledge' / 'index.json'
     catalog = json.loads(catalog_path.read_text())
-    catalog['knowledge'][1]['sha256'] = '0' * 64
+    for i in entries:
+        catalog['knowledge'][i]['sha256'] = '0' * 64
     catalog_path.write_text(json.dumps(catalog))
+
+
+def build_sites(root, built):
+    """/good/ is the built site (a copy of `built`); /tampered/, /refused-first/ and /refused-all/ copies whose
+    catalog has a wrong sha256 for its second file, its first, or every one; /claims/ a copy whose catalog (as the
+    build writes it) starts with a zero-weight file carrying the default's evaluation and history; /extra/ knowledge
+    files outside any catalog (lying_files' among them); /hostile/ a copy whose catalog says odd things."""
+    shutil.copytree(built, root / 'good')
+    count = len(json.loads((root / 'good' / 'knowledge' / 'index.json').read_text())['knowledge'])
+    tampered(root, 'tampered', [1])
+    tampered(root, 'refused-first', [0])
+    tampered(root, 'refused-all', range(count))
     (root / 'extra').mkdir()
     make_knowledge(root / 'extra', hidden=16, seed=3, scale=3.0, name='lively.safetensors')
     for name, (data, _) in broken_files().items():
         (root / 'extra' / name).write_bytes(data)
     odd_metadata(root / 'extra')
+    lies = lying_files(root / 'extra')
+    shutil.copytree(root / 'good', root / 'claims')
+    for rel, data in site.knowledge_files([lies['copied'], DEFAULT]).items():
+        (root / 'claims' / rel).write_bytes(data)
     shutil.copytree(root / 'good', root / 'hostile')
     hostile_catalog(root / 'hostile')

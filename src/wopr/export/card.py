@@ -5,6 +5,7 @@ import string
 from pathlib import Path
 from urllib.parse import quote
 
+from ..evaluate import checked
 from ..report import flatten, history_axis, is_number, scale
 from ..runtime.metadata import FIGURES
 from ..text import clean
@@ -51,20 +52,25 @@ def table(header, rows):
     return '\n'.join(lines + ['| ' + ' | '.join(row) + ' |' for row in rows])
 
 
-def evaluation_section(evaluation):
-    sides = [s for s in ('X', 'O') if isinstance(evaluation.get(s), dict)]
-    if not sides:
-        if evaluation:  # a layout this wopr does not know: every figure, as written
-            return table(['figure', 'value'], [(md(k), cell(v)) for k, v in flatten(evaluation)])
+def evaluation_section(knowledge):
+    """The file's evaluation as computed from its weights (wopr.evaluate.checked), never its own word; the figures its
+    metadata states otherwise named. A file without one, or with one in a layout of its own, is shown as it is."""
+    claim = knowledge.evaluation
+    if not any(isinstance(claim.get(s), dict) for s in ('X', 'O')):
+        if claim:  # a layout this wopr does not know: every figure, as written
+            return table(['figure', 'value'], [(md(k), cell(v)) for k, v in flatten(claim)])
         return 'This file carries no evaluation: `wopr evaluate` measures it.'
-    rows = [[label] + [cell(evaluation[s].get(key, '')) for s in sides] for key, label in FIGURES
-            if any(key in evaluation[s] for s in sides)]
-    random = evaluation.get('random')
-    if isinstance(random, dict) and all(isinstance(random.get(s), dict) for s in sides):
-        rows.append([f"vs a random opponent, {cell(random.get('games', ''))} games: won/drawn/lost"]
-                    + ['/'.join(cell(random[s].get(k, '')) for k in ('wins', 'draws', 'losses')) for s in sides])
+    evaluation, differs = checked(knowledge)
+    sides = ['X', 'O']
+    rows = [[label] + [cell(evaluation[s][key]) for s in sides] for key, label in FIGURES]
+    random = evaluation['random']
+    rows.append([f"vs a random opponent, {cell(random['games'])} games: won/drawn/lost"]
+                + ['/'.join(cell(random[s][k]) for k in ('wins', 'draws', 'losses')) for s in sides])
     verdict = ('**Perfect play** on both sides: no lost game and only fastest-win moves.'
-               if evaluation.get('perfect') is True else 'Not perfect: see the losses and the share of optimal moves.')
+               if evaluation['perfect'] else 'Not perfect: see the losses and the share of optimal moves.')
+    if differs:
+        verdict += (' The file\'s own metadata states otherwise for ' + ', '.join(md(d) for d in differs)
+                    + ': these figures are computed from its weights.')
     return ('The network plays X, then O, against every possible line of the opponent (an exhaustive game tree), '
             'then against a uniformly random opponent.\n\n' + table([''] + [f'as {s}' for s in sides], rows)
             + '\n\n' + verdict)
@@ -163,7 +169,7 @@ takes the most probable legal cell (ties: the lowest index).
 
 ## Evaluation
 
-{evaluation_section(knowledge.evaluation)}
+{evaluation_section(knowledge)}
 
 ## Play it
 

@@ -7,16 +7,22 @@ Requests:
   {'op': 'move'}          WOPR's next move in a game it plays on both sides (players 0): one call per move
   {'op': 'undo'}          take back the person's last move and WOPR's reply (players 2: the last move)
   {'op': 'state'}
+  {'op': 'check'}         one more part of the exhaustive check of the knowledge in play (runtime.check): a few
+                          milliseconds per call, so a move asked for meanwhile waits for one part, never the whole
 human is 'X' or 'O', level 'easy', 'medium' or 'perfect' (see game.LEVELS), players 0, 1 or 2; a setting left out
 stays as it was (at the first load: X, perfect, 1; seed 1 seeds medium's draws). Replies: {'ok': true, 'state',
-'knowledge'? (load)} or {'ok': false, 'error', 'kind'} (the error's class name); a request that fails changes nothing.
+'knowledge'? (load)}, {'ok': true, 'check': Check.status()} (check: after a new load it starts again; once done
+it answers its result again), or {'ok': false, 'error', 'kind'} (the error's class name); a request that fails
+changes nothing (a check that fails starts again at the next call).
 """
 import json
 
+from .check import Check, chunk_for
 from .game import Game
 from .knowledge import KnowledgeError, load
 
 _game = None
+_check = None  # the exhaustive check of _game's knowledge, under way or done
 SETTINGS = ('human', 'level', 'players')
 
 
@@ -68,14 +74,32 @@ def _request(message):
     return request
 
 
+def _checked():
+    """One more part of the check of the knowledge in play; a check of other knowledge is dropped."""
+    global _check
+    knowledge = _game.knowledge
+    if _check is None or _check.knowledge is not knowledge:
+        # on the game's network, built already: the first part is as quick as the others
+        _check = Check(knowledge, chunk_for(knowledge.hidden_size), _game.network)
+    if not _check.done:
+        try:
+            _check.advance()
+        except BaseException:  # a walk cut short (out of memory) cannot resume: the next call starts it again
+            _check = None
+            raise
+    return json.dumps({'ok': True, 'check': _check.status()})
+
+
 def _answer(request):
     op = request.get('op')
-    if op not in ('load', 'new', 'play', 'move', 'undo', 'state'):
+    if op not in ('load', 'new', 'play', 'move', 'undo', 'state', 'check'):
         raise ValueError(f'unknown request {op!r}')
     if op == 'load':
         return _load(request)
     if _game is None:
         raise KnowledgeError('no knowledge loaded yet')
+    if op == 'check':
+        return _checked()
     if op == 'new':
         _game.new(request.get('human'), request.get('level'), request.get('players'))
     elif op == 'play':

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .. import runtime
+from ..evaluate import checked
 from ..runtime.format import KnowledgeError
 from ..runtime.knowledge import load
 from ..sources import KNOWLEDGE_DIR, read_bytes, shipped_knowledge
@@ -81,13 +82,16 @@ def catalog_knowledge(name, location):
 
 
 def catalog_entry(name, knowledge):
-    """One catalog line; the file is content-addressed: it never changes under its name, so caches keep it for good."""
+    """One catalog line; the file is content-addressed: it never changes under its name, so caches keep it for good.
+    Its evaluation is computed here, never copied from the file: `claim_differs` names the figures the file's own
+    metadata states otherwise (a file that misjudges itself still plays; the page says what it really does)."""
+    evaluation, differs = checked(knowledge)
     return {
         'name': name, 'file': f'{name}-{knowledge.sha256[:16]}.safetensors', 'bytes': knowledge.nbytes,
         'sha256': knowledge.sha256,
         'hidden_size': knowledge.hidden_size, 'dtype': knowledge.dtypes['lstm.weight_hh_l0'],
         'method': knowledge.training.get('method'),
-        'evaluation': knowledge.evaluation,
+        'evaluation': evaluation, 'claim_differs': differs,
     }
 
 

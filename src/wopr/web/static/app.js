@@ -18,7 +18,7 @@ const THINKING_MS = 1100;      // and this long when its thinking is shown, to r
 const settings = recall();  // side ('X', 'O' or '2'), level, thinking, sound, score
 let state = null;      // the bridge's latest game state
 let busy = false;      // a move, a beat or a load under way: the board waits
-let stopped = false;   // the engine failed: nothing can play
+let stopped = false;   // nothing can play: the engine failed, or no knowledge could be used (a load that plays ends it)
 let counted = false;   // this game's result is in the score
 let scene = null;      // WOPR vs WOPR under way: {stop: true when asked to stop}
 
@@ -62,7 +62,7 @@ function render(view = {}) {
   const loading = isLoading();
   document.body.dataset.phase = stopped ? 'failed' : !state ? 'loading' : busy || loading || scene ? 'busy' : 'ready';
   $('board').setAttribute('aria-busy', String(busy || loading));
-  for (const control of document.querySelectorAll('.controls input, .controls select, .controls button')) {
+  for (const control of document.querySelectorAll('.controls input, .controls select, .controls button, #share')) {
     control.disabled = loading || stopped || !state;
   }
   $('zero').textContent = scene ? 'Stop WOPR vs WOPR' : 'WOPR vs WOPR';
@@ -186,13 +186,30 @@ async function newGame() {
   if ([document.body, $('again'), null].includes(document.activeElement)) focusBoard();
 }
 
-// A game from a load: the knowledge changed, the state is new.
+// A game from a load: the knowledge changed, the state is new. The first to play (at the start, or after nothing
+// could) also ends the greeting and registers the service worker.
 async function loaded(next) {
+  const first = !state || stopped;
+  stopped = false;
+  $('status').classList.remove('bad');
+  $('retry').hidden = true;
   $('pending').textContent = '';
   $('result').hidden = true;
   counted = false;
   await act(() => reveal(next));
   shareLink(currentLink(), settings.level);
+  if (first) playing();
+}
+
+// The board plays for the first time.
+function playing() {
+  typeBoot('SHALL WE PLAY A GAME?', PACE === 0);
+  performance.mark('wopr-playable');  // read by benchmarks/page.py
+  // Offline play and whole-release updates: the service worker (sw.js), registered once the board plays, so that what
+  // it keeps is never fetched in competition with the page. Where a browser offers none (plain HTTP off localhost, as
+  // on an S3 website endpoint) the page plays as it is.
+  navigator.serviceWorker?.register('sw.js')
+    .catch((e) => console.info(`This page will not play offline: ${e.message}`));
 }
 
 async function zero() {
@@ -227,11 +244,20 @@ function changeSetting(key, value) {
   }
 }
 
-function fail(message) {
+// Nothing can play; `retry`: the knowledge could not be used, and Retry tries the catalog again.
+function fail(message, retry = false) {
   stopped = true;
   render();
   $('status').textContent = message;
   $('status').classList.add('bad');
+  $('retry').hidden = !retry;
+}
+
+// The knowledge to start with: a shared link's, else the level's, else the catalog's next that plays; Retry again.
+async function begin() {
+  $('retry').hidden = true;
+  const problem = await startKnowledge({ settings: gameSettings, loaded, render }, settings.knowledge);
+  if (problem && !state) fail(problem, true);  // (a file chosen meanwhile may already play)
 }
 
 function wire() {
@@ -242,6 +268,7 @@ function wire() {
   $('new-game').addEventListener('click', newGame);
   $('again').addEventListener('click', newGame);
   $('zero').addEventListener('click', zero);
+  $('retry').addEventListener('click', begin);
   for (const radio of document.querySelectorAll('input[name="side"]')) {
     radio.addEventListener('change', () => changeSetting('side', radio.value));
   }
@@ -288,18 +315,7 @@ async function start() {
   showScore();
   wire();
   knowledgeControls();
-  const problem = await startKnowledge({ settings: gameSettings, loaded, render }, settings.knowledge);
-  if (problem) {
-    fail(problem);
-    return;
-  }
-  typeBoot('SHALL WE PLAY A GAME?', PACE === 0);
-  performance.mark('wopr-playable');  // read by benchmarks/page.py
-  // Offline play and whole-release updates: the service worker (sw.js), registered once the board plays, so that what
-  // it keeps is never fetched in competition with the page. Where a browser offers none (plain HTTP off localhost, as
-  // on an S3 website endpoint) the page plays as it is.
-  navigator.serviceWorker?.register('sw.js')
-    .catch((e) => console.info(`This page will not play offline: ${e.message}`));
+  await begin();
 }
 
 start();

@@ -40,16 +40,35 @@ function rounded(pct) {
   return `${pct >= 100 || Math.round(pct) < 100 ? Math.min(Math.round(pct), 100) : Math.floor(pct * 10) / 10}%`;
 }
 
-// The one sentence a player reads: does it ever lose, checked how.
-function verdict(evaluation) {
+// Losses and games per side, or null where a figure is missing.
+function losses(evaluation) {
   const [x, o] = [obj(evaluation.X), obj(evaluation.O)];
-  const [lx, lo, gx, go] = [num(x.losses), num(o.losses), num(x.games), num(o.games)];
-  if (lx === 0 && lo === 0) return 'Never loses: checked against every possible game, as X and as O.';
-  if (lx === null || lo === null || gx === null || go === null) {
-    return 'How well it plays is unknown: this file carries no exhaustive check.';
+  const figures = [num(x.losses), num(o.losses), num(x.games), num(o.games)];
+  return figures.includes(null) ? null : figures;
+}
+
+const loses = ([lx, lo, gx, go]) => `it loses ${thousands(lx)} of the ${thousands(gx)} possible games as X and `
+  + `${thousands(lo)} of ${thousands(go)} as O`;
+
+// The one sentence a player reads: does it ever lose? Only this browser's own check (check: the bridge's finished
+// check with its `ms`, or {error}) says so; until it ends, what the file says of itself, as its word.
+function verdict(evaluation, check) {
+  const claim = losses(evaluation);
+  const partial = Object.keys(obj(evaluation.X)).length || Object.keys(obj(evaluation.O)).length;
+  const said = claim === null
+    ? `How well it plays is unknown to the file (it carries ${partial ? 'only part of an' : 'no'} exhaustive check)`
+    : claim[0] === 0 && claim[1] === 0 ? 'The file says it never loses' : `The file says ${loses(claim)}`;
+  if (!check) return `${said}: checking every possible game in this browser…`;
+  const found = check.done ? losses(check) : null;
+  if (found === null) {
+    return `${said}, but the check in this browser could not finish${check.error ? ` (${text(check.error)})` : ''}.`;
   }
-  return `Beatable: it loses ${thousands(lx)} of the ${thousands(gx)} possible games as X and ${thousands(lo)} of `
-    + `${thousands(go)} as O (checked against every possible game).`;
+  if (found[0] === 0 && found[1] === 0) {
+    const seconds = num(check.ms) === null ? '' : `, ${(check.ms / 1000).toFixed(1)} s`;
+    return `Never loses: checked in this browser (${thousands(check.positions)} positions${seconds}).`;
+  }
+  const wrong = claim !== null && (claim[0] !== found[0] || claim[1] !== found[1]) ? ` ${said}: it is wrong.` : '';
+  return `Beatable: ${loses(found)} (checked in this browser).${wrong}`;
 }
 
 function size(summary) {
@@ -90,7 +109,7 @@ function evaluationTable(evaluation, figures) {
   const sides = ['X', 'O'].filter((s) => Object.keys(obj(evaluation[s])).length);
   if (!sides.length) return el('p', 'This file carries no exhaustive check.', { class: 'muted' });
   const table = el('table', '', { class: 'evaluation' });
-  table.append(el('caption', 'Against every possible opponent line'));
+  table.append(el('caption', 'What the file says of itself, against every possible opponent line'));
   const head = el('tr');
   head.append(el('td'), ...sides.map((s) => el('th', `as ${s}`, { scope: 'col' })));
   table.append(el('thead'));
@@ -195,10 +214,18 @@ function curve(history) {
   return [chart, caption];
 }
 
+// The card's verdict once this browser's check of the knowledge ended (see verdict); data-check tells tests.
+export function showCheck(card, summary, check) {
+  card.querySelector('#card-summary').textContent = verdict(obj(obj(summary).evaluation), check);
+  const found = check.done ? losses(check) : null;
+  card.dataset.check = found === null ? 'unfinished' : found[0] === 0 && found[1] === 0 ? 'passed' : 'failed';
+}
+
 export function renderCard(card, label, summary) {
   const s = obj(summary);
   card.querySelector('#card-title').textContent = label;
-  card.querySelector('#card-summary').textContent = verdict(obj(s.evaluation));
+  card.querySelector('#card-summary').textContent = verdict(obj(s.evaluation), null);
+  card.dataset.check = 'running';
   card.querySelector('#card-size').textContent = size(s);
   card.querySelector('#card-facts').replaceChildren(...facts(s).flatMap(([k, v]) => [el('dt', k), el('dd', v)]));
   card.querySelector('#card-evaluation').replaceChildren(evaluationTable(obj(s.evaluation), s.figures));

@@ -1,6 +1,6 @@
 // The knowledge WOPR plays with: the catalog (the level picks easy's network or the default), a file chosen or dropped,
 // or a URL; a load that fails says why at the control that asked for it, and the knowledge in use plays on.
-import { renderCard } from './card.js';
+import { renderCard, showCheck } from './card.js';
 import { ask, cancelDownloads, explain } from './engine.js';
 
 const $ = (id) => document.getElementById(id);
@@ -39,7 +39,7 @@ function setLoading(what, cancellable = false) {
   $('cancel').hidden = !cancellable;
   loading = Boolean(what);
   for (const control of document.querySelectorAll('.knowledge select, .knowledge input, .knowledge button')) {
-    control.disabled = Boolean(what);
+    control.disabled = Boolean(what) || (control.id === 'catalog' && !catalog.length);  // an empty list offers nothing
   }
   game?.render();
   if (!what && focused && focused !== document.body && document.activeElement === document.body) focused.focus();
@@ -95,7 +95,28 @@ async function load(source, label, { value, link = null, auto = false, where }) 
   }
   setLoading('');
   await game.loaded(reply.state);
+  verify(current, reply.knowledge);
   return true;
+}
+
+// This browser's own exhaustive check of the knowledge just loaded, once it plays: one part per request to the worker
+// (a move asked for meanwhile waits for one part, a few ms), until it is done; the card then says what it found. A
+// load that follows ends it: `current` is then another load's.
+async function verify(loaded, summary) {
+  let ms = 0;
+  for (;;) {
+    const reply = await ask({ request: { op: 'check' } });
+    if (current !== loaded) return;
+    if (!reply.ok) {
+      showCheck($('card'), summary, { done: false, error: explain(reply).reason });
+      return;
+    }
+    ms += reply.ms;
+    if (reply.check.done) {
+      showCheck($('card'), summary, { ...reply.check, ms });
+      return;
+    }
+  }
 }
 
 export function chooseKnowledge(entry, { auto = false, where = 'catalog' } = {}) {
@@ -144,8 +165,8 @@ function fillCatalog(entries) {
   }));
 }
 
-// Reads the catalog and loads the knowledge of a shared link (or the level's); resolves with a problem that stops
-// the page, or null.
+// Reads the catalog and loads the knowledge of a shared link (or the level's; when the runtime refuses that one, the
+// catalog's next that it takes); resolves with a problem that stops the page, or null. Called again by Retry.
 export async function startKnowledge(hooks, wanted) {
   game = hooks;
   setLoading('Loading the engine and knowledge…');  // the worker starts the engine at once
@@ -155,16 +176,25 @@ export async function startKnowledge(hooks, wanted) {
     fillCatalog((await response.json()).knowledge);
     if (!catalog.length) throw new Error('it lists no knowledge');
   } catch (e) {
+    $('catalog').replaceChildren(new Option('No catalog', ''));
     setLoading('');
     return `Could not read the knowledge catalog (${CATALOG_URL}): ${e.message}`;
   }
   if (wanted && await useUrl(wanted, 'catalog')) return null;
   const shared = wanted && failure;  // why the shared link's knowledge is not in use
   current = { auto: true };
-  if (!await chooseKnowledge(levelKnowledge(hooks.settings().level), { auto: true })) {
-    return `Nothing can play: ${explain(failure.reply).words} (${failure.reply.error})`;
+  const first = levelKnowledge(hooks.settings().level);
+  let playing = await chooseKnowledge(first, { auto: true }) ? first : null;
+  const refused = playing ? shared : failure;
+  for (const entry of catalog.filter((e) => e !== first)) {
+    if (playing) break;
+    if (await chooseKnowledge(entry)) playing = entry;
   }
-  if (shared) showError('catalog', shared.label, shared.reply, ' The default plays instead.');
+  if (!playing) return `Nothing can play: ${explain(failure.reply).words} (${failure.reply.error})`;
+  if (refused) {
+    const instead = playing === first ? 'The default' : playing.name;
+    showError('catalog', refused.label, refused.reply, ` ${instead} plays instead.`);
+  }
   return null;
 }
 
