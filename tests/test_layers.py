@@ -22,11 +22,12 @@ MAY_IMPORT = {
     'bucket': {'s3'},
     'publish': {'s3', 'bucket', 'web'},
     'text': set(),
+    'usage': {'text'},
     'report': {'runtime', 'evaluate', 'text'},
     'terminal': {'runtime', 'text'},
     'export': {'runtime', 'evaluate', 'train', 'report', 'text'},
     'cli': {'runtime', 'solver', 'evaluate', 'train', 's3', 'sources', 'web', 'publish', 'report', 'terminal',
-            'export', 'text'},
+            'export', 'text', 'usage'},
     '__main__': {'cli'},
     '__init__': set(),  # the package's face (its version), which any part may read
 }
