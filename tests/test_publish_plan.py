@@ -1,6 +1,6 @@
-"""`wopr publish --site DIR` against a real S3 endpoint (moto) with a hostile folder, target or catalog: no secret, no
-file outside the folder, no public wildcard, no whole file in memory, one clear line for a broken catalog, and every
-name (file, key, prefix, bucket, catalog entry) checked before the first upload."""
+"""The plan `wopr publish --site DIR` checks whole before the first upload, against a real S3 endpoint (moto) with a
+hostile folder, target or catalog: no secret, no file outside the folder, no public wildcard, no whole file in memory,
+one clear line for a broken catalog, and every name (file, key, prefix, bucket, catalog entry) checked first."""
 import itertools
 import json
 import os
@@ -280,7 +280,7 @@ def test_a_prefix_is_refused_or_its_site_url_serves_the_page(endpoint, s3, prefi
     ('abc--table-s3', '--table-s3'), ('ab\x1bc', 'lowercase')])
 def test_a_bucket_name_s3_refuses_is_named_invalid_with_its_rule(endpoint, s3, tmp_path, bucket, rule):
     """`Bad_Bucket` said "no such bucket"; with --create-bucket the endpoint was asked to make it (the command's one
-    line: tests/test_s3_publish.py::test_errors_are_one_line)."""
+    line: tests/test_publish.py::test_errors_are_one_line)."""
     before = buckets(endpoint)
     refused = attempt(s3, small_site(tmp_path / 'site'), f's3://{bucket}/p')
     assert str(refused).startswith(f'invalid bucket name {bucket!r}: S3 takes bucket names ') and rule in str(refused)

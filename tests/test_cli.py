@@ -1,5 +1,6 @@
-"""What reaches a terminal: a file's strings without escape sequences (no retitled window, cleared screen, clipboard
-write or disguised link), error lines unwrapped, bounded work for any option, and a game that any stdin cannot stop."""
+"""What the command line prints: a file's strings without escape sequences (no retitled window, cleared screen,
+clipboard write or disguised link), error lines unwrapped, every usage error one line (exit code 2), help written as by
+hand, bounded work for any option, and a game that any stdin cannot stop."""
 import os
 import re
 import resource
@@ -15,11 +16,13 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tests.support.commands import WOPR, cli, one_error_line, one_line
-from tests.test_hardening_metadata import TRAINING, knowledge_bytes
+from tests.support.metadata import knowledge_bytes
 from wopr.cli import app
+from wopr.runtime.knowledge import load
 from wopr.sources import DEFAULT
 from wopr.text import clean
 
+TRAINING = load(DEFAULT.read_bytes()).training  # as `wopr train` writes it
 ESC = '\x1b'
 ATTACKS = {
     'title': ESC + ']0;pwned' + '\x07',                       # OSC 0: the window's title

@@ -10,9 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.commands import cli, one_error_line
+from tests.support.metadata import knowledge_bytes
 from wopr.runtime.format import (
-    ENCODING,
-    FORMAT,
     MAX_DEPTH,
     MAX_HEADER,
     MAX_ITEMS,
@@ -20,11 +19,9 @@ from wopr.runtime.format import (
     MAX_NAME,
     MAX_TEXT,
     KnowledgeError,
-    expected_shapes,
 )
 from wopr.runtime.knowledge import load
 from wopr.runtime.metadata import FIGURES
-from wopr.runtime.writer import safetensors_bytes
 from wopr.sources import DEFAULT
 
 SHIPPED = load(DEFAULT.read_bytes())
@@ -34,16 +31,6 @@ TRAINING, HISTORY, EVALUATION = SHIPPED.training, SHIPPED.history, SHIPPED.evalu
 OLD_TRAINING = {'dataset': 'optimal', 'centre_first': False, 'games': 255168, 'hidden_size': 64, 'epochs': 1,
                 'max_epochs': 20, 'batch_size': 256, 'lr': 0.003, 'seed': 1, 'until_perfect': True, 'dtype': 'f32',
                 'threads': 1, 'optimizer': 'Adam', 'loss': 'set', 'seconds': 12.3, 'versions': {'torch': '2.13.0'}}
-
-
-def knowledge_bytes(**metadata):
-    """A valid hidden-2 knowledge file with this metadata besides the contract's (JSON values as Python values, or
-    as JSON text when given as a str)."""
-    shapes = expected_shapes(2)
-    tensors = {name: [0.5] * math.prod(shape) for name, shape in shapes.items()}
-    meta = {'format': FORMAT, 'encoding': ENCODING, 'hidden_size': '2'}
-    meta.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in metadata.items()})
-    return safetensors_bytes(tensors, shapes, meta)
 
 
 def is_number(v):
