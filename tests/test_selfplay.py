@@ -23,6 +23,8 @@ from wopr.train.config import Config
 from wopr.train.model import Model
 from wopr.train.selfplay import VALUE_SCALE, interval
 
+pytestmark = pytest.mark.train
+
 
 def losing_lines(model):
     point = check_point(model, 'f32')

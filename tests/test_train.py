@@ -29,6 +29,8 @@ from wopr.train.config import METHODS, Config
 from wopr.train.export import knowledge_file
 from wopr.train.model import Model
 
+pytestmark = pytest.mark.train
+
 
 @pytest.fixture(scope='module')
 def optimal():

@@ -14,6 +14,8 @@ from wopr.runtime.knowledge import load
 from wopr.sources import DEFAULT
 from wopr.web import site
 
+pytestmark = pytest.mark.wheel
+
 REPO = Path(__file__).resolve().parents[1]
 NO_NODE = '#!/bin/sh\necho "$0: not on this machine" >&2\nexit 127\n'
 
