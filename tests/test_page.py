@@ -6,6 +6,8 @@ import random
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.support.browser import (
     READY,
     board_of,
@@ -598,3 +600,41 @@ def test_alternate_who_starts_across_three_games(page, web):
     page.reload()
     page.wait_for_selector(READY)
     assert page.is_checked('#alternate') and page.is_checked('input[name="side"][value="O"]')
+
+
+@pytest.mark.parametrize('side', ['X', 'O'])
+def test_random_moves_take_backs_and_new_games_keep_board_and_score_true(page, web, side):
+    """A seeded mix of moves, take backs (button, U, Ctrl-Z) and Play again: after each, the board is the runtime's
+    game of the person's moves still standing, and the score the games finished and not taken back."""
+    default = load(DEFAULT.read_bytes())
+    rng = random.Random(side)
+    open_page(page, web.url + 'good/' + FAST)
+    choose_side(page, side)
+    mine, score = [], {'you': 0, 'draw': 0, 'ai': 0}
+    for _ in range(30):
+        game = replayed(default, side, mine)
+        status = game.status()
+        if mine and rng.random() < 0.4:
+            rng.choice([lambda: page.click('#undo'), lambda: page.keyboard.press('u'),
+                        lambda: page.keyboard.press('Control+z')])()
+            page.wait_for_selector(READY)
+            if status['over']:
+                score[counted_as(status, side)] -= 1
+            mine.pop()
+        elif status['over']:
+            page.click('#again')
+            page.wait_for_selector(READY)
+            mine = []
+        else:
+            mine.append(rng.choice([c for c in range(9) if not game.board[c]]))
+            click(page, mine[-1])
+            status = replayed(default, side, mine).status()
+            if status['over']:
+                score[counted_as(status, side)] += 1
+        assert board_of(page) == replayed(default, side, mine).board
+        assert score_of(page) == [score[k] for k in ('you', 'draw', 'ai')]
+        assert page.is_disabled('#undo') == (not mine)
+
+
+def counted_as(status, side):
+    return 'draw' if status['draw'] else 'you' if status['winner'] == side else 'ai'

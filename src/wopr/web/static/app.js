@@ -270,11 +270,16 @@ function playing() {
     .catch((e) => console.info(`This page will not play offline: ${e.message}`));
 }
 
-// New game, Play again or N: with "alternate who starts" on, one player's side changes first (X, then O, ...).
+const showSide = () => {
+  for (const radio of document.querySelectorAll('input[name="side"]')) radio.checked = radio.value === settings.side;
+};
+
+// New game, Play again or N: with "alternate who starts" on, one player's side changes first (X, then O, ...), unless
+// another side was chosen meanwhile (that choice stands).
 function nextGame() {
-  if (settings.alternate && settings.side !== '2' && !scene) {
-    settings.side = settings.side === 'X' ? 'O' : 'X';
-    for (const radio of document.querySelectorAll('input[name="side"]')) radio.checked = radio.value === settings.side;
+  if (settings.alternate && state?.players === 1 && settings.side === state.human) {
+    settings.side = state.human === 'X' ? 'O' : 'X';
+    showSide();
     remember(settings);
   }
   return newGame();
@@ -391,7 +396,7 @@ function wire() {
 async function start() {
   typeBoot('GREETINGS PROFESSOR FALKEN.', PACE === 0);
   onFailure((message) => fail(`WOPR's engine could not start (${message}). Retry reloads the page.`, true));
-  for (const radio of document.querySelectorAll('input[name="side"]')) radio.checked = radio.value === settings.side;
+  showSide();
   $('level').value = settings.level;
   $('thinking').checked = settings.thinking;
   $('sound').checked = settings.sound;
