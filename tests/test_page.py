@@ -2,6 +2,7 @@
 as the CPython runtime, thinking shown for WOPR's coming move, knowledge from the catalog, a file, a drop or a URL,
 refusals at the control that caused them, the card's verdict from the page's own check, recovery when the catalog's
 files are refused, and the phone layout."""
+import json
 import random
 import re
 from pathlib import Path
@@ -638,3 +639,13 @@ def test_random_moves_take_backs_and_new_games_keep_board_and_score_true(page, w
 
 def counted_as(status, side):
     return 'draw' if status['draw'] else 'you' if status['winner'] == side else 'ai'
+
+
+def test_a_stored_tally_is_read_as_counts_and_anything_else_as_zero(page, web):
+    """Storage can hold anything: whole counts of 0 and up are kept, any other value reads as 0 (or off)."""
+    stored = {'side': '2', 'alternate': 'yes', 'score': {'you': 2.5, 'draw': -1, 'ai': 3},
+              'tally': {'X': 2, 'draw': '4', 'O': 1e300}}
+    page.add_init_script(f'localStorage.setItem("wopr", {json.dumps(json.dumps(stored))})')
+    open_page(page, web.url + 'good/' + FAST)
+    assert page.is_visible('#tally') and score_of(page, 'tally') == [2, 0, 0]
+    assert score_of(page) == [0, 0, 3] and not page.is_checked('#alternate')
