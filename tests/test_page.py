@@ -2,9 +2,12 @@
 as the CPython runtime, thinking shown for WOPR's coming move, knowledge from the catalog, a file, a drop or a URL,
 refusals at the control that caused them, the card's verdict from the page's own check, recovery when the catalog's
 files are refused, and the phone layout."""
+import json
 import random
 import re
 from pathlib import Path
+
+import pytest
 
 from tests.support.browser import (
     READY,
@@ -18,6 +21,7 @@ from tests.support.browser import (
     snap,
     watch,
 )
+from tests.support.games import winning_line
 from tests.support.site_files import broken_files
 from wopr.evaluate import RuntimePolicy, play_strength
 from wopr.runtime.check import Check
@@ -462,3 +466,186 @@ def test_a_catalog_file_older_than_the_catalog_is_fetched_again_not_refused(page
     assert error_at(page, 'catalog') == ''
     assert card_title(page) == second['name']
     assert len(served) == 2
+
+
+def score_of(page, book='score'):
+    keys = ('you', 'draw', 'ai') if book == 'score' else ('X', 'draw', 'O')
+    return [int(page.text_content(f'#{book}-{k}')) for k in keys]
+
+
+def replayed(knowledge, side, cells):
+    """The CPython runtime's game of the person's `cells` (0-8) with WOPR's replies: the page's reference."""
+    game = Game(knowledge, side)
+    for cell in cells:
+        game.play(cell)
+    return game
+
+
+def test_take_back_during_a_game_and_after_each_ending(page, web):
+    """Take back (the button, U, Ctrl-Z) removes your last move and WOPR's reply, as often as you like; after a win,
+    a loss or a draw the banner goes, the result leaves the score, and the game goes on to be counted once more: the
+    board is always the runtime's game without those moves, the score always the games finished and not taken back."""
+    default, easy = load(DEFAULT.read_bytes()), web.knowledge(web.entry('winning-x'))
+    open_page(page, web.url + 'good/' + FAST)
+    assert page.is_disabled('#undo')  # nothing of yours yet
+    cells = [c for c in range(9) if c != 4][:2]
+    for cell in cells:
+        click(page, cell)
+    assert not page.is_disabled('#undo')
+    page.click('#undo')
+    page.wait_for_selector(READY)
+    assert board_of(page) == replayed(default, 'X', cells[:1]).board
+    assert page.text_content('#status').startswith(f'Took back your move on square {cells[1] + 1} and WOPR')
+    assert focused_id(page) == 'undo'  # still something to take back: the focus stays
+    page.keyboard.press('u')
+    page.wait_for_selector(READY)
+    assert board_of(page) == [''] * 9 and page.is_disabled('#undo') and focused_id(page).startswith('ttt')
+
+    score = [0, 0, 0]
+    for level, knowledge, winner, at in [('easy', easy, 'X', 0), ('perfect', default, 'O', 2), ('perfect', default,
+                                                                                                 'draw', 1)]:
+        if page.input_value('#level') != level:
+            page.select_option('#level', level)
+            page.wait_for_selector(READY)
+        line = winning_line(knowledge, 'X', winner=winner)
+        for cell in line:
+            click(page, cell)
+        score[at] += 1
+        assert page.is_visible('#result') and score_of(page) == score
+        page.keyboard.press('Control+z')
+        page.wait_for_selector(READY)
+        score[at] -= 1
+        assert page.is_hidden('#result') and score_of(page) == score
+        assert board_of(page) == replayed(knowledge, 'X', line[:-1]).board
+        assert focused_id(page).startswith('ttt')  # "Play again" went with the banner
+        page.keyboard.press('Meta+z')  # and again, further back
+        page.wait_for_selector(READY)
+        assert board_of(page) == replayed(knowledge, 'X', line[:-2]).board and score_of(page) == score
+        for cell in line[-2:]:  # the same end once more: counted once
+            click(page, cell)
+        score[at] += 1
+        assert page.is_visible('#result') and score_of(page) == score
+        page.click('#again')
+        page.wait_for_selector(READY)
+    assert page.evaluate('JSON.parse(localStorage.getItem("wopr")).score') == dict(zip(('you', 'draw', 'ai'), score))
+
+
+def focused_id(page):
+    return page.evaluate('document.activeElement.id || document.activeElement.tagName')
+
+
+def test_take_back_is_disabled_when_there_is_nothing_of_yours_or_wopr_is_busy(page, web):
+    open_page(page, web.url + 'good/?pace=3')  # a slow beat, to look while WOPR thinks
+    choose_side(page, 'O')
+    assert board_of(page).count('X') == 1 and page.is_disabled('#undo')  # WOPR's opening is not yours
+    page.keyboard.press('u')
+    assert board_of(page).count('X') == 1
+    page.click(f'#ttt{board_of(page).index("")}')
+    page.wait_for_selector('#status:text-is("WOPR is thinking…")')
+    assert page.is_disabled('#undo')
+    page.wait_for_selector(READY)
+    assert not page.is_disabled('#undo')
+    page.click('#zero')
+    page.wait_for_selector('body[data-phase="busy"]')
+    assert page.is_disabled('#undo')
+    page.keyboard.press('Escape')
+    page.wait_for_selector(READY)
+
+
+def test_two_players_keep_their_own_tally_take_back_one_move_and_reset(page, web):
+    open_page(page, web.url + 'good/' + FAST)
+    play_game(page, load(DEFAULT.read_bytes()), 'X', random_player(random.Random(4)))
+    against_wopr = score_of(page)
+    assert sum(against_wopr) == 1  # a game against WOPR, counted in its own score
+    choose_side(page, '2')
+    assert page.is_hidden('#score') and page.is_visible('#tally')
+    assert page.eval_on_selector_all('#tally dt', 'd => d.map((x) => x.textContent)') == ['X', 'Draws', 'O']
+    assert score_of(page, 'tally') == [0, 0, 0]
+    for cell in (0, 3, 1, 4):
+        click(page, cell)
+    page.keyboard.press('u')  # O's last move only
+    page.wait_for_selector(READY)
+    assert board_of(page) == ['X', 'X', '', 'O', '', '', '', '', '']
+    assert page.text_content('#status') == "Took back O's move on square 5. O to play."
+    for cell in (4, 2):
+        click(page, cell)
+    assert page.text_content('#result-text') == 'X wins, with squares 1-2-3.' and score_of(page, 'tally') == [1, 0, 0]
+    page.click('#reset-score')
+    assert score_of(page, 'tally') == [0, 0, 0] and page.text_content('#status').startswith('Score reset')
+    page.keyboard.press('u')  # the reset result is not taken out twice
+    page.wait_for_selector(READY)
+    assert score_of(page, 'tally') == [0, 0, 0]
+    choose_side(page, 'X')  # a game under way: from the next one
+    assert page.is_visible('#tally')
+    page.click('#new-game')
+    page.wait_for_selector(READY)
+    assert page.is_visible('#score') and score_of(page) == against_wopr  # the one-player score kept apart
+    page.click('#reset-score')
+    assert score_of(page) == [0, 0, 0]
+    page.reload()
+    page.wait_for_selector(READY)
+    assert score_of(page) == [0, 0, 0] and score_of(page, 'tally') == [0, 0, 0]
+
+
+def test_alternate_who_starts_across_three_games(page, web):
+    default = load(DEFAULT.read_bytes())
+    open_page(page, web.url + 'good/' + FAST)
+    page.check('#alternate')
+    for side in 'XOX':
+        assert page.is_checked(f'input[name="side"][value="{side}"]')
+        play_game(page, default, side, random_player(random.Random(side)))
+        page.click('#again')
+        page.wait_for_selector(READY)
+    assert page.is_checked('input[name="side"][value="O"]')
+    assert board_of(page) == Game(default, 'O').board  # WOPR opens the fourth
+    page.reload()
+    page.wait_for_selector(READY)
+    assert page.is_checked('#alternate') and page.is_checked('input[name="side"][value="O"]')
+
+
+@pytest.mark.parametrize('side', ['X', 'O'])
+def test_random_moves_take_backs_and_new_games_keep_board_and_score_true(page, web, side):
+    """A seeded mix of moves, take backs (button, U, Ctrl-Z) and Play again: after each, the board is the runtime's
+    game of the person's moves still standing, and the score the games finished and not taken back."""
+    default = load(DEFAULT.read_bytes())
+    rng = random.Random(side)
+    open_page(page, web.url + 'good/' + FAST)
+    choose_side(page, side)
+    mine, score = [], {'you': 0, 'draw': 0, 'ai': 0}
+    for _ in range(30):
+        game = replayed(default, side, mine)
+        status = game.status()
+        if mine and rng.random() < 0.4:
+            rng.choice([lambda: page.click('#undo'), lambda: page.keyboard.press('u'),
+                        lambda: page.keyboard.press('Control+z')])()
+            page.wait_for_selector(READY)
+            if status['over']:
+                score[counted_as(status, side)] -= 1
+            mine.pop()
+        elif status['over']:
+            page.click('#again')
+            page.wait_for_selector(READY)
+            mine = []
+        else:
+            mine.append(rng.choice([c for c in range(9) if not game.board[c]]))
+            click(page, mine[-1])
+            status = replayed(default, side, mine).status()
+            if status['over']:
+                score[counted_as(status, side)] += 1
+        assert board_of(page) == replayed(default, side, mine).board
+        assert score_of(page) == [score[k] for k in ('you', 'draw', 'ai')]
+        assert page.is_disabled('#undo') == (not mine)
+
+
+def counted_as(status, side):
+    return 'draw' if status['draw'] else 'you' if status['winner'] == side else 'ai'
+
+
+def test_a_stored_tally_is_read_as_counts_and_anything_else_as_zero(page, web):
+    """Storage can hold anything: whole counts of 0 and up are kept, any other value reads as 0 (or off)."""
+    stored = {'side': '2', 'alternate': 'yes', 'score': {'you': 2.5, 'draw': -1, 'ai': 3},
+              'tally': {'X': 2, 'draw': '4', 'O': 1e300}}
+    page.add_init_script(f'localStorage.setItem("wopr", {json.dumps(json.dumps(stored))})')
+    open_page(page, web.url + 'good/' + FAST)
+    assert page.is_visible('#tally') and score_of(page, 'tally') == [2, 0, 0]
+    assert score_of(page) == [0, 0, 3] and not page.is_checked('#alternate')

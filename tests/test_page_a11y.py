@@ -105,6 +105,40 @@ def test_no_axe_violation_in_any_state(browser, web, size):
     assert problems == []
 
 
+@pytest.mark.parametrize('size', SIZES)
+def test_no_axe_violation_when_taking_back_in_two_players_tally_and_a_broken_engine(browser, web, size):
+    """The states of taking back (after a loss, the status saying what went), the two players' tally, the score
+    reset, and an engine that could not start with its Retry."""
+    context = browser.new_context(**SIZES[size])
+    page = context.new_page()
+    problems = watch(page)
+    page.goto(web.url + 'good/?pace=0')
+    page.wait_for_selector(READY)
+    play_line(page, winning_line(load(DEFAULT.read_bytes()), 'X', winner='O'))
+    page.keyboard.press('u')
+    page.wait_for_selector(READY)
+    assert page.text_content('#status').startswith('Took back your move')
+    checked(page, 'taken-back')
+    page.check('#alternate')
+    page.check('input[name="side"][value="2"]')
+    page.click('#new-game')
+    page.wait_for_selector(READY)
+    play_line(page, [0, 3, 1, 4, 2])
+    checked(page, 'two-players-tally')
+    page.click('#reset-score')
+    checked(page, 'score-reset')
+    context.close()
+    assert problems == []
+
+    context = browser.new_context(**SIZES[size])  # no service worker: the wasm is fetched again, and refused
+    page = context.new_page()
+    page.route('**/micropython.wasm', lambda route: route.fulfill(status=404, body='gone'))
+    page.goto(web.url + 'good/?pace=0')
+    page.wait_for_selector('body[data-phase="failed"]', timeout=20_000)
+    checked(page, 'engine-failed')
+    context.close()
+
+
 CONTRAST = '''(selector) => {
   const luminance = (colour) => {
     const [r, g, b] = colour.match(/[\\d.]+/g).slice(0, 3).map((v) => {
@@ -124,6 +158,6 @@ def test_the_empty_board_and_the_controls_stand_out_from_the_panel(page, web):
     """WCAG 1.4.11: the edges of squares and controls have at least 3:1 against the panel (they had 1.47:1)."""
     page.goto(web.url + 'good/?pace=0')
     page.wait_for_selector(READY)
-    for selector in ('#ttt0', '#level', '#new-game', '#zero', '#catalog', '.file-button', '#url', 'fieldset.side',
-                     '#share'):
+    for selector in ('#ttt0', '#level', '#new-game', '#zero', '#undo', '#catalog', '.file-button', '#url',
+                     'fieldset.side', '#share', '#reset-score'):
         assert page.evaluate(CONTRAST, selector) >= 3, selector

@@ -210,3 +210,26 @@ def test_an_engine_that_cannot_start_is_told_in_words_without_a_traceback(browse
         assert status.endswith('ValueError: incompatible .mpy file)')
     context.close()
     assert all('Traceback' not in p for p in problems)
+
+
+@pytest.mark.parametrize('broken', ['runtime', 'wasm'])
+def test_a_broken_engine_finishes_its_greeting_and_retry_starts_a_new_one(browser, web, broken):
+    """The greeting is typed at its own pace (no ?pace=0): an engine that fails while it types leaves it whole, never
+    cut mid-word; Retry (reloading the page, the one way to a new engine) plays once the engine's files are sound."""
+    context = browser.new_context()
+    page = context.new_page()
+    problems = watch(page)
+    where = '**/runtime/**' if broken == 'runtime' else '**/micropython.wasm'
+    page.route(where, broken_bytecode if broken == 'runtime' else lambda route: route.fulfill(status=404, body='gone'))
+    page.goto(web.url + 'good/')
+    page.wait_for_selector('body[data-phase="failed"]', timeout=20_000)
+    assert page.text_content('#boot') == 'GREETINGS PROFESSOR FALKEN.'
+    assert page.is_visible('#retry') and page.is_enabled('#retry') and page.is_disabled('#undo')
+    page.unroute(where)
+    page.click('#retry')
+    page.wait_for_selector(READY, timeout=20_000)
+    assert page.is_hidden('#retry') and page.text_content('#status') == 'Your move: you are X.'
+    click(page, 4)
+    assert board_of(page)[4] == 'X' and board_of(page).count('O') == 1
+    context.close()
+    assert all('Traceback' not in p for p in problems)

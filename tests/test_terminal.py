@@ -195,7 +195,7 @@ def game_lines(knowledge, side, cells, level='perfect', show_probs=False):
     """(typed lines, transcript lines, final status) of one game against WOPR: the person plays `cells` (0-8) in
     turn; after each event one board, with 'WOPR plays' only when WOPR has just moved."""
     game = Game(knowledge, side, level)
-    lines = ['', f'You play {side}, level {level}. Type a cell 1-9 to play, q to quit.']
+    lines = ['', f'You play {side}, level {level}. Type a cell 1-9 to play, u to take back, q to quit.']
 
     def wopr_moved():
         lines.append(f'WOPR plays {game.last["cell"] + 1} (p={game.last["probs"][game.last["cell"]]:.2f})')
@@ -351,7 +351,7 @@ def test_two_players_line_by_line_with_the_score():
     expected = greeting('default, hidden 10')
     for n, (cells, outcome, score) in enumerate(zip(games, outcomes, scores)):
         board = [''] * 9
-        expected += ['', 'Two players, X first, level perfect. Type a cell 1-9 to play, q to quit.',
+        expected += ['', 'Two players, X first, level perfect. Type a cell 1-9 to play, u to take back, q to quit.',
                      *board_lines(board)]
         for i, cell in enumerate(cells):
             side = 'XO'[i % 2]
@@ -370,3 +370,43 @@ def test_the_greeting_names_the_file_played(file, shown, tmp_path):
     path = tmp_path / file
     path.write_bytes((KNOWLEDGE_DIR / 'wide.safetensors').read_bytes())
     assert run_session('--knowledge', path, script='q\n')[0] == greeting(shown)[0]
+
+
+def test_take_back_line_by_line():
+    """`u` at the move prompt takes back your move and WOPR's reply, says so and shows the board as it was; with
+    nothing of yours on the board it says so; the game goes on from there exactly as the runtime's (the draw below is
+    the runtime's game without the moves taken back) and counts once."""
+    knowledge, typed, lines, status = a_draw()
+    game = Game(knowledge, 'X')
+    game.play(int(typed[0]) - 1)
+    detour = next(c for c in range(9) if not game.board[c] and str(c + 1) != typed[1])
+    game.play(detour)
+    reply, probs, detoured = game.last['cell'], game.last['probs'], list(game.board)
+    game.undo()
+    first, second = lines.index(PROMPT + typed[0]), lines.index(PROMPT + typed[1])
+    expected = [*lines[:first], PROMPT + 'u', 'there is no move of yours to take back. Try again.',
+                *lines[first:second], PROMPT + str(detour + 1), f'WOPR plays {reply + 1} (p={probs[reply]:.2f})',
+                *board_lines(detoured), PROMPT + 'u', f"Took back your move {detour + 1} and WOPR's reply {reply + 1}.",
+                *board_lines(game.board), *lines[second:]]
+    script = '\n'.join(['u', typed[0], str(detour + 1), 'u', *typed[1:], 'n', ''])
+    assert run_session(script=script) == [*greeting('default, hidden 10'), *expected, outcome_line(status, 'X'),
+                                          'Score: you 0, WOPR 0, draws 1.', AGAIN + 'n', 'Goodbye.']
+
+
+def test_two_players_take_back_the_last_move():
+    """Two people: `u` takes back the last move, whoever made it, and the one who made it plays again."""
+    out = run_session('--players', '2', script='1\n5\nu\nq\n')
+    assert out[-11:] == ["X's move (1-9, q quits): u", "Took back O's move 5.", *board_lines(['X'] + [''] * 8),
+                         "O's move (1-9, q quits): q", 'Goodbye.']
+
+
+def test_alternate_changes_your_side_each_game_and_the_score_counts_you():
+    """--alternate: X, then O; the score counts you and WOPR, whichever side each played (two losses: WOPR 2)."""
+    knowledge = load_knowledge(DEFAULT)
+    sessions = [game_lines(knowledge, side, winning_line(knowledge, side, winner=wopr_side))
+                for side, wopr_side in (('X', 'O'), ('O', 'X'))]
+    (typed_x, lines_x, status_x), (typed_o, lines_o, status_o) = sessions
+    script = '\n'.join([*typed_x, 'y', *typed_o, 'n', ''])
+    assert run_session('--alternate', script=script) == [
+        *greeting('default, hidden 10'), *lines_x, outcome_line(status_x, 'X'), 'Score: you 0, WOPR 1, draws 0.',
+        AGAIN + 'y', *lines_o, outcome_line(status_o, 'O'), 'Score: you 0, WOPR 2, draws 0.', AGAIN + 'n', 'Goodbye.']

@@ -164,7 +164,9 @@ def play(knowledge: str = typer.Option(None, '--knowledge', '-k', metavar='FILE|
          pace: float = typer.Option(0.5, '--pace', min=0, max=60, metavar='SECONDS', help='WOPR vs WOPR: seconds per '
                                     'move in the first game.'),
          seed: int = typer.Option(1, '--seed', metavar='N', help="Seed of level medium's draws."),
-         show_probs: bool = typer.Option(False, '--show-probs', help="Show the network's probability per cell.")):
+         show_probs: bool = typer.Option(False, '--show-probs', help="Show the network's probability per cell."),
+         alternate: bool = typer.Option(False, '--alternate', help='Against WOPR: your side changes each game (X, '
+                                        'then O, ...), starting with --as.')):
     """Play tic-tac-toe in the terminal against a knowledge file (or watch it play itself: --players 0)."""
     from . import terminal
     from .runtime.game import LEVELS, PLAYERS, SIDES, check
@@ -175,7 +177,7 @@ def play(knowledge: str = typer.Option(None, '--knowledge', '-k', metavar='FILE|
         check('--players', players, PLAYERS)
         source, loaded = (knowledge, load_knowledge(knowledge)) if knowledge else level_knowledge(level)
     raise typer.Exit(terminal.run(loaded, side, show_probs, level=level, players=players, pace=pace, seed=seed,
-                                  source=source))
+                                  source=source, alternate=alternate))
 
 
 site_app = Typer(help='The static site: page, MicroPython-wasm engine, runtime and knowledge catalog.',

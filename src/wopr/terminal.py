@@ -10,12 +10,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from .runtime.board import other
 from .runtime.game import Game, IllegalMove
 from .text import clean
 
-HELP = 'Type a cell 1-9 to play, q to quit.'
+HELP = 'Type a cell 1-9 to play, u to take back, q to quit.'
 CELLS = {str(n): n - 1 for n in range(1, 10)}  # what a move may be typed as, exactly
 QUIT = ('q', 'quit', 'exit')
+UNDO = ('u', 'undo')
 OPENINGS = (4, 0, 2, 6, 8, 1, 3, 5, 7)  # WOPR against itself: one game per first move, centre, corners, edges
 LESSON = 'A strange game. The only winning move is not to play.'
 SPEEDUP = 0.7  # each game of WOPR against itself is played this much faster than the one before
@@ -53,11 +55,38 @@ def outcome(status):
     return f'{who} ({status["winner"]}, line {line}).'
 
 
+def counts_for(status):
+    """Whom a finished game counts for: 'you' or 'WOPR' against WOPR (whichever side you played), the winning mark
+    with two players, None for a draw."""
+    if status['winner'] is None or status['players'] != 1:
+        return status['winner']
+    return 'you' if status['winner'] == status['human'] else 'WOPR'
+
+
 def score_line(score, status):
     """The session's score: you, WOPR and draws (two players: X, O and draws)."""
     if status['players'] == 1:
-        return f'Score: you {score[status["human"]]}, WOPR {score[status["ai"]]}, draws {score[None]}.'
+        return f'Score: you {score["you"]}, WOPR {score["WOPR"]}, draws {score[None]}.'
     return f'Score: X {score["X"]}, O {score["O"]}, draws {score[None]}.'
+
+
+def take_back(console, game):
+    """`u` at the move prompt: the person's last move and WOPR's reply (two players: the last move) taken back, said,
+    and the board as it is again. A game ends at once in the terminal (its score counted, then "Play again?"), so
+    nothing counted is ever taken back."""
+    before = game.status()
+    try:
+        game.undo()
+    except IllegalMove as e:
+        console.print(f'[red]{escape(str(e))}.[/] Try again.')
+        return
+    taken = [c + 1 for c in before['moves'][len(game.moves):]]
+    if before['players'] == 2:
+        console.print(f"Took back {before['board'][taken[0] - 1]}'s move {taken[0]}.")
+    else:
+        reply = f" and WOPR's reply {taken[1]}" if len(taken) > 1 else ''
+        console.print(f'Took back your move {taken[0]}{reply}.')
+    console.print(board_table(game.status()))
 
 
 def show(console, status, show_probs):
@@ -94,12 +123,14 @@ def play_again(console):
     return False
 
 
-def play(console, game, show_probs):
+def play(console, game, show_probs, alternate=False):
     """Games until a player quits or the input ends (one player against WOPR, or two people taking turns), the
-    session's score shown after each."""
-    score = Counter()  # games won by X, by O, and draws (None)
+    session's score shown after each; `alternate`: against WOPR, your side changes (X, O, X, ...) each game."""
+    score = Counter()  # games won by you and WOPR (two players: X and O), and draws (None)
+    human = game.human
     while True:
-        game.new()
+        game.new(human)
+        human = other(human) if alternate else human
         status = game.status()
         who = f'You play [bold]{status["human"]}[/]' if status['players'] == 1 else 'Two players, X first'
         console.print(f'\n{who}, level {status["level"]}. {HELP}')
@@ -111,6 +142,10 @@ def play(console, game, show_probs):
                 return
             if not line:  # Enter alone: the prompt again
                 continue
+            if line.lower() in UNDO:
+                take_back(console, game)
+                status = game.status()
+                continue
             if line not in CELLS:
                 console.print(f'[red]{escape(repr(line))} is not a cell: type a number 1-9, or q.[/]')
                 continue
@@ -121,7 +156,7 @@ def play(console, game, show_probs):
                 continue
             status = game.status()
             show(console, status, show_probs)
-        score[status['winner']] += 1
+        score[counts_for(status)] += 1
         console.print(f'[bold]{outcome(status)}[/]')
         console.print(score_line(score, status))
         if not play_again(console):
@@ -167,9 +202,10 @@ def network_name(knowledge, source=None):
 
 
 def run(knowledge, side='X', show_probs=False, console=None, level='perfect', players=1, pace=0.5, seed=1,
-        source=None):
+        source=None, alternate=False):
     """Play until the human quits (q, end of input or Ctrl-C), or watch WOPR play itself (players 0); returns the
-    exit code. `source` is where the knowledge came from (a path or URL), named in the greeting."""
+    exit code. `source` is where the knowledge came from (a path or URL), named in the greeting; `alternate`: your
+    side changes each game (one player)."""
     console = console or Console(highlight=False)
     if hasattr(sys.stdin, 'reconfigure'):
         sys.stdin.reconfigure(errors='replace')  # a byte that is not UTF-8 is a wrong move, not the end of the game
@@ -181,7 +217,7 @@ def run(knowledge, side='X', show_probs=False, console=None, level='perfect', pl
             console.print(f'WOPR plays itself at level {level}, one game per opening (Ctrl-C stops it).')
             console.print(f'\n[bold]{verdict(scene(console, game, pace), level)}[/]')
         else:
-            play(console, game, show_probs)
+            play(console, game, show_probs, alternate)
     except KeyboardInterrupt:
         console.print()
     console.print('Goodbye.')

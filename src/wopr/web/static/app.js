@@ -1,8 +1,8 @@
 // The page: the game's flow and its controls. Every move is decided by the Python runtime (engine.js -> worker.js);
 // board.js draws, knowledge.js loads what WOPR knows, scene.js paces WOPR vs WOPR, store.js remembers.
 import { drawBoard, focusBoard, isFree } from './board.js';
-import { blip, typeBoot } from './effects.js';
-import { ask, explain, onFailure } from './engine.js';
+import { blip, endBoot, typeBoot } from './effects.js';
+import { ask, engineBroken, explain, onFailure } from './engine.js';
 import {
   chooseKnowledge, currentLink, isLoading, knowledgeControls, levelKnowledge, startKnowledge,
 } from './knowledge.js';
@@ -15,11 +15,11 @@ const PACE = params.has('pace') && Number(params.get('pace')) >= 0 ? Number(para
 const BEAT_MS = 350;           // WOPR "thinks" this long before its mark appears
 const THINKING_MS = 1100;      // and this long when its thinking is shown, to read the heat map
 
-const settings = recall();  // side ('X', 'O' or '2'), level, thinking, sound, score
+const settings = recall();  // side ('X', 'O' or '2'), level, thinking, sound, alternate, score, tally
 let state = null;      // the bridge's latest game state
 let busy = false;      // a move, a beat or a load under way: the board waits
 let stopped = false;   // nothing can play: the engine failed, or no knowledge could be used (a load that plays ends it)
-let counted = false;   // this game's result is in the score
+let counted = null;    // where this game's result is in the score ({book, key}), so taking its end back takes it out
 let scene = null;      // WOPR vs WOPR under way: {stop: true when asked to stop}
 
 const pause = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
@@ -36,6 +36,12 @@ function playable() {
     && (state.players === 2 || state.turn === state.human);
 }
 
+// A move of the person's (two players: any move) that `undo` can take back, and nothing under way.
+function undoable() {
+  if (!state || busy || stopped || scene || isLoading() || state.players === 0) return false;
+  return state.players === 2 ? state.moves.length > 0 : state.moves.length > (state.human === 'X' ? 0 : 1);
+}
+
 // A game someone has played a move in, not yet over: settings wait for the next game rather than drop it.
 function inProgress() {
   if (scene) return true;
@@ -43,10 +49,11 @@ function inProgress() {
   return state.players === 2 ? state.moves.length > 0 : state.board.includes(state.human);
 }
 
-function describe(s) {
+// Whose move it is (two players: the side's), and, when `news`, WOPR's latest move and what it was worth to it.
+function describe(s, news = true) {
   if (s.over) return outcome(s);
   if (s.players === 2) return `${s.turn} to play.`;
-  if (!s.last) return `Your move: you are ${s.human}.`;
+  if (!s.last || !news) return `Your move: you are ${s.human}.`;
   const worth = settings.thinking ? ` (its network gave it ${Math.round(100 * s.last.prob)}%)` : '';
   return `WOPR played square ${s.last.cell + 1}${worth}. Your move: you are ${s.human}.`;
 }
@@ -66,6 +73,8 @@ function render(view = {}) {
     control.disabled = loading || stopped || !state;
   }
   $('zero').textContent = scene ? 'Stop WOPR vs WOPR' : 'WOPR vs WOPR';
+  $('undo').disabled = !undoable();
+  showScore();
   if (!state) return;
   drawBoard({ board: view.board || state.board, line: view.board ? null : state.line, winner: state.winner,
     last: view.board ? null : state.last?.cell ?? null, heat: view.heat || null, playable: playable() });
@@ -89,18 +98,45 @@ function finish(text) {
   $('again').focus();
 }
 
+// The score a game counts in: one player's against WOPR (you, draws, WOPR) or two players' tally (X, draws, O).
+const book = (players) => (players === 2 ? 'tally' : 'score');
+const shownBook = () => book(state ? state.players : settings.side === '2' ? 2 : 1);  // the board's game's
+
 function count(s) {
-  if (counted || !s.over) return;
-  counted = true;
-  if (s.players !== 1) return;
-  const key = s.winner === s.human ? 'you' : s.winner ? 'ai' : 'draw';
-  settings.score[key] += 1;
+  if (counted || !s.over || s.players === 0) return;
+  const key = s.players === 2 ? s.winner || 'draw' : s.winner === s.human ? 'you' : s.winner ? 'ai' : 'draw';
+  counted = { book: book(s.players), key };
+  settings[counted.book][key] += 1;
   showScore();
   remember(settings);
 }
 
+// A counted result taken out again: its game's end was taken back.
+function uncount() {
+  if (!counted) return;
+  settings[counted.book][counted.key] -= 1;
+  counted = null;
+  showScore();
+  remember(settings);
+}
+
+// The score of the game on the board (before any: of the players chosen), the other kept, hidden.
 function showScore() {
-  for (const key of ['you', 'draw', 'ai']) $(`score-${key}`).textContent = String(settings.score[key]);
+  const two = shownBook() === 'tally';
+  $('score').hidden = two;
+  $('tally').hidden = !two;
+  for (const name of ['score', 'tally']) {
+    for (const [key, value] of Object.entries(settings[name])) $(`${name}-${key}`).textContent = String(value);
+  }
+}
+
+function resetScore() {
+  const name = shownBook();
+  for (const key of Object.keys(settings[name])) settings[name][key] = 0;
+  if (counted?.book === name) counted = null;  // the result shown is no longer in it
+  showScore();
+  remember(settings);
+  say(`Score reset to 0. ${state ? describe(state) : ''}`);
 }
 
 // Runs `work` with the board waiting for it (data-phase "busy" until it is done).
@@ -144,6 +180,28 @@ async function request(message) {
   return null;
 }
 
+// Takes back the person's last move and WOPR's reply (two players: the last move), and a counted end with them.
+async function takeBack() {
+  if (!undoable()) return;
+  const from = document.activeElement;
+  await act(async () => {
+    const before = state;
+    const next = await request({ op: 'undo' });
+    if (!next) return;
+    if (before.over) uncount();
+    state = next;
+    $('result').hidden = true;
+    render();
+    const taken = before.moves.slice(next.moves.length).map((c) => `square ${c + 1}`);
+    const what = next.players === 2 ? `${before.board[before.moves[next.moves.length]]}'s move on ${taken[0]}`
+      : `your move on ${taken[0]}${taken[1] ? ` and WOPR's reply on ${taken[1]}` : ''}`;
+    say(`Took back ${what}. ${describe(next, false)}`);
+  });
+  // the keyboard keeps its place: on Take back while it can take more, else on the board
+  if (from === $('undo') && !$('undo').disabled) $('undo').focus();
+  else if ([document.body, $('again'), $('undo'), null].includes(document.activeElement)) focusBoard();
+}
+
 function play(cell) {
   if (!playable()) return;
   if (!isFree(cell)) {
@@ -173,7 +231,7 @@ async function newGame() {
   if (scene) scene.stop = true;
   $('pending').textContent = '';
   $('result').hidden = true;
-  counted = false;
+  counted = null;
   const entry = levelKnowledge(settings.level);
   if (entry) {
     await chooseKnowledge(entry, { auto: true });
@@ -195,7 +253,7 @@ async function loaded(next) {
   $('retry').hidden = true;
   $('pending').textContent = '';
   $('result').hidden = true;
-  counted = false;
+  counted = null;
   await act(() => reveal(next));
   shareLink(currentLink(), settings.level);
   if (first) playing();
@@ -210,6 +268,21 @@ function playing() {
   // on an S3 website endpoint) the page plays as it is.
   navigator.serviceWorker?.register('sw.js')
     .catch((e) => console.info(`This page will not play offline: ${e.message}`));
+}
+
+const showSide = () => {
+  for (const radio of document.querySelectorAll('input[name="side"]')) radio.checked = radio.value === settings.side;
+};
+
+// New game, Play again or N: with "alternate who starts" on, one player's side changes first (X, then O, ...), unless
+// another side was chosen meanwhile (that choice stands).
+function nextGame() {
+  if (settings.alternate && state?.players === 1 && settings.side === state.human) {
+    settings.side = state.human === 'X' ? 'O' : 'X';
+    showSide();
+    remember(settings);
+  }
+  return newGame();
 }
 
 async function zero() {
@@ -247,6 +320,7 @@ function changeSetting(key, value) {
 // Nothing can play; `retry`: the knowledge could not be used, and Retry tries the catalog again.
 function fail(message, retry = false) {
   stopped = true;
+  endBoot();
   render();
   $('status').textContent = message;
   $('status').classList.add('bad');
@@ -265,10 +339,13 @@ function wire() {
     const cell = e.target.closest('.cell');
     if (cell) play(Number(cell.id.slice(3)));
   });
-  $('new-game').addEventListener('click', newGame);
-  $('again').addEventListener('click', newGame);
+  $('new-game').addEventListener('click', nextGame);
+  $('again').addEventListener('click', nextGame);
+  $('undo').addEventListener('click', takeBack);
+  $('reset-score').addEventListener('click', resetScore);
   $('zero').addEventListener('click', zero);
-  $('retry').addEventListener('click', begin);
+  // a broken engine cannot be started again in this page: a reload starts a new one
+  $('retry').addEventListener('click', () => (engineBroken() ? location.reload() : begin()));
   for (const radio of document.querySelectorAll('input[name="side"]')) {
     radio.addEventListener('change', () => changeSetting('side', radio.value));
   }
@@ -282,6 +359,10 @@ function wire() {
     settings.sound = e.target.checked;
     remember(settings);
   });
+  $('alternate').addEventListener('change', (e) => {
+    settings.alternate = e.target.checked;
+    remember(settings);
+  });
   $('share').addEventListener('click', async () => {
     const link = shareLink(currentLink(), settings.level);
     try {
@@ -292,13 +373,20 @@ function wire() {
     }
   });
   document.addEventListener('keydown', (e) => {
-    if (e.altKey || e.ctrlKey || e.metaKey || e.target.closest('input[type="url"], select, textarea')) return;
+    if (e.target.closest('input[type="url"], select, textarea')) return;
+    const undoKey = (e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'z';
+    if (undoKey || (e.key.toLowerCase() === 'u' && !e.ctrlKey && !e.metaKey && !e.altKey)) {
+      e.preventDefault();
+      takeBack();
+      return;
+    }
+    if (e.altKey || e.ctrlKey || e.metaKey) return;
     if (e.key >= '1' && e.key <= '9') {
       e.preventDefault();
       play(Number(e.key) - 1);
     } else if ((e.key === 'n' || e.key === 'N') && !stopped && !isLoading()) {
       e.preventDefault();
-      newGame();
+      nextGame();
     } else if (e.key === 'Escape' && scene) {
       scene.stop = true;
     }
@@ -307,11 +395,12 @@ function wire() {
 
 async function start() {
   typeBoot('GREETINGS PROFESSOR FALKEN.', PACE === 0);
-  onFailure((message) => fail(`WOPR's engine could not start (${message}). Reload the page to try again.`));
-  for (const radio of document.querySelectorAll('input[name="side"]')) radio.checked = radio.value === settings.side;
+  onFailure((message) => fail(`WOPR's engine could not start (${message}). Retry reloads the page.`, true));
+  showSide();
   $('level').value = settings.level;
   $('thinking').checked = settings.thinking;
   $('sound').checked = settings.sound;
+  $('alternate').checked = settings.alternate;
   showScore();
   wire();
   knowledgeControls();

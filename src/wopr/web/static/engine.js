@@ -4,6 +4,7 @@ const worker = new Worker(new URL('worker.js', import.meta.url), { type: 'module
 const pending = new Map();
 let lastId = 0;
 let failed = null;  // set once the engine cannot start: (message) => void
+let broken = false;  // the engine could not start or stopped: only a new one (a reload) can play
 
 // The worker's reply: {id, text (the bridge's JSON), ms, boot?} or {id, ok: false, error, kind}.
 function parse(data) {
@@ -18,19 +19,24 @@ function parse(data) {
 worker.onmessage = (event) => {
   const resolve = pending.get(event.data?.id);
   pending.delete(event.data?.id);
-  resolve?.(parse(event.data));
+  const reply = parse(event.data);
+  broken ||= reply.kind === 'Engine';
+  resolve?.(reply);
 };
 worker.onerror = (event) => {
   event.preventDefault();  // shown on the page instead of the console
   const error = event.message || 'the engine stopped';
   for (const resolve of pending.values()) resolve({ ok: false, error, kind: 'Engine' });  // nobody waits forever
   pending.clear();
+  broken = true;
   failed?.(error);
 };
 
 export function onFailure(callback) {
   failed = callback;
 }
+
+export const engineBroken = () => broken;
 
 // One request (a bridge request, or a knowledge load); resolves with the reply ({ok, state, knowledge, error, kind}).
 export function ask(message, transfer = []) {

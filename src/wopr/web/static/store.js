@@ -1,4 +1,5 @@
-// What the page remembers across reloads (localStorage: score, players, level, thinking, sound) and what a shared link
+// What the page remembers across reloads (localStorage: score, two players' tally, players, level, thinking, sound,
+// alternate who starts) and what a shared link
 // carries (?knowledge=URL&level=...). Stored values are checked like any input: storage can hold anything.
 const KEY = 'wopr';
 const SIDES = ['X', 'O', '2'];
@@ -14,6 +15,7 @@ export function recall() {
     saved = {};  // unreadable, or storage off: start afresh
   }
   const score = saved.score || {};
+  const tally = saved.tally || {};
   const params = new URLSearchParams(location.search);
   const level = params.get('level');
   return {
@@ -21,15 +23,17 @@ export function recall() {
     level: LEVELS.includes(level) ? level : LEVELS.includes(saved.level) ? saved.level : 'perfect',
     thinking: saved.thinking === true,
     sound: saved.sound === true,
+    alternate: saved.alternate === true,
     score: { you: count(score.you), draw: count(score.draw), ai: count(score.ai) },
+    tally: { X: count(tally.X), draw: count(tally.draw), O: count(tally.O) },
     knowledge: params.get('knowledge'),
   };
 }
 
 export function remember(settings) {
-  const { side, level, thinking, sound, score } = settings;
+  const { side, level, thinking, sound, alternate, score, tally } = settings;
   try {
-    localStorage.setItem(KEY, JSON.stringify({ side, level, thinking, sound, score }));
+    localStorage.setItem(KEY, JSON.stringify({ side, level, thinking, sound, alternate, score, tally }));
   } catch {
     // storage full or off: the page plays on, it just forgets
   }
