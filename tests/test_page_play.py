@@ -1,6 +1,7 @@
 """Playing the page as people do: levels (easy beaten, perfect never), WOPR vs WOPR to its line (and stopped), two
 players, a whole game by keyboard alone, where the focus goes when a game ends, settings kept across reloads and in a
-shared link, and a side or level changed mid-game that never drops the game."""
+shared link, and a side or level changed mid-game that never drops the game. The flows marked by the `engine` fixture
+run in Chromium, Firefox and WebKit (the longest in two of them); the others in Chromium."""
 import random
 
 import pytest
@@ -24,64 +25,62 @@ def set_level(page, level):
 
 
 @pytest.mark.parametrize('side', ['X', 'O'])
-def test_easy_plays_the_2018_network_and_a_scripted_line_beats_it(page, web, side):
+def test_easy_plays_the_2018_network_and_a_scripted_line_beats_it(engine, web, side):
     easy = web.entry('winning-x')
     knowledge = web.knowledge(easy)
     line = winning_line(knowledge, side)
-    open_page(page, web.url + 'good/?pace=0')
-    page.check(f'input[name="side"][value="{side}"]')
-    page.wait_for_selector(READY)
-    set_level(page, 'easy')  # no move made yet: at once, with the network the catalog marks as the 2018 method's
-    assert page.text_content('#card-title') == easy['name'] and 'level=easy' in page.url
+    engine.open(web.url + 'good/?pace=0')
+    engine.choose(f'input[name="side"][value="{side}"]')
+    engine.select('#level', 'easy')  # no move made yet: at once, with the network the catalog marks as the 2018 one
+    assert engine.text('#card-title') == easy['name'] and 'level=easy' in engine.url()
     game = Game(knowledge, side)
     for cell in line:
-        click(page, cell)
+        engine.play(cell)
         game.play(cell)
-        assert board_of(page) == game.board
-    assert page.text_content('#result-text').startswith('You win')
-    assert focused(page) == 'again' and page.text_content('#score-you') == '1'
-    set_level(page, 'perfect')  # the game is over: at once, back to the default
-    assert page.text_content('#card-title') == web.catalog[0]['name']
+        assert engine.board() == game.board
+    assert engine.text('#result-text').startswith('You win')
+    assert engine.focused() == 'again' and engine.text('#score-you') == '1'
+    engine.select('#level', 'perfect')  # the game is over: at once, back to the default
+    assert engine.text('#card-title') == web.catalog[0]['name']
 
 
-def test_perfect_is_never_beaten_and_medium_draws_its_moves_seeded(page, web):
+@pytest.mark.parametrize('engine', ['chromium', 'webkit'], indirect=True)
+def test_perfect_is_never_beaten_and_medium_draws_its_moves_seeded(engine, web):
     """The page plays the CPython runtime's moves (checked move by move), and the runtime's perfect network has no
     losing line at all (the test's own full-tree search); at medium the page draws the runtime's seeded moves."""
     default = load(DEFAULT.read_bytes())
     assert winning_line(default, 'X') is None and winning_line(default, 'O') is None
-    open_page(page, web.url + 'good/?pace=0')
+    engine.open(web.url + 'good/?pace=0')
     rng = random.Random(11)
     for _ in range(3):
-        status = play_game(page, default, 'X', minimax(rng))
+        status = play_game(engine, default, 'X', minimax(rng))
         assert status['winner'] != 'X'
-        page.click('#again')
-        page.wait_for_selector(READY)
+        engine.choose('#again')
 
-    open_page(page, web.url + 'good/?pace=0&seed=5&level=medium')
+    engine.open(web.url + 'good/?pace=0&seed=5&level=medium')
     game = Game(default, 'X', 'medium', seed=5)
     for _ in range(4):
         while not game.status()['over']:
             cell = game.board.index('')
-            click(page, cell)
+            engine.play(cell)
             game.play(cell)
-            assert board_of(page) == game.board
-        page.click('#again')
-        page.wait_for_selector(READY)
+            assert engine.board() == game.board
+        engine.choose('#again')
         game.new()
 
 
-def test_wopr_vs_wopr_ends_on_the_films_line(page, web):
-    open_page(page, web.url + 'good/?pace=0')
-    page.get_by_role('button', name='WOPR vs WOPR', exact=True).click()
-    page.wait_for_selector('#result:not([hidden])', timeout=60_000)
-    assert page.text_content('#result-text') == LESSON and LESSON in page.text_content('#status')
-    assert focused(page) == 'again'
-    board = board_of(page)
+@pytest.mark.parametrize('engine', ['chromium', 'firefox'], indirect=True)
+def test_wopr_vs_wopr_ends_on_the_films_line(engine, web):
+    engine.open(web.url + 'good/?pace=0')
+    engine.click('#zero')
+    engine.wait('#result:not([hidden])', timeout=60)
+    assert engine.text('#result-text') == LESSON and LESSON in engine.text('#status')
+    assert engine.focused() == 'again'
+    board = engine.board()
     assert '' not in board and board[7] == 'X'  # the ninth game opened on square 8 and was drawn
-    assert [page.text_content(f'#score-{k}') for k in ('you', 'draw', 'ai')] == ['0', '0', '0']  # not the player's
-    page.click('#again')  # back to the player's own game
-    page.wait_for_selector(READY)
-    assert board_of(page) == [''] * 9 and 'you are X' in page.text_content('#status')
+    assert [engine.text(f'#score-{k}') for k in ('you', 'draw', 'ai')] == ['0', '0', '0']  # not the player's
+    engine.choose('#again')  # back to the player's own game
+    assert engine.board() == [''] * 9 and 'you are X' in engine.text('#status')
 
 
 def test_wopr_vs_wopr_can_be_stopped_and_is_honest_at_easy(page, web):
@@ -115,44 +114,44 @@ def test_two_players_take_turns_on_one_device(page, web):
     assert page.text_content('#score-you') == '0'  # the score is the player's against WOPR
 
 
-def test_a_whole_game_by_keyboard_alone(page, web):
+def test_a_whole_game_by_keyboard_alone(engine, web):
     """The board is one Tab stop with arrow keys inside; Enter plays the focused square, 1-9 play, N starts again."""
-    open_page(page, web.url + 'good/?pace=0')
+    engine.open(web.url + 'good/?pace=0')
     stops = []
     for _ in range(4):
-        page.keyboard.press('Tab')
-        stops.append(focused(page))
+        engine.key('Tab')
+        stops.append(engine.focused())
     assert stops.count('ttt0') == 1 and not any(s.startswith('ttt') and s != 'ttt0' for s in stops)
-    while focused(page) != 'ttt0':
-        page.keyboard.press('Shift+Tab')
-    page.keyboard.press('ArrowRight')
-    page.keyboard.press('ArrowDown')
-    assert focused(page) == 'ttt4'
-    page.keyboard.press('Enter')
-    page.wait_for_selector(READY)
+    while engine.focused() != 'ttt0':
+        engine.key('Shift+Tab')
+    engine.key('ArrowRight')
+    engine.key('ArrowDown')
+    assert engine.focused() == 'ttt4'
+    engine.key('Enter')
+    engine.wait(READY)
     game = Game(load(DEFAULT.read_bytes()), 'X')
     game.play(4)
-    assert board_of(page) == game.board and focused(page) == 'ttt4'  # taken squares keep the focus
+    assert engine.board() == game.board and engine.focused() == 'ttt4'  # taken squares keep the focus
     while not game.status()['over']:
         cell = game.board.index('')
-        page.keyboard.press(str(cell + 1))
-        page.wait_for_selector(READY)
+        engine.key(str(cell + 1))
+        engine.wait(READY)
         game.play(cell)
-        assert board_of(page) == game.board
-    assert focused(page) == 'again'
-    page.keyboard.press('Enter')  # Play again
-    page.wait_for_selector(READY)
-    assert board_of(page) == [''] * 9 and focused(page).startswith('ttt')
-    page.keyboard.press('5')
-    page.wait_for_selector(READY)
-    page.keyboard.press('n')
-    page.wait_for_selector(READY)
-    assert board_of(page) == [''] * 9
-    assert 'N' in page.text_content('#keys') and '1' in page.text_content('#keys')  # the keys are on screen
-    page.focus('#level')
-    page.keyboard.press('Home')  # easy, by keyboard: a new network loads, and the focus stays where it was
-    page.wait_for_selector(READY)
-    assert page.input_value('#level') == 'easy' and focused(page) == 'level'
+        assert engine.board() == game.board
+    assert engine.focused() == 'again'
+    engine.key('Enter')  # Play again
+    engine.wait(READY)
+    assert engine.board() == [''] * 9 and engine.focused().startswith('ttt')
+    engine.key('5')
+    engine.wait(READY)
+    engine.key('n')
+    engine.wait(READY)
+    assert engine.board() == [''] * 9
+    assert 'N' in engine.text('#keys') and '1' in engine.text('#keys')  # the keys are on screen
+    engine.focus('#level')
+    engine.key('Home')  # easy, by keyboard: a new network loads, and the focus stays where it was
+    engine.wait(READY)
+    assert engine.value('#level') == 'easy' and engine.focused() == 'level'
 
 
 def test_the_focus_goes_to_play_again_when_the_players_own_move_ends_the_game(page, web):
