@@ -50,6 +50,10 @@ class Engine:
     def __init__(self):
         self.problems = []  # console errors and warnings, uncaught errors
 
+    def forget_problems(self):
+        """Clear the problems seen so far (a test that caused them on purpose)."""
+        self.problems.clear()
+
     def open(self, url, timeout=20):
         self.goto(url)
         self.wait(READY, timeout)
@@ -144,6 +148,14 @@ class Chromium(Engine):
         self.context = browser.new_context(viewport={'width': 1280, 'height': 900})
         self.page = self.context.new_page()
         self.problems = watch(self.page)
+
+    @classmethod
+    def of(cls, page):
+        """A Playwright page opened elsewhere, read as an engine (its context stays its opener's)."""
+        engine = cls.__new__(cls)
+        Engine.__init__(engine)
+        engine.page, engine.context = page, page.context
+        return engine
 
     def goto(self, url):
         self.page.goto(url)
@@ -376,6 +388,10 @@ class WebKit(Engine):
     @problems.setter
     def problems(self, value):
         self.seen = list(value)
+
+    def forget_problems(self):
+        self.seen = []
+        self.evaluate('() => { window.__problems = []; }')
 
     def left(self):
         self.seen += self.evaluate('() => window.__problems || []')
