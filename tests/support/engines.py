@@ -260,8 +260,11 @@ class Firefox(Engine):
         self.send('browsingContext.reload', wait='complete')
 
     def evaluate(self, function, *args):
-        result = self.browser.send('script.callFunction', functionDeclaration=as_json(function), awaitPromise=True,
-                                   target={'context': self.context}, arguments=[json_value(list(args))])
+        # the arguments as JSON text, parsed in the page: BiDi's own objects come as Xray wrappers, which refuse keys
+        # such as toString
+        result = self.browser.send('script.callFunction', awaitPromise=True, target={'context': self.context},
+                                   functionDeclaration=f'(json) => ({as_json(function)})(JSON.parse(json))',
+                                   arguments=[{'type': 'string', 'value': json.dumps(args)}])
         if result['type'] == 'exception':
             raise RuntimeError(f'firefox: {result["exceptionDetails"]["text"]}')
         return unwrap(result['result']['value'], self)
@@ -298,21 +301,6 @@ class Firefox(Engine):
         self.browser.pages.pop(self.context, None)
         self.send('browsingContext.close')
         self.browser.send('browser.removeUserContext', userContext=self.user_context)
-
-
-def json_value(value):
-    """A JSON-able Python value as a BiDi local value."""
-    if value is None:
-        return {'type': 'null'}
-    if isinstance(value, bool):
-        return {'type': 'boolean', 'value': value}
-    if isinstance(value, int | float):
-        return {'type': 'number', 'value': value}
-    if isinstance(value, str):
-        return {'type': 'string', 'value': value}
-    if isinstance(value, list | tuple):
-        return {'type': 'array', 'value': [json_value(v) for v in value]}
-    return {'type': 'object', 'value': [[k, json_value(v)] for k, v in value.items()]}
 
 
 class Display:
