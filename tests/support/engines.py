@@ -367,6 +367,7 @@ class WebKit(Engine):
         self.driver = webdriver.WebKitGTK(options=options, service=service)
         self.driver.set_script_timeout(60)
         self.seen = []  # the problems of the documents already left
+        self.frame = None
         self.resize(1280, 900)
 
     @property
@@ -386,7 +387,17 @@ class WebKit(Engine):
 
     def goto(self, url):
         self.left()
-        self.driver.get(url)
+        if self.frame:  # the page in a frame of the viewport's size, as a phone shows it (see resize)
+            self.driver.switch_to.default_content()
+            self.driver.get('about:blank')
+            self.driver.execute_script('const f = document.createElement("iframe"); f.id = "viewport";'
+                                       'f.style = `border: 0; width: ${arguments[1]}px; height: ${arguments[2]}px`;'
+                                       'f.src = arguments[0]; document.body.style.margin = 0;'
+                                       'document.body.append(f);', url, *self.frame)
+            self.driver.switch_to.frame(self.driver.find_element('css selector', '#viewport'))
+            self.wait_for('() => document.readyState === "complete" && location.href !== "about:blank"')
+        else:
+            self.driver.get(url)
         self.evaluate(CONSOLE_HOOK)
 
     def reload(self):
@@ -414,10 +425,16 @@ class WebKit(Engine):
         self.driver.find_element('css selector', '#file').send_keys(str(path))
 
     def resize(self, width, height):
-        """The window, sized so that the viewport is width x height (MiniBrowser's window has chrome around it)."""
+        """The window, sized so that the viewport is width x height (MiniBrowser's window has chrome around it). A
+        window cannot be narrower than MiniBrowser's toolbar (about 450 px): a phone's width is a frame of that size,
+        whose document has it as its viewport (its media queries, innerWidth), from the next page opened on."""
         self.driver.set_window_size(width, height)
         inner = self.evaluate('() => [innerWidth, innerHeight]')
         self.driver.set_window_size(2 * width - inner[0], 2 * height - inner[1])
+        inner = self.evaluate('() => [innerWidth, innerHeight]')
+        self.frame = None if inner == [width, height] else (width, height)
+        if self.frame:
+            self.driver.set_window_size(1280, 900)
 
     def snapshot(self, path):
         self.driver.save_screenshot(str(path))
