@@ -50,9 +50,9 @@ class Engine:
     def __init__(self):
         self.problems = []  # console errors and warnings, uncaught errors
 
-    def forget_problems(self):
-        """Clear the problems seen so far (a test that caused them on purpose)."""
-        self.problems.clear()
+    def forget_problems(self, which=lambda problem: True):
+        """Forget the problems seen so far that `which` picks (those a test caused on purpose)."""
+        self.problems[:] = [p for p in self.problems if not which(p)]
 
     def open(self, url, timeout=20):
         self.goto(url)
@@ -378,8 +378,8 @@ class WebKit(Engine):
     def problems(self, value):
         self.seen = list(value)
 
-    def forget_problems(self):
-        self.seen = []
+    def forget_problems(self, which=lambda problem: True):
+        self.seen = [p for p in self.problems if not which(p)]
         self.evaluate('() => { window.__problems = []; }')
 
     def left(self):
