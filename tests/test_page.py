@@ -5,10 +5,11 @@ Firefox and WebKit alike."""
 import random
 from pathlib import Path
 
+import pytest
+
 from tests.support.browser import (
     READY,
     board_of,
-    cells_enabled,
     click,
     minimax,
     open_page,
@@ -28,11 +29,6 @@ CONTROLS = [f'#ttt{i}' for i in range(9)] + [
     '#new-game', '#zero', '#thinking', '#catalog', '.file-button', '#url', '#url-form button', '.score', '#status']
 
 
-def choose_side(page, side):
-    page.check(f'input[name="side"][value="{side}"]')
-    page.wait_for_selector(READY)
-
-
 def card_title(page):
     return page.text_content('#card-title')
 
@@ -49,47 +45,49 @@ def fill_url(engine, url):
     engine.wait(READY)
 
 
-def test_games_on_both_sides_match_cpython_and_the_default_never_loses(page, web):
-    open_page(page, web.url + 'good/' + FAST)
+@pytest.mark.parametrize('engine', ['chromium', 'firefox'], indirect=True)
+def test_games_on_both_sides_match_cpython_and_the_default_never_loses(engine, web):
+    """From a cold load (a fresh profile), twelve games on both sides."""
+    engine.open(web.url + 'good/' + FAST)
     default = load(DEFAULT.read_bytes())
     rng, tally = random.Random(7), {'you': 0, 'draw': 0, 'ai': 0}
     for human in ('X', 'O'):
-        choose_side(page, human)
+        engine.choose(f'input[name="side"][value="{human}"]')
         for opponent in [minimax(rng)] * 3 + [random_player(rng)] * 3:
-            status = play_game(page, default, human, opponent)
+            status = play_game(engine, default, human, opponent)
             assert status['winner'] != human, status
             tally['ai' if status['winner'] else 'draw'] += 1
-            text = page.text_content('#result-text')
-            struck = page.eval_on_selector_all('.cell.win', 'cells => cells.map((c) => Number(c.id.slice(3)))')
+            text = engine.text('#result-text')
+            struck = engine.evaluate('() => [...document.querySelectorAll(".cell.win")].map((c) => +c.id.slice(3))')
             if status['winner']:
                 assert text.startswith('WOPR wins') and struck == status['line']
-                assert page.get_attribute('#strike', 'class') == status['winner']  # the winner's colour
+                assert engine.evaluate('() => document.querySelector("#strike").getAttribute("class")') == \
+                    status['winner']  # the winner's colour
             else:
                 assert text.startswith('A draw') and struck == []
-            assert not any(cells_enabled(page))  # a finished game takes no move
-            assert page.evaluate('document.activeElement.id') == 'again'  # "Play again", focused
-            assert {k: int(page.text_content(f'#score-{k}')) for k in tally} == tally
-            page.click('#again')
-            page.wait_for_selector(READY)
-    snap(page, 'played')
+            assert not any(engine.cells_enabled())  # a finished game takes no move
+            assert engine.focused() == 'again'  # "Play again", focused
+            assert {k: int(engine.text(f'#score-{k}')) for k in tally} == tally
+            engine.choose('#again')
+    engine.snap('played')
 
 
-def test_new_game_at_once_without_reload_and_keys_play(page, web):
-    open_page(page, web.url + 'good/' + FAST)
-    page.evaluate('window.sameDocument = true')
-    page.keyboard.press('5')
-    page.wait_for_selector(READY)
+def test_new_game_at_once_without_reload_and_keys_play(engine, web):
+    engine.open(web.url + 'good/' + FAST)
+    engine.evaluate('() => { window.sameDocument = true; }')
+    engine.key('5')
+    engine.wait(READY)
     game = Game(load(DEFAULT.read_bytes()), 'X')
     game.play(4)
-    assert board_of(page) == game.board
-    assert page.get_attribute(f'#ttt{game.last["cell"]}', 'class') == 'cell last'  # its ring, in O's colour
-    page.click('#new-game')
-    page.wait_for_selector(READY)
-    assert board_of(page) == [''] * 9
-    choose_side(page, 'O')  # no move made yet: the new side applies at once, and the network opens as X
-    assert board_of(page) == Game(load(DEFAULT.read_bytes()), 'O').board
-    assert page.evaluate('window.sameDocument') is True
-    assert 'you are O' in page.text_content('#status')
+    assert engine.board() == game.board
+    assert engine.evaluate(f'() => document.querySelector("#ttt{game.last["cell"]}").getAttribute("class")') == \
+        'cell last'  # its ring, in O's colour
+    engine.choose('#new-game')
+    assert engine.board() == [''] * 9
+    engine.choose('input[name="side"][value="O"]')  # no move made yet: the new side applies at once; WOPR opens
+    assert engine.board() == Game(load(DEFAULT.read_bytes()), 'O').board
+    assert engine.evaluate('() => window.sameDocument') is True
+    assert 'you are O' in engine.text('#status')
 
 
 def test_thinking_shows_the_distribution_of_wopr_s_coming_move(page, web):

@@ -104,11 +104,6 @@ def play_game(page, knowledge, human, opponent):
     return game.status()
 
 
-def cells_enabled(page):
-    """The squares a click may take now."""
-    return page.eval_on_selector_all('.cell', 'cells => cells.map((c) => c.getAttribute("aria-disabled") === "false")')
-
-
 def axe_violations(page):
     """axe-core's violations on the page as it is now (its default rules: WCAG 2 A/AA and best practices), each as
     'rule: the nodes' selectors'. axe is served from the page's own origin, so the page's CSP stays as it is."""

@@ -79,6 +79,11 @@ class Engine:
     def board(self):
         return self.evaluate('() => [...document.querySelectorAll(".cell")].map((c) => c.dataset.mark || "")')
 
+    def cells_enabled(self):
+        """The squares a click may take now."""
+        return self.evaluate('() => [...document.querySelectorAll(".cell")].map('
+                             '(c) => c.getAttribute("aria-disabled") === "false")')
+
     def text(self, selector):
         return self.evaluate('(s) => document.querySelector(s)?.textContent ?? null', selector)
 
