@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.support.browser import READY, board_of, open_page, play_game, random_player, watch
+from tests.support.browser import READY, open_page, play_game, random_player, watch
 from tests.support.site_files import HOSTILE, NOT_A_STRING
 from wopr.runtime.knowledge import load
 from wopr.sources import DEFAULT
@@ -155,34 +155,33 @@ def dripping_server(seconds=30):
         listener.close()
 
 
-def test_a_dripping_download_meets_its_deadline_a_huge_one_is_refused_and_cancel_stops_one(page, web):
+def test_a_dripping_download_meets_its_deadline_a_huge_one_is_refused_and_cancel_stops_one(engine, web):
     with dripping_server() as url:
-        open_page(page, web.url + 'good/?pace=0&deadline=2')
-        board = board_of(page)
+        engine.open(web.url + 'good/?pace=0&deadline=2')
+        board = engine.board()
         began = time.monotonic()
-        page.fill('#url', url)
-        page.click('#url-form button')
-        assert page.is_visible('#cancel')
-        page.wait_for_selector(READY, timeout=10_000)
+        engine.fill('#url', url)
+        engine.click('#url-form button')
+        assert engine.visible('#cancel')
+        engine.wait(READY, timeout=10)
         assert 1.5 < time.monotonic() - began < 8
-        assert page.text_content('#url-error p') == f'Could not use {url}. The download took too long and was stopped.'
-        assert 'within 2 s' in page.text_content('#url-error details')
-        assert board_of(page) == board and page.text_content('#card-title') == web.catalog[0]['name']
+        assert engine.text('#url-error p') == f'Could not use {url}. The download took too long and was stopped.'
+        assert 'within 2 s' in engine.text('#url-error details')
+        assert engine.board() == board and engine.text('#card-title') == web.catalog[0]['name']
 
-        huge = url.replace('knowledge', 'huge')  # its length alone refuses it, at once
-        page.fill('#url', huge)
-        page.click('#url-form button')
-        page.wait_for_selector(READY, timeout=5_000)
-        assert page.text_content('#url-error p').endswith('The file is far too large to be a knowledge file.')
+        engine.fill('#url', url.replace('knowledge', 'huge'))  # its length alone refuses it, at once
+        engine.click('#url-form button')
+        engine.wait(READY, timeout=5)
+        assert engine.text('#url-error p').endswith('The file is far too large to be a knowledge file.')
 
-        open_page(page, web.url + 'good/?pace=0')  # the default deadline: 30 s
-        page.fill('#url', url)
-        page.click('#url-form button')
-        page.click('#cancel')
-        page.wait_for_selector(READY, timeout=5_000)
-        assert page.text_content('#url-error p') == f'Could not use {url}. Loading was cancelled.'
-        assert page.is_hidden('#loading')
-        play_game(page, load(DEFAULT.read_bytes()), 'X', random_player(random.Random(2)))
+        engine.open(web.url + 'good/?pace=0')  # the default deadline: 30 s
+        engine.fill('#url', url)
+        engine.click('#url-form button')
+        engine.click('#cancel')
+        engine.wait(READY, timeout=5)
+        assert engine.text('#url-error p') == f'Could not use {url}. Loading was cancelled.'
+        assert not engine.visible('#loading')
+        play_game(engine, load(DEFAULT.read_bytes()), 'X', random_player(random.Random(2)))
 
 
 def broken_bytecode(route):

@@ -88,8 +88,10 @@ class Engine:
         return self.evaluate('(s) => document.querySelector(s)?.textContent ?? null', selector)
 
     def visible(self, selector):
-        return self.evaluate('(s) => { const e = document.querySelector(s); return Boolean(e && e.checkVisibility() '
-                             '&& e.getClientRects().length); }', selector)
+        """As Playwright tells it: a box of some size, and not hidden by display or visibility."""
+        return self.evaluate('(s) => { const e = document.querySelector(s); if (!e) return false; '
+                             'const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 && '
+                             'e.checkVisibility({ visibilityProperty: true }); }', selector)
 
     def box(self, selector):
         return self.evaluate('(s) => { const r = document.querySelector(s).getBoundingClientRect(); '
@@ -110,6 +112,11 @@ class Engine:
                       'for (const t of ["input", "change"]) e.dispatchEvent(new Event(t, { bubbles: true })); }',
                       selector, value)
         self.wait(READY)
+
+    def fill(self, selector, text):
+        """A field's value typed in: the value set, then input fires (as Playwright's fill does)."""
+        self.evaluate('(s, t) => { const e = document.querySelector(s); e.value = t; '
+                      'e.dispatchEvent(new Event("input", { bubbles: true })); }', selector, text)
 
     def choose(self, selector):
         """Click a radio button or checkbox, then wait for the board."""
