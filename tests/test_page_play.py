@@ -101,17 +101,16 @@ def test_wopr_vs_wopr_can_be_stopped_and_is_honest_at_easy(page, web):
     assert page.text_content('#result-text').startswith('WOPR beat itself at level easy')
 
 
-def test_two_players_take_turns_on_one_device(page, web):
-    open_page(page, web.url + 'good/?pace=0')
-    page.check('input[name="side"][value="2"]')
-    page.wait_for_selector(READY)
+def test_two_players_take_turns_on_one_device(engine, web):
+    engine.open(web.url + 'good/?pace=0')
+    engine.choose('input[name="side"][value="2"]')
     for cell, mark in zip((0, 3, 1, 4), 'XOXO'):
-        click(page, cell)
-        assert board_of(page)[cell] == mark
-    assert page.text_content('#status') == 'X to play.'
-    click(page, 2)
-    assert page.text_content('#result-text') == 'X wins, with squares 1-2-3.' and focused(page) == 'again'
-    assert page.text_content('#score-you') == '0'  # the score is the player's against WOPR
+        engine.play(cell)
+        assert engine.board()[cell] == mark
+    assert engine.text('#status') == 'X to play.'
+    engine.play(2)
+    assert engine.text('#result-text') == 'X wins, with squares 1-2-3.' and engine.focused() == 'again'
+    assert engine.text('#score-you') == '0'  # the score is the player's against WOPR
 
 
 def test_a_whole_game_by_keyboard_alone(engine, web):
@@ -154,14 +153,14 @@ def test_a_whole_game_by_keyboard_alone(engine, web):
     assert engine.value('#level') == 'easy' and engine.focused() == 'level'
 
 
-def test_the_focus_goes_to_play_again_when_the_players_own_move_ends_the_game(page, web):
+def test_the_focus_goes_to_play_again_when_the_players_own_move_ends_the_game(engine, web):
     """As X every draw ends on the player's own move: the focus must not drop to the page."""
-    open_page(page, web.url + 'good/?pace=0')
+    engine.open(web.url + 'good/?pace=0')
     default = load(DEFAULT.read_bytes())
     rng = random.Random(3)
-    status = play_game(page, default, 'X', minimax(rng))
+    status = play_game(engine, default, 'X', minimax(rng))
     assert status['draw'] and status['moves'][-1] != status['last']['cell']  # the last move was the player's
-    assert focused(page) == 'again'
+    assert engine.focused() == 'again'
 
 
 def test_settings_and_score_are_kept_across_reloads_and_shared_by_link(page, web):
@@ -192,16 +191,15 @@ def test_settings_and_score_are_kept_across_reloads_and_shared_by_link(page, web
     other.close()
 
 
-def test_changing_side_or_level_mid_game_waits_for_the_next_game(page, web):
-    open_page(page, web.url + 'good/?pace=0')
-    click(page, 4)
-    before = board_of(page)
-    page.focus('input[name="side"][value="X"]')
-    page.keyboard.press('ArrowRight')  # arrow keys on the side picker: they used to restart the game silently
-    page.select_option('#level', 'easy')
-    assert board_of(page) == before and 'next game' in page.text_content('#pending')
-    click(page, before.index(''))  # the game goes on
-    page.click('#new-game')
-    page.wait_for_selector(READY)
-    assert 'you are O' in page.text_content('#status') and page.input_value('#level') == 'easy'
-    assert page.text_content('#card-title') == web.entry('winning-x')['name'] and page.text_content('#pending') == ''
+def test_changing_side_or_level_mid_game_waits_for_the_next_game(engine, web):
+    engine.open(web.url + 'good/?pace=0')
+    engine.play(4)
+    before = engine.board()
+    engine.focus('input[name="side"][value="X"]')
+    engine.key('ArrowRight')  # arrow keys on the side picker: they used to restart the game silently
+    engine.select('#level', 'easy')
+    assert engine.board() == before and 'next game' in engine.text('#pending')
+    engine.play(before.index(''))  # the game goes on
+    engine.choose('#new-game')
+    assert 'you are O' in engine.text('#status') and engine.value('#level') == 'easy'
+    assert engine.text('#card-title') == web.entry('winning-x')['name'] and engine.text('#pending') == ''
