@@ -163,32 +163,33 @@ def test_the_focus_goes_to_play_again_when_the_players_own_move_ends_the_game(en
     assert engine.focused() == 'again'
 
 
-def test_settings_and_score_are_kept_across_reloads_and_shared_by_link(page, web):
+def test_settings_and_score_are_kept_across_reloads_and_shared_by_link(engine, web):
     lively = web.url + 'extra/lively.safetensors'
-    open_page(page, web.url + 'good/?pace=0')
-    page.check('#thinking')
-    set_level(page, 'medium')
-    page.check('input[name="side"][value="O"]')
-    page.wait_for_selector(READY)
-    page.fill('#url', lively)
-    page.click('#url-form button')
-    page.wait_for_selector(READY)
-    while page.locator('#result').is_hidden():
-        click(page, board_of(page).index(''))
-    played = {k: page.text_content(f'#score-{k}') for k in ('you', 'draw', 'ai')}
-    shared = page.url
+    engine.open(web.url + 'good/?pace=0')
+    engine.choose('#thinking')
+    engine.select('#level', 'medium')
+    engine.choose('input[name="side"][value="O"]')
+    engine.fill('#url', lively)
+    engine.click('#url-form button')
+    engine.wait(READY)
+    while not engine.visible('#result'):
+        engine.play(engine.board().index(''))
+    played = {k: engine.text(f'#score-{k}') for k in ('you', 'draw', 'ai')}
+    shared = engine.url()
     assert 'level=medium' in shared and 'knowledge=' in shared
-    page.reload()
-    page.wait_for_selector(READY)
-    assert {k: page.text_content(f'#score-{k}') for k in ('you', 'draw', 'ai')} == played
-    assert page.is_checked('#thinking') and page.is_checked('input[name="side"][value="O"]')
-    assert page.input_value('#level') == 'medium' and page.text_content('#card-title') == lively
+    engine.reload()
+    engine.wait(READY)
+    assert {k: engine.text(f'#score-{k}') for k in ('you', 'draw', 'ai')} == played
+    assert engine.checked('#thinking') and engine.checked('input[name="side"][value="O"]')
+    assert engine.value('#level') == 'medium' and engine.text('#card-title') == lively
 
-    other = page.context.browser.new_context()  # someone else, with nothing stored
-    friend = other.new_page()
-    open_page(friend, shared)
-    assert friend.input_value('#level') == 'medium' and friend.text_content('#card-title') == lively
-    other.close()
+    friend = engine.stranger()  # someone else, with nothing stored
+    try:
+        friend.open(shared)
+        assert friend.value('#level') == 'medium' and friend.text('#card-title') == lively
+    finally:
+        friend.close()
+    assert friend.problems == []
 
 
 def test_changing_side_or_level_mid_game_waits_for_the_next_game(engine, web):

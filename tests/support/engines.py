@@ -147,6 +147,13 @@ class Engine:
         width = self.evaluate('() => innerWidth')
         self.snapshot(SCREENSHOTS / f'{name}-{self.name}-{width}.png')
 
+    def stranger(self):
+        """Someone else's page in the same engine: nothing stored. The caller closes it."""
+        return type(self)(self.browser)
+
+    def checked(self, selector):
+        return self.evaluate('(s) => document.querySelector(s).checked', selector)
+
     def __repr__(self):
         return self.name
 
@@ -157,6 +164,7 @@ class Chromium(Engine):
 
     def __init__(self, browser):
         super().__init__()
+        self.browser = browser
         self.context = browser.new_context(viewport={'width': 1280, 'height': 900})
         self.page = self.context.new_page()
         self.problems = watch(self.page)
@@ -166,7 +174,7 @@ class Chromium(Engine):
         """A Playwright page opened elsewhere, read as an engine (its context stays its opener's)."""
         engine = cls.__new__(cls)
         Engine.__init__(engine)
-        engine.page, engine.context = page, page.context
+        engine.page, engine.context, engine.browser = page, page.context, page.context.browser
         return engine
 
     def goto(self, url):
@@ -372,6 +380,7 @@ class WebKit(Engine):
         from selenium.webdriver.webkitgtk.options import Options
         from selenium.webdriver.webkitgtk.service import Service
         super().__init__()
+        self.browser = browser
         options = Options()
         options.binary_location = str(MINIBROWSER)
         options.add_argument('--automation')
