@@ -15,15 +15,6 @@ from wopr.sources import DEFAULT
 LESSON = 'A strange game. The only winning move is not to play.'
 
 
-def focused(page):
-    return page.evaluate('document.activeElement.id || document.activeElement.tagName')
-
-
-def set_level(page, level):
-    page.select_option('#level', level)
-    page.wait_for_selector(READY)
-
-
 @pytest.mark.parametrize('side', ['X', 'O'])
 def test_easy_plays_the_2018_network_and_a_scripted_line_beats_it(engine, web, side):
     easy = web.entry('winning-x')
