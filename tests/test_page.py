@@ -9,13 +9,11 @@ import pytest
 
 from tests.support.browser import (
     READY,
-    board_of,
     click,
     minimax,
     open_page,
     play_game,
     random_player,
-    snap,
 )
 from tests.support.engines import Chromium
 from tests.support.site_files import broken_files
@@ -89,28 +87,28 @@ def test_new_game_at_once_without_reload_and_keys_play(engine, web):
     assert 'you are O' in engine.text('#status')
 
 
-def test_thinking_shows_the_distribution_of_wopr_s_coming_move(page, web):
+def test_thinking_shows_the_distribution_of_wopr_s_coming_move(engine, web):
     """During WOPR's beat the free squares carry the probabilities it is choosing from, in large labels matching their
     spoken names; then it plays, and on the person's turn no square carries a number that could read as a hint."""
-    open_page(page, web.url + f'good/?pace=4&knowledge={web.url}extra/lively.safetensors')
-    page.check('#thinking')
+    engine.open(web.url + f'good/?pace=4&knowledge={web.url}extra/lively.safetensors')
+    engine.choose('#thinking')
     game = Game(web.lively, 'X')
-    page.click('#ttt0')
+    engine.click('#ttt0')
     game.play(0)
-    page.wait_for_selector('.heat')
-    assert page.is_visible('#heat-legend') and 'next move' in page.text_content('#heat-legend')
-    shown = page.eval_on_selector_all('.cell', 'cells => cells.map((c) => [c.querySelector(".heat")?.textContent,'
-                                                ' c.getAttribute("aria-label")])')
+    engine.wait('.heat')
+    assert engine.visible('#heat-legend') and 'next move' in engine.text('#heat-legend')
+    shown = engine.evaluate('() => [...document.querySelectorAll(".cell")].map((c) => '
+                            '[c.querySelector(".heat")?.textContent ?? null, c.getAttribute("aria-label")])')
     for cell, (text, label) in enumerate(shown):
         if cell == 0:
             assert text is None and label == 'Square 1, X'
         else:
             assert text == f'{round(100 * game.last["probs"][cell])}%' and label.endswith(f', WOPR {text}')
-    assert board_of(page)[game.last['cell']] == ''  # the decision is still to come
-    snap(page, 'thinking')
-    page.wait_for_selector(READY)
-    assert board_of(page) == game.board and page.query_selector('.heat') is None
-    assert f'its network gave it {round(100 * game.status()["last"]["prob"])}%' in page.text_content('#status')
+    assert engine.board()[game.last['cell']] == ''  # the decision is still to come
+    engine.snap('thinking')
+    engine.wait(READY)
+    assert engine.board() == game.board and engine.text('.heat') is None
+    assert f'its network gave it {round(100 * game.status()["last"]["prob"])}%' in engine.text('#status')
 
 
 def test_knowledge_card_leads_with_a_plain_verdict(page, web):
