@@ -54,7 +54,7 @@ serve: $(VENV)/.base $(MPWASM)
 test: $(VENV)/.dev $(MPWASM) browsers
 	$(PY) -m pytest -q
 
-bench: $(VENV)/.dev $(MPWASM) $(PEERS) chromium
+bench: $(VENV)/.dev $(MPWASM) $(PEERS) browsers
 	$(PY) -m benchmarks.run
 
 knowledge: $(VENV)/.dev
