@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
-from tests.support.engines import BROWSERS, ENGINES, PAGES
+from tests.support.engines import ENGINES, classes
 from tests.support.serving import wopr_server
 
 from benchmarks.peers import playable, pyodide, serving
@@ -38,8 +38,8 @@ class Opened:
             self.playwright = sync_playwright().start()
             self.browser = launch(self.playwright)
         else:  # WebKit's pages are new MiniBrowsers already; Firefox gets a new process and profile
-            self.browser = shared if name == 'webkit' else BROWSERS[name]()
-        self.page = PAGES[name](self.browser)
+            self.browser = shared if name == 'webkit' else classes(name)[0]()
+        self.page = classes(name)[1](self.browser)
 
     def close(self):
         self.page.close()
@@ -119,7 +119,7 @@ def main(engines=ENGINES, **runs):
         (tmp / 'pyodide').mkdir()
         pyodide.stage(tmp / 'pyodide', DEFAULT)
         folders = {'wopr': tmp / 'wopr', 'pyodide': tmp / 'pyodide'}
-        webkit = BROWSERS['webkit']() if 'webkit' in engines else None
+        webkit = classes('webkit')[0]() if 'webkit' in engines else None
         try:
             results = {name: measure(name, webkit, folders, **runs) for name in engines}
         finally:

@@ -92,13 +92,13 @@ def page(browser):
 
 @pytest.fixture(scope='session')
 def engine_browsers():
-    """Firefox and WebKit (tests.support.engines), each launched on first use and kept for the session."""
-    from tests.support.engines import BROWSERS
+    """Firefox and WebKit (tests/support/firefox.py, webkit.py), each launched on first use and kept for the session."""
+    from tests.support.engines import classes
     launched = {}
 
     def get(name):
         if name not in launched:
-            launched[name] = BROWSERS[name]()
+            launched[name] = classes(name)[0]()
         return launched[name]
     yield get
     for browser in launched.values():
@@ -110,9 +110,9 @@ def engine(request, engine_browsers):
     """The page in one engine (a driver-neutral tests.support.engines.Engine), with fresh storage; any console error
     or warning it shows fails the test. A test that runs in fewer engines says which:
     @pytest.mark.parametrize('engine', [...], indirect=True)."""
-    from tests.support.engines import PAGES
+    from tests.support.engines import classes
     name = request.param
-    page = PAGES[name](request.getfixturevalue('browser') if name == 'chromium' else engine_browsers(name))
+    page = classes(name)[1](request.getfixturevalue('browser') if name == 'chromium' else engine_browsers(name))
     yield page
     page.close()
     assert page.problems == []

@@ -239,7 +239,7 @@ def test_catalog_files_are_checked_against_their_sha256(engine, web):
 
 
 def test_phone_layout_shows_every_control_within_360px(engine, web):
-    """A 360 x 740 viewport (in WebKitGTK a frame of that size: see tests.support.engines.WebKit.resize)."""
+    """A 360 x 740 viewport (in WebKitGTK a frame of that size: see tests.support.webkit.Page.resize)."""
     engine.resize(360, 740)
     engine.open(web.url + 'good/' + FAST)
     engine.play(4)
