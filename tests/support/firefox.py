@@ -6,6 +6,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 from tests.support.engines import Engine, as_json, need, strokes, unwrap
@@ -27,7 +28,7 @@ class Browser:
                 break
         else:
             raise RuntimeError('firefox-esr exited before it listened for WebDriver BiDi')
-        subprocess.Popen(['cat'], stdin=self.process.stderr, stdout=subprocess.DEVNULL)  # drained, never blocks it
+        threading.Thread(target=self.process.stderr.read, daemon=True).start()  # drained: it never blocks on it
         self.bidi = WebSocketConnection(found[1] + '/session', 30, 0.005)
         self.send('session.new', capabilities={})
         self.pages = {}  # context id -> Firefox page, for its log entries
