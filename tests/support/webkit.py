@@ -6,7 +6,8 @@ from pathlib import Path
 
 from tests.support.engines import Engine, as_json, need, strokes, unwrap
 
-MINIBROWSER = Path('/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser')
+# Debian's libwebkit2gtk (a dependency of webkit2gtk-driver) ships it in its multiarch folder
+MINIBROWSER = next(Path('/usr/lib').glob('*/webkit2gtk-4.*/MiniBrowser'), Path('/usr/lib/webkit2gtk-4.1/MiniBrowser'))
 
 
 class Display:
