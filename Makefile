@@ -6,7 +6,7 @@ WOPR   := $(VENV)/bin/wopr
 MPWASM := web/node_modules/@micropython/micropython-webassembly-pyscript/micropython.wasm
 PEERS  := benchmarks/node_modules/.package-lock.json
 
-.PHONY: play serve test test-fast bench knowledge lint wheel clean chromium
+.PHONY: play serve test test-fast bench knowledge lint wheel clean chromium browsers
 
 # Base install: runtime + terminal game, no torch.
 $(VENV)/.base: pyproject.toml
@@ -34,6 +34,16 @@ chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 	@command -v chromium >/dev/null || { echo "chromium is required for the browser tests" >&2; exit 1; }
 
+# The page's three engines, all from Debian: Chromium; Firefox ESR (driven over WebDriver BiDi, no geckodriver);
+# WebKitGTK's WebKitWebDriver and MiniBrowser, on an Xvfb display (MiniBrowser has no headless mode).
+ENGINE_PROGRAMS := chromium firefox-esr WebKitWebDriver Xvfb
+browsers: chromium
+	@for p in $(ENGINE_PROGRAMS); do command -v $$p >/dev/null || missing=1; done; \
+	  [ -z "$$missing" ] || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq firefox-esr webkit2gtk-driver xvfb; }
+	@for p in $(ENGINE_PROGRAMS); do command -v $$p >/dev/null || \
+	  { echo "$$p is required for the browser tests (make browsers installs it as root)" >&2; exit 1; }; done
+
 play: $(VENV)/.base
 	$(WOPR) play
 
@@ -41,14 +51,14 @@ play: $(VENV)/.base
 serve: $(VENV)/.base $(MPWASM)
 	$(WOPR) serve
 
-test: $(VENV)/.dev $(MPWASM) chromium
+test: $(VENV)/.dev $(MPWASM) browsers
 	$(PY) -m pytest -q
 
 # The suite without browsers, training or the wheel: a quick check while working (`make test` is the whole suite).
 test-fast: $(VENV)/.dev $(MPWASM)
 	$(PY) -m pytest -q -m 'not browser and not train and not wheel'
 
-bench: $(VENV)/.dev $(MPWASM) $(PEERS) chromium
+bench: $(VENV)/.dev $(MPWASM) $(PEERS) browsers
 	$(PY) -m benchmarks.run
 
 knowledge: $(VENV)/.dev

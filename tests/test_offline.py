@@ -1,6 +1,6 @@
-"""The service worker in Chromium: a reload with the server gone plays; a new publish reaches a returning visitor whole,
-never mixed with the release before; over plain HTTP off localhost (an S3 website endpoint) the page plays without
-one, and says nothing."""
+"""The service worker: a reload with the server gone plays (in Chromium, Firefox and WebKit); in Chromium, a new
+publish reaches a returning visitor whole, never mixed with the release before, and over plain HTTP off localhost (an
+S3 website endpoint) the page plays without one, and says nothing."""
 import random
 import shutil
 
@@ -42,16 +42,17 @@ def ready(page, responses):
         raise AssertionError(f'no playable board: the page shows {shows}; sent {sent}') from None
 
 
-def test_a_reload_with_the_server_gone_plays(page, tmp_path):
+def test_a_reload_with_the_server_gone_plays(engine, tmp_path):
+    """All three engines have service workers (on http://127.0.0.1, a secure context): Chromium, Firefox, WebKit."""
     site.build(tmp_path / 'site')
     with wopr_server(tmp_path / 'site') as server:
-        open_page(page, url_of(server) + '?from=home')
-        keeps_the_release(page)
-    page.reload()  # the server is gone: the connection is refused
-    page.wait_for_selector(READY)
-    assert page.text_content('#card-title') == 'default'
-    play_game(page, load(DEFAULT.read_bytes()), 'X', random_player(random.Random(1)))
-    page.problems[:] = [p for p in page.problems if 'ERR_CONNECTION_REFUSED' not in p]  # the update check, offline
+        engine.open(url_of(server) + '?from=home')
+        engine.wait_for(f'() => {ACTIVE}')  # the service worker is active, its release kept whole
+    engine.reload()  # the server is gone: the connection is refused
+    engine.wait(READY)
+    assert engine.text('#card-title') == 'default'
+    play_game(engine, load(DEFAULT.read_bytes()), 'X', random_player(random.Random(1)))
+    engine.forget_problems(lambda p: 'ERR_CONNECTION_REFUSED' in p)  # Chromium's update check, offline
 
 
 def object_tags(endpoint, bucket, prefix):

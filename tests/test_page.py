@@ -1,7 +1,8 @@
 """The page in Debian's headless Chromium, served by a plain static file server: games by clicking, the same moves
 as the CPython runtime, thinking shown for WOPR's coming move, knowledge from the catalog, a file, a drop or a URL,
 refusals at the control that caused them, the card's verdict from the page's own check, recovery when the catalog's
-files are refused, and the phone layout."""
+files are refused, moves taken back and the score, and the phone layout. The tests over the `engine` fixture run
+in Chromium, Firefox and WebKit alike."""
 import json
 import random
 import re
@@ -12,15 +13,13 @@ import pytest
 from tests.support.browser import (
     READY,
     board_of,
-    cells_enabled,
     click,
     minimax,
     open_page,
     play_game,
     random_player,
-    snap,
-    watch,
 )
+from tests.support.engines import Chromium
 from tests.support.games import winning_line
 from tests.support.site_files import broken_files
 from wopr.evaluate import RuntimePolicy, play_strength
@@ -44,75 +43,84 @@ def card_title(page):
     return page.text_content('#card-title')
 
 
-def error_at(page, where):
-    return page.text_content(f'#{where}-error p') if page.locator(f'#{where}-error p').count() else ''
+def error_at(engine, where):
+    return engine.text(f'#{where}-error p') or ''
 
 
-def test_games_on_both_sides_match_cpython_and_the_default_never_loses(page, web):
-    open_page(page, web.url + 'good/' + FAST)
+def fill_url(engine, url):
+    """Load knowledge from a URL typed into the field."""
+    engine.fill('#url', url)
+    engine.click('#url-form button')
+    engine.wait(READY)
+
+
+@pytest.mark.parametrize('engine', ['chromium', 'firefox'], indirect=True)
+def test_games_on_both_sides_match_cpython_and_the_default_never_loses(engine, web):
+    """From a cold load (a fresh profile), twelve games on both sides."""
+    engine.open(web.url + 'good/' + FAST)
     default = load(DEFAULT.read_bytes())
     rng, tally = random.Random(7), {'you': 0, 'draw': 0, 'ai': 0}
     for human in ('X', 'O'):
-        choose_side(page, human)
+        engine.choose(f'input[name="side"][value="{human}"]')
         for opponent in [minimax(rng)] * 3 + [random_player(rng)] * 3:
-            status = play_game(page, default, human, opponent)
+            status = play_game(engine, default, human, opponent)
             assert status['winner'] != human, status
             tally['ai' if status['winner'] else 'draw'] += 1
-            text = page.text_content('#result-text')
-            struck = page.eval_on_selector_all('.cell.win', 'cells => cells.map((c) => Number(c.id.slice(3)))')
+            text = engine.text('#result-text')
+            struck = engine.evaluate('() => [...document.querySelectorAll(".cell.win")].map((c) => +c.id.slice(3))')
             if status['winner']:
                 assert text.startswith('WOPR wins') and struck == status['line']
-                assert page.get_attribute('#strike', 'class') == status['winner']  # the winner's colour
+                assert engine.evaluate('() => document.querySelector("#strike").getAttribute("class")') == \
+                    status['winner']  # the winner's colour
             else:
                 assert text.startswith('A draw') and struck == []
-            assert not any(cells_enabled(page))  # a finished game takes no move
-            assert page.evaluate('document.activeElement.id') == 'again'  # "Play again", focused
-            assert {k: int(page.text_content(f'#score-{k}')) for k in tally} == tally
-            page.click('#again')
-            page.wait_for_selector(READY)
-    snap(page, 'played')
+            assert not any(engine.cells_enabled())  # a finished game takes no move
+            assert engine.focused() == 'again'  # "Play again", focused
+            assert {k: int(engine.text(f'#score-{k}')) for k in tally} == tally
+            engine.choose('#again')
+    engine.snap('played')
 
 
-def test_new_game_at_once_without_reload_and_keys_play(page, web):
-    open_page(page, web.url + 'good/' + FAST)
-    page.evaluate('window.sameDocument = true')
-    page.keyboard.press('5')
-    page.wait_for_selector(READY)
+def test_new_game_at_once_without_reload_and_keys_play(engine, web):
+    engine.open(web.url + 'good/' + FAST)
+    engine.evaluate('() => { window.sameDocument = true; }')
+    engine.key('5')
+    engine.wait(READY)
     game = Game(load(DEFAULT.read_bytes()), 'X')
     game.play(4)
-    assert board_of(page) == game.board
-    assert page.get_attribute(f'#ttt{game.last["cell"]}', 'class') == 'cell last'  # its ring, in O's colour
-    page.click('#new-game')
-    page.wait_for_selector(READY)
-    assert board_of(page) == [''] * 9
-    choose_side(page, 'O')  # no move made yet: the new side applies at once, and the network opens as X
-    assert board_of(page) == Game(load(DEFAULT.read_bytes()), 'O').board
-    assert page.evaluate('window.sameDocument') is True
-    assert 'you are O' in page.text_content('#status')
+    assert engine.board() == game.board
+    assert engine.evaluate(f'() => document.querySelector("#ttt{game.last["cell"]}").getAttribute("class")') == \
+        'cell last'  # its ring, in O's colour
+    engine.choose('#new-game')
+    assert engine.board() == [''] * 9
+    engine.choose('input[name="side"][value="O"]')  # no move made yet: the new side applies at once; WOPR opens
+    assert engine.board() == Game(load(DEFAULT.read_bytes()), 'O').board
+    assert engine.evaluate('() => window.sameDocument') is True
+    assert 'you are O' in engine.text('#status')
 
 
-def test_thinking_shows_the_distribution_of_wopr_s_coming_move(page, web):
+def test_thinking_shows_the_distribution_of_wopr_s_coming_move(engine, web):
     """During WOPR's beat the free squares carry the probabilities it is choosing from, in large labels matching their
     spoken names; then it plays, and on the person's turn no square carries a number that could read as a hint."""
-    open_page(page, web.url + f'good/?pace=4&knowledge={web.url}extra/lively.safetensors')
-    page.check('#thinking')
+    engine.open(web.url + f'good/?pace=4&knowledge={web.url}extra/lively.safetensors')
+    engine.choose('#thinking')
     game = Game(web.lively, 'X')
-    page.click('#ttt0')
+    engine.click('#ttt0')
     game.play(0)
-    page.wait_for_selector('.heat')
-    assert page.is_visible('#heat-legend') and 'next move' in page.text_content('#heat-legend')
-    shown = page.eval_on_selector_all('.cell', 'cells => cells.map((c) => [c.querySelector(".heat")?.textContent,'
-                                                ' c.getAttribute("aria-label")])')
+    engine.wait('.heat')
+    assert engine.visible('#heat-legend') and 'next move' in engine.text('#heat-legend')
+    shown = engine.evaluate('() => [...document.querySelectorAll(".cell")].map((c) => '
+                            '[c.querySelector(".heat")?.textContent ?? null, c.getAttribute("aria-label")])')
     for cell, (text, label) in enumerate(shown):
         if cell == 0:
             assert text is None and label == 'Square 1, X'
         else:
             assert text == f'{round(100 * game.last["probs"][cell])}%' and label.endswith(f', WOPR {text}')
-    assert board_of(page)[game.last['cell']] == ''  # the decision is still to come
-    snap(page, 'thinking')
-    page.wait_for_selector(READY)
-    assert board_of(page) == game.board and page.query_selector('.heat') is None
-    assert f'its network gave it {round(100 * game.status()["last"]["prob"])}%' in page.text_content('#status')
+    assert engine.board()[game.last['cell']] == ''  # the decision is still to come
+    engine.snap('thinking')
+    engine.wait(READY)
+    assert engine.board() == game.board and engine.text('.heat') is None
+    assert f'its network gave it {round(100 * game.status()["last"]["prob"])}%' in engine.text('#status')
 
 
 # Every text the card's verdict shows, from the first: the page's word must never run ahead of its check.
@@ -250,8 +258,8 @@ def test_a_refused_first_catalog_entry_leaves_a_playable_page(page, web):
     open_page(page, web.url + 'refused-first/' + FAST)
     second = web.catalog[1]
     assert card_title(page) == second['name']
-    assert 'not the one the catalog lists' in error_at(page, 'catalog')
-    assert error_at(page, 'catalog').endswith(f"{second['name']} plays instead.")
+    assert 'not the one the catalog lists' in error_at(Chromium.of(page), 'catalog')
+    assert error_at(Chromium.of(page), 'catalog').endswith(f"{second['name']} plays instead.")
     assert page.text_content('#boot') == 'SHALL WE PLAY A GAME?'
     play_game(page, web.knowledge(second), 'X', random_player(random.Random(8)))
 
@@ -270,7 +278,7 @@ def test_when_nothing_can_play_retry_is_offered_and_any_knowledge_that_loads_pla
         for control in ['#level', '#new-game', '#zero', '#thinking', '#sound', '#share',
                         *(f'input[name="side"][value="{v}"]' for v in 'XO2')]:
             assert page.is_disabled(control), control
-        assert not any(cells_enabled(page)) and not page.is_visible('#keys')
+        assert not any(Chromium.of(page).cells_enabled()) and not page.is_visible('#keys')
         page.wait_for_selector('#boot:text-is("GREETINGS PROFESSOR FALKEN.")')
         page.click('#retry')
         page.wait_for_selector('#retry:not([hidden])')  # refused again: offered again
@@ -293,122 +301,109 @@ def test_when_nothing_can_play_retry_is_offered_and_any_knowledge_that_loads_pla
         page.wait_for_selector('#boot:text-is("SHALL WE PLAY A GAME?")')
 
 
-def test_good_upload_and_drop_play_the_uploaded_knowledge(page, web):
-    open_page(page, web.url + 'good/' + FAST)
+def test_good_upload_and_drop_play_the_uploaded_knowledge(engine, web):
+    engine.open(web.url + 'good/' + FAST)
     path = web.root / 'extra' / 'lively.safetensors'
-    page.set_input_files('#file', str(path))
-    page.wait_for_selector(READY)
-    assert card_title(page) == 'lively.safetensors'
-    assert error_at(page, 'file') == ''
-    assert page.eval_on_selector('#catalog', 's => s.selectedOptions[0].text') == 'Yours: lively.safetensors'
-    play_game(page, web.lively, 'X', random_player(random.Random(1)))
-    page.click('#new-game')
-    page.wait_for_selector(READY)
-    page.select_option('#catalog', web.catalog[0]['name'])  # back to the catalog, then drop the file on the page
-    page.wait_for_selector(READY)
-    page.evaluate('''bytes => {
+    engine.set_file(path)
+    engine.wait(READY)
+    assert engine.text('#card-title') == 'lively.safetensors'
+    assert error_at(engine, 'file') == ''
+    assert engine.evaluate('() => document.querySelector("#catalog").selectedOptions[0].text') == \
+        'Yours: lively.safetensors'
+    play_game(engine, web.lively, 'X', random_player(random.Random(1)))
+    engine.choose('#new-game')
+    engine.select('#catalog', web.catalog[0]['name'])  # back to the catalog, then drop the file on the page
+    engine.evaluate('''(bytes) => {
         const data = new DataTransfer();
         data.items.add(new File([new Uint8Array(bytes)], 'dropped.safetensors'));
         document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true }));
     }''', list(path.read_bytes()))
-    page.wait_for_selector(READY)  # the drop makes the page busy at once
-    assert card_title(page) == 'dropped.safetensors'
-    play_game(page, web.lively, 'X', random_player(random.Random(2)))
+    engine.wait(READY)  # the drop makes the page busy at once
+    assert engine.text('#card-title') == 'dropped.safetensors'
+    play_game(engine, web.lively, 'X', random_player(random.Random(2)))
 
 
-def test_a_broken_upload_is_explained_at_the_drop_zone_and_the_game_goes_on(page, web):
-    open_page(page, web.url + 'good/' + FAST)
+def test_a_broken_upload_is_explained_at_the_drop_zone_and_the_game_goes_on(engine, web, tmp_path):
+    engine.open(web.url + 'good/' + FAST)
     game = Game(load(DEFAULT.read_bytes()), 'X')
-    click(page, 4)
+    engine.play(4)
     game.play(4)
     for name, (data, message) in broken_files().items():
-        page.set_input_files('#file', files=[{'name': name, 'mimeType': 'application/octet-stream', 'buffer': data}])
-        page.wait_for_selector(READY)
-        assert error_at(page, 'file') == (f'Could not use {name}. This is not a knowledge file WOPR can use: it may be '
-                                          'damaged, cut short or another kind of file.')
-        assert page.text_content('#file-error details') == f'Technical reason{message}'  # collapsed, one click away
-        assert error_at(page, 'url') == error_at(page, 'catalog') == ''
-        assert card_title(page) == web.catalog[0]['name']
-        assert board_of(page) == game.board  # the game in progress is untouched
-    snap(page, 'upload-refused')
+        (tmp_path / name).write_bytes(data)
+        engine.set_file(tmp_path / name)
+        engine.wait(READY)
+        assert error_at(engine, 'file') == (f'Could not use {name}. This is not a knowledge file WOPR can use: it may '
+                                            'be damaged, cut short or another kind of file.')
+        assert engine.text('#file-error details') == f'Technical reason{message}'  # collapsed, one click away
+        assert error_at(engine, 'url') == error_at(engine, 'catalog') == ''
+        assert engine.text('#card-title') == web.catalog[0]['name']
+        assert engine.board() == game.board  # the game in progress is untouched
+    engine.snap('upload-refused')
     rng = random.Random(3)
     while not game.status()['over']:
         cell = rng.choice([c for c in range(9) if not game.board[c]])
-        click(page, cell)
+        engine.play(cell)
         game.play(cell)
-        assert board_of(page) == game.board
+        assert engine.board() == game.board
 
 
-def test_knowledge_from_a_shared_link_and_from_the_url_field(page, web):
+def test_knowledge_from_a_shared_link_and_from_the_url_field(engine, web):
     lively_url = web.url + 'extra/lively.safetensors'
-    open_page(page, web.url + f'good/?pace=0&knowledge={lively_url}')
-    assert card_title(page) == lively_url
-    play_game(page, web.lively, 'X', random_player(random.Random(4)))
-    page.click('#new-game')
-    page.wait_for_selector(READY)
-    page.select_option('#catalog', web.catalog[0]['name'])
-    page.wait_for_selector(READY)
-    assert 'knowledge=' not in page.url  # the default needs no link
-    page.fill('#url', lively_url)
-    page.click('#url-form button')
-    page.wait_for_selector(READY)
-    assert card_title(page) == lively_url
-    shared = page.url
+    engine.open(web.url + f'good/?pace=0&knowledge={lively_url}')
+    assert engine.text('#card-title') == lively_url
+    play_game(engine, web.lively, 'X', random_player(random.Random(4)))
+    engine.choose('#new-game')
+    engine.select('#catalog', web.catalog[0]['name'])
+    assert 'knowledge=' not in engine.url()  # the default needs no link
+    fill_url(engine, lively_url)
+    assert engine.text('#card-title') == lively_url
+    shared = engine.url()
     assert 'knowledge=' in shared
-    page.goto(shared)  # the link reopens the same knowledge
-    page.wait_for_selector(READY)
-    assert card_title(page) == lively_url
-    page.fill('#url', web.url + 'extra/no-such-file.safetensors')
-    page.click('#url-form button')
-    page.wait_for_selector(READY)
-    assert 'could not be downloaded' in error_at(page, 'url') and 'HTTP 404' in page.text_content('#url-error details')
-    assert error_at(page, 'file') == '' and card_title(page) == lively_url
+    engine.open(shared)  # the link reopens the same knowledge
+    assert engine.text('#card-title') == lively_url
+    fill_url(engine, web.url + 'extra/no-such-file.safetensors')
+    assert 'could not be downloaded' in error_at(engine, 'url') and 'HTTP 404' in engine.text('#url-error details')
+    assert error_at(engine, 'file') == '' and engine.text('#card-title') == lively_url
 
 
-def test_a_broken_shared_link_says_why_and_the_default_plays(page, web):
-    open_page(page, web.url + f'good/?pace=0&knowledge={web.url}extra/truncated.safetensors')
-    assert 'This is not a knowledge file WOPR can use' in error_at(page, 'catalog')
-    assert error_at(page, 'catalog').endswith('The default plays instead.')
-    assert broken_files()['truncated.safetensors'][1] in page.text_content('#catalog-error details')
-    assert card_title(page) == web.catalog[0]['name']
-    play_game(page, load(DEFAULT.read_bytes()), 'X', random_player(random.Random(5)))
+def test_a_broken_shared_link_says_why_and_the_default_plays(engine, web):
+    engine.open(web.url + f'good/?pace=0&knowledge={web.url}extra/truncated.safetensors')
+    assert 'This is not a knowledge file WOPR can use' in error_at(engine, 'catalog')
+    assert error_at(engine, 'catalog').endswith('The default plays instead.')
+    assert broken_files()['truncated.safetensors'][1] in engine.text('#catalog-error details')
+    assert engine.text('#card-title') == web.catalog[0]['name']
+    play_game(engine, load(DEFAULT.read_bytes()), 'X', random_player(random.Random(5)))
 
 
-def test_catalog_files_are_checked_against_their_sha256(page, web):
+def test_catalog_files_are_checked_against_their_sha256(engine, web):
     second = web.catalog[1]
-    open_page(page, web.url + 'good/' + FAST)
-    page.select_option('#catalog', second['name'])
-    page.wait_for_selector(READY)
-    assert card_title(page) == second['name']
-    play_game(page, web.knowledge(second), 'X', random_player(random.Random(6)))
+    engine.open(web.url + 'good/' + FAST)
+    engine.select('#catalog', second['name'])
+    assert engine.text('#card-title') == second['name']
+    play_game(engine, web.knowledge(second), 'X', random_player(random.Random(6)))
 
-    open_page(page, web.url + 'tampered/' + FAST)
-    page.select_option('#catalog', second['name'])
-    page.wait_for_selector(READY)
-    assert 'not the one the catalog lists' in error_at(page, 'catalog')
-    assert 'does not match the catalog' in page.text_content('#catalog-error details')
-    assert card_title(page) == web.catalog[0]['name']
-    assert page.eval_on_selector('#catalog', 's => s.value') == web.catalog[0]['name']
-    play_game(page, load(DEFAULT.read_bytes()), 'X', random_player(random.Random(6)))
+    engine.open(web.url + 'tampered/' + FAST)
+    engine.select('#catalog', second['name'])
+    assert 'not the one the catalog lists' in error_at(engine, 'catalog')
+    assert 'does not match the catalog' in engine.text('#catalog-error details')
+    assert engine.text('#card-title') == web.catalog[0]['name']
+    assert engine.value('#catalog') == web.catalog[0]['name']
+    play_game(engine, load(DEFAULT.read_bytes()), 'X', random_player(random.Random(6)))
 
 
-def test_phone_layout_shows_every_control_within_360px(browser, web):
-    context = browser.new_context(viewport={'width': 360, 'height': 740}, device_scale_factor=2,
-                                  is_mobile=True, has_touch=True)
-    page = context.new_page()
-    problems = watch(page)
-    open_page(page, web.url + 'good/' + FAST)
-    page.tap('#ttt4')
-    page.wait_for_selector(READY)
-    assert page.evaluate('document.documentElement.scrollWidth') <= 360
-    assert page.locator('#level').bounding_box()['y'] + 44 <= 740  # the level is on the first screen
+def test_phone_layout_shows_every_control_within_360px(engine, web):
+    """A 360 x 740 viewport (in WebKitGTK a frame of that size: see tests.support.webkit.Page.resize)."""
+    engine.resize(360, 740)
+    engine.open(web.url + 'good/' + FAST)
+    engine.play(4)
+    assert engine.evaluate('() => document.documentElement.scrollWidth') <= 360
+    assert engine.box('#level')['y'] + 44 <= 740  # the level is on the first screen
     for selector in CONTROLS:
-        box = page.locator(selector).bounding_box()
-        assert page.is_visible(selector), selector
+        box = engine.box(selector)
+        assert engine.visible(selector), selector
         assert box and box['x'] >= 0 and box['x'] + box['width'] <= 360, (selector, box)
-    assert page.locator('#ttt0').bounding_box()['width'] >= 44  # a comfortable touch target
-    context.close()
-    assert problems == []
+    assert engine.box('#ttt0')['width'] >= 44  # a comfortable touch target
+    engine.snap('phone')
 
 
 def test_nothing_moves_while_the_page_loads_and_types_its_greeting(browser, web):
@@ -437,15 +432,15 @@ def test_marks_are_drawn_as_strokes_unless_motion_is_reduced(browser, web):
         context.close()
 
 
-def test_a_2018_gob_file_plays_as_the_runtime_converts_it(page, web):
+def test_a_2018_gob_file_plays_as_the_runtime_converts_it(engine, web):
     path = Path(__file__).parent / 'fixtures' / 'gob' / 'h8.bin'
     knowledge = load(path.read_bytes())
-    open_page(page, web.url + 'good/' + FAST)
-    page.set_input_files('#file', str(path))
-    page.wait_for_selector(READY)
-    assert error_at(page, 'file') == ''
-    assert card_title(page) == 'h8.bin'
-    play_game(page, knowledge, 'X', random_player(random.Random(8)))
+    engine.open(web.url + 'good/' + FAST)
+    engine.set_file(path)
+    engine.wait(READY)
+    assert error_at(engine, 'file') == ''
+    assert engine.text('#card-title') == 'h8.bin'
+    play_game(engine, knowledge, 'X', random_player(random.Random(8)))
 
 
 def test_a_catalog_file_older_than_the_catalog_is_fetched_again_not_refused(page, web):
@@ -463,7 +458,7 @@ def test_a_catalog_file_older_than_the_catalog_is_fetched_again_not_refused(page
     open_page(page, web.url + 'good/' + FAST)
     page.select_option('#catalog', second['name'])
     page.wait_for_selector(READY)
-    assert error_at(page, 'catalog') == ''
+    assert error_at(Chromium.of(page), 'catalog') == ''
     assert card_title(page) == second['name']
     assert len(served) == 2
 
@@ -649,3 +644,14 @@ def test_a_stored_tally_is_read_as_counts_and_anything_else_as_zero(page, web):
     open_page(page, web.url + 'good/' + FAST)
     assert page.is_visible('#tally') and score_of(page, 'tally') == [2, 0, 0]
     assert score_of(page) == [0, 0, 3] and not page.is_checked('#alternate')
+
+
+def test_every_engine_reports_the_page_s_console_errors_and_uncaught_ones(engine, web):
+    """The fixture's promise (a console error or warning fails the test) holds in each engine's adapter."""
+    engine.open(web.url + 'good/' + FAST)
+    engine.evaluate('() => { console.error("seen error"); console.warn("seen warning"); console.log("not a problem");'
+                    ' setTimeout(() => { throw new Error("seen uncaught"); }); }')
+    engine.wait_for('() => new Promise((done) => setTimeout(() => done(true), 100))')
+    seen = ' '.join(engine.problems)
+    assert all(f'seen {what}' in seen for what in ('error', 'warning', 'uncaught')) and 'not a problem' not in seen
+    engine.forget_problems()

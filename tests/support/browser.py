@@ -91,20 +91,17 @@ def minimax(rng):
 
 
 def play_game(page, knowledge, human, opponent):
-    """Play to the end by clicking; after every move the page's board equals the CPython runtime's."""
+    """Play to the end by clicking; after every move the page's board equals the CPython runtime's. `page` is a
+    Playwright page or an engine (tests.support.engines.Engine)."""
+    board, move = (page.board, page.play) if hasattr(page, 'play') else (partial(board_of, page), partial(click, page))
     game = Game(knowledge, human)
-    assert board_of(page) == game.board
+    assert board() == game.board
     while not game.status()['over']:
         cell = opponent(game.board)
-        click(page, cell)
+        move(cell)
         game.play(cell)
-        assert board_of(page) == game.board
+        assert board() == game.board
     return game.status()
-
-
-def cells_enabled(page):
-    """The squares a click may take now."""
-    return page.eval_on_selector_all('.cell', 'cells => cells.map((c) => c.getAttribute("aria-disabled") === "false")')
 
 
 def axe_violations(page):
