@@ -8,8 +8,8 @@ PLAYERS = (0, 1, 2)  # 0: WOPR plays itself; 1: you against WOPR; 2: two people 
 # How WOPR picks its move at each level (front ends also give "easy" a weaker network: see the README): easy and
 # perfect take the most probable legal cell; medium draws it from the network's distribution over the legal cells
 # flattened by TEMPERATURE (weights p ** (1 / T)). How often that loses depends on how sharp the network is: at 2.5 a
-# minimax player (a random best move each turn) beat a perfect hidden-10 network in 19% of games as X and 10% as O,
-# the hidden-64 one, whose distribution is flatter, in 49% and 39%; it never lost (2,000 games a side).
+# best-move player beats the perfect hidden-10 network in 8% of the games the network plays as X and 25% as O, the
+# hidden-64 one, whose distribution is flatter, in 51% and 55% (benchmarks/levels.py).
 LEVELS = ('easy', 'medium', 'perfect')
 TEMPERATURE = 2.5
 
