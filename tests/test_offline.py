@@ -69,8 +69,9 @@ def test_a_new_publish_arrives_whole_never_mixed(page, endpoint, tmp_path, monke
     site.build(tmp_path / 'A', [alpha])
     static = tmp_path / 'static'
     shutil.copytree(site.STATIC, static)
-    for name in ('app.js', 'worker.js', 'index.html'):  # B's page differs too: a mix would show
-        (static / name).write_bytes((static / name).read_bytes() + b'\n')
+    for name, more in (('app.js', b"\nexport const RELEASE = 'B';"), ('worker.js', b"\nexport const RELEASE = 'B';"),
+                       ('index.html', b'\n')):  # B's page differs too (in code that minifying keeps): a mix would show
+        (static / name).write_bytes((static / name).read_bytes() + more)
     monkeypatch.setattr(site, 'STATIC', static)
     site.build(tmp_path / 'B', [beta])
     base = ('s3://release-bk/wopr', '--endpoint-url', endpoint.url, '--public', '--create-bucket')

