@@ -69,7 +69,7 @@ wheel: $(VENV)/.dev $(MPWASM)
 	$(PY) -m pip wheel -q --no-deps --no-build-isolation -w dist .
 
 lint: $(VENV)/.dev
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check src tests harness benchmarks
 
 clean:
 	rm -rf $(VENV) web/node_modules benchmarks/node_modules build dist site .pytest_cache

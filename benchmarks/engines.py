@@ -1,4 +1,4 @@
-"""The page in each engine a player uses (Chromium, Firefox, WebKit; tests/support/engines.py drives them), beside the
+"""The page in each engine a player uses (Chromium, Firefox, WebKit; harness/engines.py drives them), beside the
 same runtime and knowledge on Pyodide in the same engine and run: bytes before the board plays, cold navigation to
 playable (a new browser, a new profile, each run), the Python part of the AI's reply; and the ratios (Pyodide's figure
 over wopr's). Firefox and WebKit round performance.now() to the millisecond (no cross-origin isolation here): their
@@ -12,10 +12,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from harness.engines import ENGINES, classes
+from harness.serving import wopr_server
 from rich.console import Console
 from rich.table import Table
-from tests.support.engines import ENGINES, classes
-from tests.support.serving import wopr_server
 
 from benchmarks.peers import playable, pyodide, serving
 from wopr.sources import DEFAULT
@@ -33,8 +33,8 @@ class Opened:
     def __init__(self, name, shared):
         self.name, self.shared = name, shared
         if name == 'chromium':
+            from harness.browser import launch
             from playwright.sync_api import sync_playwright
-            from tests.support.browser import launch
             self.playwright = sync_playwright().start()
             self.browser = launch(self.playwright)
         else:  # WebKit's pages are new MiniBrowsers already; Firefox gets a new process and profile

@@ -13,11 +13,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from harness.browser import READY, chromium_path, launch
+from harness.serving import wopr_server
 from playwright.sync_api import sync_playwright
 from rich.console import Console
 from rich.table import Table
-from tests.support.browser import READY, chromium_path, launch
-from tests.support.serving import wopr_server
 
 from benchmarks.peers import cold_load, onnx, playable, pyodide
 from wopr.sources import DEFAULT

@@ -10,10 +10,10 @@ import sys
 import time
 
 import torch
+from harness.micropython import MicroPython
 from rich.console import Console
 from rich.table import Table
 from safetensors.torch import load_file
-from tests.support.micropython import MicroPython
 
 from wopr.evaluate import checked
 from wopr.runtime import bridge

@@ -6,10 +6,10 @@ import importlib
 import json
 
 import pytest
+from harness.browser import HEARTBEAT, launch, static_server, watch
+from harness.engines import ENGINES
+from harness.micropython import MicroPython
 
-from tests.support.browser import HEARTBEAT, launch, static_server, watch
-from tests.support.engines import ENGINES
-from tests.support.micropython import MicroPython
 from wopr.runtime import bridge as cpython_bridge
 
 # The markers a test gets from the fixtures it uses (`make test-fast` leaves out browser, train and wheel); a module
@@ -98,7 +98,7 @@ def web(tmp_path_factory, built_site):
 
 @pytest.fixture
 def page(browser):
-    """A new page in its own context, its main thread's heartbeat recorded (tests.support.browser.longest_gap); any
+    """A new page in its own context, its main thread's heartbeat recorded (harness.browser.longest_gap); any
     console error or warning (the worker's included) or uncaught error it shows fails the test."""
     context = browser.new_context(viewport={'width': 1280, 'height': 900})
     context.add_init_script(HEARTBEAT)
@@ -111,8 +111,8 @@ def page(browser):
 
 @pytest.fixture(scope='session')
 def engine_browsers():
-    """Firefox and WebKit (tests/support/firefox.py, webkit.py), each launched on first use and kept for the session."""
-    from tests.support.engines import classes
+    """Firefox and WebKit (harness/firefox.py, webkit.py), each launched on first use and kept for the session."""
+    from harness.engines import classes
     launched = {}
 
     def get(name):
@@ -126,10 +126,10 @@ def engine_browsers():
 
 @pytest.fixture(params=ENGINES)
 def engine(request, engine_browsers):
-    """The page in one engine (a driver-neutral tests.support.engines.Engine), with fresh storage; any console error
+    """The page in one engine (a driver-neutral harness.engines.Engine), with fresh storage; any console error
     or warning it shows fails the test. A test that runs in fewer engines says which:
     @pytest.mark.parametrize('engine', [...], indirect=True)."""
-    from tests.support.engines import classes
+    from harness.engines import classes
     name = request.param
     page = classes(name)[1](request.getfixturevalue('browser') if name == 'chromium' else engine_browsers(name))
     yield page

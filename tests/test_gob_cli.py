@@ -7,12 +7,12 @@ import time
 from pathlib import Path
 
 import pytest
+from harness.browser import static_server
+from harness.micropython import difference
 
 from tests.support import gob_encoder as g
-from tests.support.browser import static_server
 from tests.support.commands import cli, one_error_line, one_line, wopr
 from tests.support.games import scripted_game
-from tests.support.micropython import difference
 from wopr.runtime import gob
 from wopr.runtime.format import KnowledgeError, sha256_hex
 from wopr.runtime.knowledge import load

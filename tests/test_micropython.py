@@ -5,9 +5,9 @@ import json
 import random
 
 import pytest
+from harness.micropython import RUNTIME_DIR, TOLERANCE, difference
 
 from tests.support.knowledge_files import lying_files, make_knowledge
-from tests.support.micropython import RUNTIME_DIR, TOLERANCE, difference
 from tests.test_knowledge_reader import broken_files
 from wopr.evaluate import RuntimePolicy, play_strength
 from wopr.runtime.check import OUTCOMES

@@ -9,8 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-
-from tests.support.browser import (
+from harness.browser import (
     READY,
     board_of,
     click,
@@ -19,7 +18,8 @@ from tests.support.browser import (
     play_game,
     random_player,
 )
-from tests.support.engines import Chromium
+from harness.engines import Chromium
+
 from tests.support.games import winning_line
 from tests.support.site_files import broken_files
 from wopr.evaluate import RuntimePolicy, play_strength
@@ -392,7 +392,7 @@ def test_catalog_files_are_checked_against_their_sha256(engine, web):
 
 
 def test_phone_layout_shows_every_control_within_360px(engine, web):
-    """A 360 x 740 viewport (in WebKitGTK a frame of that size: see tests.support.webkit.Page.resize)."""
+    """A 360 x 740 viewport (in WebKitGTK a frame of that size: see harness.webkit.Page.resize)."""
     engine.resize(360, 740)
     engine.open(web.url + 'good/' + FAST)
     engine.play(4)

@@ -13,11 +13,11 @@ from contextlib import suppress
 
 import brotli
 import pytest
+from harness.serving import wopr_server
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.support.commands import cli, one_error_line
-from tests.support.serving import wopr_server
 from wopr.runtime.format import sha256_hex
 from wopr.sources import DEFAULT
 from wopr.web import server as server_module

@@ -5,8 +5,8 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.support.browser import launch
-from tests.support.serving import wopr_server
+from harness.browser import launch
+from harness.serving import wopr_server
 
 from wopr.web.compress import write_siblings
 from wopr.web.policy import compressible, sibling_of

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime
-from tests.support.browser import launch
+from harness.browser import launch
 
 from wopr.runtime.board import encode, is_over, legal_moves, new_board, to_move
 from wopr.web.server import url_of

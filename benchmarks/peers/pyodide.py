@@ -4,7 +4,7 @@ import random
 import shutil
 from pathlib import Path
 
-from tests.support.browser import launch
+from harness.browser import launch
 
 from wopr.web.server import url_of
 from wopr.web.site import runtime_sources

@@ -1,10 +1,10 @@
-"""WebKit for tests/support/engines.py: WebKitGTK's WebKitWebDriver and MiniBrowser (Debian's webkit2gtk-driver),
+"""WebKit for harness/engines.py: WebKitGTK's WebKitWebDriver and MiniBrowser (Debian's webkit2gtk-driver),
 plain W3C WebDriver through Selenium, on a private Xvfb display (MiniBrowser has no headless mode)."""
 import os
 import subprocess
 from pathlib import Path
 
-from tests.support.engines import Engine, as_json, need, strokes, unwrap
+from harness.engines import Engine, as_json, need, strokes, unwrap
 
 # Debian's libwebkit2gtk (a dependency of webkit2gtk-driver) ships it in its multiarch folder
 MINIBROWSER = next(Path('/usr/lib').glob('*/webkit2gtk-4.*/MiniBrowser'), Path('/usr/lib/webkit2gtk-4.1/MiniBrowser'))

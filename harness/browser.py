@@ -15,7 +15,7 @@ from wopr.runtime.game import Game
 CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
                  '--disable-sync', '--no-first-run', '--disable-quic']
 READY = 'body[data-phase="ready"]'  # app.js sets it whenever the board takes a move
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 AXE = ROOT / 'web' / 'node_modules' / 'axe-core' / 'axe.min.js'
 SCREENSHOTS = ROOT / 'build' / 'screenshots'  # git-ignored: the page's states, for a person to review
 # Every gap between two ticks of the page's main thread, from its first script on (see longest_gap)
@@ -92,7 +92,7 @@ def minimax(rng):
 
 def play_game(page, knowledge, human, opponent):
     """Play to the end by clicking; after every move the page's board equals the CPython runtime's. `page` is a
-    Playwright page or an engine (tests.support.engines.Engine)."""
+    Playwright page or an engine (harness.engines.Engine)."""
     board, move = (page.board, page.play) if hasattr(page, 'play') else (partial(board_of, page), partial(click, page))
     game = Game(knowledge, human)
     assert board() == game.board

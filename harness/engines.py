@@ -2,14 +2,14 @@
 chromium), Firefox (Debian's firefox-esr over WebDriver BiDi, through Selenium's BiDi connection: no geckodriver is
 packaged for Debian or PyPI) and WebKit (WebKitGTK's WebKitWebDriver and MiniBrowser, plain W3C WebDriver through
 Selenium, under Xvfb: MiniBrowser has no headless mode). A test says what a person does (open, click, key, a file
-chosen) and reads what the page shows; each engine's adapter says how (Firefox's in tests/support/firefox.py,
-WebKit's in tests/support/webkit.py)."""
+chosen) and reads what the page shows; each engine's adapter says how (Firefox's in harness/firefox.py,
+WebKit's in harness/webkit.py)."""
 import importlib
 import json
 import shutil
 import time
 
-from tests.support.browser import AXE, HEARTBEAT, READY, SCREENSHOTS, watch
+from harness.browser import AXE, HEARTBEAT, READY, SCREENSHOTS, watch
 
 ENGINES = ('chromium', 'firefox', 'webkit')
 # W3C WebDriver key values (the same in BiDi and classic actions)
@@ -122,7 +122,7 @@ class Engine:
         return self.evaluate('() => location.href')
 
     def start_heartbeat(self):
-        """tests.support.browser.HEARTBEAT from now on (longest_gap reads it)."""
+        """harness.browser.HEARTBEAT from now on (longest_gap reads it)."""
         self.evaluate(f'() => {{ {HEARTBEAT} }}')
 
     def longest_gap(self):
@@ -215,5 +215,5 @@ def classes(name):
     Firefox's and WebKit's modules load Selenium: only when used."""
     if name == 'chromium':
         return None, Chromium
-    module = importlib.import_module(f'tests.support.{name}')
+    module = importlib.import_module(f'harness.{name}')
     return module.Browser, module.Page

@@ -1,4 +1,4 @@
-"""Firefox for tests/support/engines.py: Debian's firefox-esr, headless, driven over WebDriver BiDi through Selenium's
+"""Firefox for harness/engines.py: Debian's firefox-esr, headless, driven over WebDriver BiDi through Selenium's
 BiDi connection (no geckodriver is packaged for Debian or PyPI, so no classic WebDriver session)."""
 import base64
 import json
@@ -9,7 +9,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from tests.support.engines import Engine, as_json, need, strokes, unwrap
+from harness.engines import Engine, as_json, need, strokes, unwrap
 
 
 class Browser:
