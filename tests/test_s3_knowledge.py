@@ -1,13 +1,16 @@
-"""s3:// (and http://) knowledge wherever a knowledge file goes: sources, inspect, evaluate, play, site build, train."""
+"""s3:// (and http://) knowledge wherever a knowledge file goes: sources (an object stored compressed decoded, as a
+download is), inspect, evaluate, play, site build, train."""
+import gzip
 import hashlib
 import subprocess
 import sys
+import zlib
 
 import pytest
 
 from tests.support.commands import cli, one_error_line, one_line, wopr
 from wopr import publish as publisher
-from wopr import s3
+from wopr import s3, sources
 from wopr.runtime.format import KnowledgeError
 from wopr.sources import load_knowledge, read_bytes, write_bytes
 
@@ -84,8 +87,9 @@ def test_errors(env, stored, monkeypatch):
     assert 'no such bucket: s3://absent-bk/k.safetensors' in error('inspect', 's3://absent-bk/k.safetensors')
     assert 'names a bucket or folder, not a file' in error('evaluate', f's3://{BUCKET}')
     assert 'no bucket in s3://' in error('play', '--knowledge', 's3:///k.safetensors')
-    with pytest.raises(s3.S3Error, match='too large for a knowledge file'):
-        s3.read_object(url, max_bytes=100)
+    with monkeypatch.context() as limited, pytest.raises(KnowledgeError, match=f'{url} is [0-9]+ bytes: too large'):
+        limited.setattr(sources, 'MAX_BYTES', 100)
+        read_bytes(url)
     with pytest.raises(s3.S3Error, match='names a bucket or folder, not a file'):
         write_bytes(f's3://{BUCKET}/dir/', b'x')
     with pytest.raises(ValueError, match='give a path or an s3:// URL'):
@@ -110,3 +114,28 @@ def test_without_boto3_the_message_says_what_to_install():
                                 timeout=60)
         assert result.returncode == 1 and 'Traceback' not in result.stderr, result.stderr
         assert "pip install 'wopr[s3]'" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize('encoding, encode', [('gzip', gzip.compress), ('deflate', zlib.compress)])
+def test_an_object_stored_compressed_is_read_decoded(env, stored, encoding, encode):
+    """As publish stores the page's text (Content-Encoding gzip), so may anyone store a knowledge file: read as the
+    file it is, not as the compressed bytes ("header claims 7714666612657785631 bytes")."""
+    url, data = stored
+    key = f'dir/{encoding}.safetensors'
+    env.client().put_object(Bucket=BUCKET, Key=key, Body=encode(data), ContentEncoding=encoding)
+    assert read_bytes(f's3://{BUCKET}/{key}') == data
+    assert load_knowledge(f's3://{BUCKET}/{key}').sha256 == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize('stored_as, body, message', [
+    ('gzip', gzip.compress(bytes(5000)), 'is over 1000 bytes once decoded: too large'),  # a bomb, on a small scale
+    ('gzip', gzip.compress(b'x' * 100)[:-6], 'its gzip stream is cut short'),
+    ('br', b'anything', "Content-Encoding 'br', which wopr does not decode"),
+])
+def test_an_object_stored_compressed_is_bounded_and_checked(env, monkeypatch, stored_as, body, message):
+    """The download's rules hold for s3:// too: the limit counts decoded bytes, a broken stream or an encoding not
+    decoded is one clear line."""
+    monkeypatch.setattr(sources, 'MAX_BYTES', 1000)
+    env.client().put_object(Bucket=BUCKET, Key='dir/odd.safetensors', Body=body, ContentEncoding=stored_as)
+    with pytest.raises(KnowledgeError, match=message):
+        read_bytes(f's3://{BUCKET}/dir/odd.safetensors')

@@ -102,15 +102,18 @@ def check_bucket(url):
         raise S3Error(f'no such bucket: {bucket} (for {url})')
 
 
-def read_object(url, max_bytes):
-    """The bytes of an s3:// object (endpoint from AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3, as boto3 reads them)."""
+def object_stream(url):
+    """(Content-Encoding, length, chunks) of an s3:// object (endpoint from AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_S3, as
+    boto3 reads them): its bytes as stored, read as they come; a failure while reading is an S3Error too."""
     bucket, key = file_url(url)
     s3 = client()
     with errors(url):
         response = s3.get_object(Bucket=bucket, Key=key)
-        if response['ContentLength'] > max_bytes:
-            raise S3Error(f'{url} is {response["ContentLength"]} bytes: too large for a knowledge file')
-        return response['Body'].read()
+
+    def chunks():
+        with errors(url):
+            yield from response['Body'].iter_chunks(1 << 16)
+    return response.get('ContentEncoding'), response['ContentLength'], chunks()
 
 
 def write_object(url, data, content_type='application/octet-stream'):

@@ -82,9 +82,11 @@ def _late(location):
 
 
 def _s3(location, deadline):
+    """The object at an s3:// URL, decoded as its Content-Encoding says, as an http(s):// body is."""
     from . import s3  # boto3 is an extra: only s3:// needs it
     try:
-        return s3.read_object(location, MAX_BYTES)
+        encoding, length, chunks = s3.object_stream(location)
+        return _decoded(location, encoding, length, chunks, deadline)
     except (s3.S3Error, ValueError) as e:
         raise KnowledgeError(str(e)) from None
 
@@ -99,7 +101,8 @@ def _http(location, deadline):
             request = urllib.request.Request(url, headers={'Accept-Encoding': ', '.join(DECODED)})
             with _OPENER.open(request, timeout=TIMEOUT) as response:
                 if response.status not in REDIRECTS:
-                    return _body(location, response, deadline)
+                    return _decoded(location, response.headers.get('Content-Encoding'), response.length,
+                                    iter(lambda: response.read1(1 << 16), b''), deadline)
                 if not response.headers.get('Location'):
                     raise KnowledgeError(f'cannot fetch {location}: a redirect ({response.status}) without a Location')
                 url = urljoin(url, response.headers['Location'])
@@ -112,18 +115,19 @@ def _http(location, deadline):
         raise KnowledgeError(f'cannot fetch {location}: broken HTTP answer ({type(e).__name__})') from None
 
 
-def _body(location, response, deadline):
-    """The response's body, decoded as its Content-Encoding says; at most MAX_BYTES, on the wire and decoded alike,
-    so a small compressed answer cannot fill memory, and not one byte more is read."""
-    encoding = response.headers.get('Content-Encoding', 'identity').strip().lower()
+def _decoded(location, encoding, length, chunks, deadline):
+    """A download's body (`chunks`, its pieces as they come; `length`, the size it announces, or None), decoded as its
+    Content-Encoding says; at most MAX_BYTES, on the wire and decoded alike, so a small compressed answer cannot fill
+    memory, and not one byte more is read."""
+    encoding = (encoding or 'identity').strip().lower()
     if encoding not in DECODED and encoding != 'identity':
         raise KnowledgeError(f'cannot fetch {location}: it is sent with Content-Encoding {encoding[:40]!r}, which '
                              f'wopr does not decode (it asks for {", ".join(DECODED)})')
     decoder = zlib.decompressobj(zlib.MAX_WBITS | 32) if encoding in DECODED else None  # gzip or zlib, by header
-    if (response.length or 0) > MAX_BYTES:
-        raise KnowledgeError(f'{location} is {response.length} bytes: too large for a knowledge file')
-    chunks, wire, size = [], 0, 0
-    while chunk := response.read1(1 << 16):  # what has come: the deadline is checked as bytes drip in
+    if (length or 0) > MAX_BYTES:
+        raise KnowledgeError(f'{location} is {length} bytes: too large for a knowledge file')
+    parts, wire, size = [], 0, 0
+    for chunk in chunks:  # what has come: the deadline is checked as bytes drip in
         if time.monotonic() > deadline:
             raise _late(location)
         wire += len(chunk)
@@ -134,14 +138,14 @@ def _body(location, response, deadline):
                 raise KnowledgeError(f'cannot fetch {location}: its {encoding} encoding is broken ({e})') from None
             if decoder.unused_data:
                 raise KnowledgeError(f'cannot fetch {location}: bytes after the end of its {encoding} stream')
-        chunks.append(chunk)
+        parts.append(chunk)
         size += len(chunk)
         if max(size, wire) > MAX_BYTES:
             decoded = ' once decoded' if size > MAX_BYTES and decoder else ''
             raise KnowledgeError(f'{location} is over {MAX_BYTES} bytes{decoded}: too large for a knowledge file')
     if decoder and not decoder.eof:
         raise KnowledgeError(f'cannot fetch {location}: its {encoding} stream is cut short')
-    return b''.join(chunks)
+    return b''.join(parts)
 
 
 def _check_target(location, url):
