@@ -25,7 +25,7 @@ MAY_IMPORT = {
     'usage': {'text'},
     'report': {'runtime', 'evaluate', 'text'},
     'terminal': {'runtime', 'text'},
-    'export': {'runtime', 'evaluate', 'train', 'report', 'text'},
+    'export': {'runtime', 'evaluate', 'train', 'report', 'sources', 'text'},
     'cli': {'runtime', 'solver', 'evaluate', 'train', 's3', 'sources', 'web', 'publish', 'report', 'terminal',
             'export', 'text', 'usage'},
     '__main__': {'cli'},

@@ -393,6 +393,7 @@ def test_a_missing_bucket_fails_before_any_training(endpoint):
 @pytest.mark.parametrize('args, message', [
     (['--out', '{tmp}/file/k.safetensors'], 'error: cannot write {tmp}/file/k.safetensors: File exists'),
     (['--out', '{tmp}'], 'error: cannot write {tmp}: it is a folder'),
+    (['--out', '{tmp}/new/'], 'error: cannot write {tmp}/new/: a file name cannot end in /'),  # not a file 'new'
     (['--out', 'https://example.org/k.safetensors'], 'error: cannot write to https://example.org/k.safetensors: '
                                                      'give a path or an s3:// URL'),
     (['--epochs', '501', '--out', '{tmp}/k.safetensors'], 'error: epochs must be a whole number from 1 to 500, not '

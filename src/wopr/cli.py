@@ -326,8 +326,7 @@ def export(knowledge: str = typer.Argument(..., help='Knowledge file or URL (a 2
                                    '(such as README.md, with the training curve beside it: README.md.curve.svg).'),
            out_path: str = typer.Option(..., '--out', '-o', help='Where to write (written whole or not at all).')):
     """Export a knowledge file as an ONNX model or as a Hugging Face model card."""
-    from .export import out_file
-    from .sources import load_knowledge, write_files
+    from .sources import load_knowledge, out_file, write_files
     with user_errors():
         out_file(out_path)  # before the work, as the card's figure is named after it
         if fmt == 'onnx':

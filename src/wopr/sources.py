@@ -241,11 +241,23 @@ def check_writable(location):
         temp.unlink()
 
 
+def out_file(location):
+    """`location` as the path of a file to write, or one clear error: empty, a folder, or ending in a separator."""
+    path = Path(location)
+    if not str(location):
+        raise ValueError('cannot write to an empty path')
+    if not path.name or path.is_dir():
+        raise ValueError(f'cannot write {location}: it is a folder')
+    if str(location).endswith(('/', os.sep)):
+        raise ValueError(f'cannot write {location}: a file name cannot end in {str(location)[-1]}')
+    return path
+
+
 def _path(location):
     """A local destination, its folders made."""
     if location.startswith(('http://', 'https://')):
         raise ValueError(f'cannot write to {location}: give a path or an s3:// URL')
-    path = Path(location)
+    path = out_file(location)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:

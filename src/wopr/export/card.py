@@ -8,8 +8,8 @@ from urllib.parse import quote
 from ..evaluate import checked
 from ..report import flatten, history_axis, is_number, scale
 from ..runtime.metadata import FIGURES
+from ..sources import out_file
 from ..text import clean
-from . import out_file
 
 LIMIT = 200  # characters of one metadata string shown: a card is read by people
 MAX_SERIES = 8
