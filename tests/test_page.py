@@ -17,6 +17,7 @@ from harness.browser import (
     open_page,
     play_game,
     random_player,
+    watch,
 )
 from harness.engines import Chromium
 
@@ -404,6 +405,25 @@ def test_phone_layout_shows_every_control_within_360px(engine, web):
         assert box and box['x'] >= 0 and box['x'] + box['width'] <= 360, (selector, box)
     assert engine.box('#ttt0')['width'] >= 44  # a comfortable touch target
     engine.snap('phone')
+
+
+def test_a_phone_plays_a_whole_game_by_taps(browser, web):
+    """Touch as a phone has it (Chromium's mobile emulation: touch events, device scale 2; the Firefox and WebKit
+    drivers here emulate no touch): every move a tap, the board the runtime's after each."""
+    context = browser.new_context(viewport={'width': 360, 'height': 740}, device_scale_factor=2, is_mobile=True,
+                                  has_touch=True)
+    page = context.new_page()
+    problems = watch(page)
+    open_page(page, web.url + 'good/' + FAST)
+    game, pick = Game(load(DEFAULT.read_bytes()), 'X'), random_player(random.Random(5))
+    while not game.status()['over']:
+        cell = pick(game.board)
+        page.tap(f'#ttt{cell}')
+        page.wait_for_selector(READY)
+        game.play(cell)
+        assert board_of(page) == game.board
+    context.close()
+    assert problems == []
 
 
 def test_nothing_moves_while_the_page_loads_and_types_its_greeting(browser, web):
