@@ -12,12 +12,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness.engines import ENGINES, classes
-from harness.serving import wopr_server
 from rich.console import Console
 from rich.table import Table
 
 from benchmarks.peers import playable, pyodide, serving
+from harness.engines import ENGINES, classes
+from harness.serving import wopr_server
 from wopr.sources import DEFAULT
 from wopr.web import site
 from wopr.web.server import url_of
@@ -33,8 +33,9 @@ class Opened:
     def __init__(self, name, shared):
         self.name, self.shared = name, shared
         if name == 'chromium':
-            from harness.browser import launch
             from playwright.sync_api import sync_playwright
+
+            from harness.browser import launch
             self.playwright = sync_playwright().start()
             self.browser = launch(self.playwright)
         else:  # WebKit's pages are new MiniBrowsers already; Firefox gets a new process and profile

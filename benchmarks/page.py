@@ -13,13 +13,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness.browser import READY, chromium_path, launch
-from harness.serving import wopr_server
 from playwright.sync_api import sync_playwright
 from rich.console import Console
 from rich.table import Table
 
 from benchmarks.peers import cold_load, onnx, playable, pyodide
+from harness.browser import READY, chromium_path, launch
+from harness.serving import wopr_server
 from wopr.sources import DEFAULT
 from wopr.web import site
 from wopr.web.server import url_of

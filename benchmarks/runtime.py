@@ -10,11 +10,11 @@ import sys
 import time
 
 import torch
-from harness.micropython import MicroPython
 from rich.console import Console
 from rich.table import Table
 from safetensors.torch import load_file
 
+from harness.micropython import MicroPython
 from wopr.evaluate import checked
 from wopr.runtime import bridge
 from wopr.runtime.board import encode, is_over, legal_moves, new_board, to_move

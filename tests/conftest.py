@@ -6,10 +6,10 @@ import importlib
 import json
 
 import pytest
+
 from harness.browser import HEARTBEAT, launch, static_server, watch
 from harness.engines import ENGINES
 from harness.micropython import MicroPython
-
 from wopr.runtime import bridge as cpython_bridge
 
 # The markers a test gets from the fixtures it uses (`make test-fast` leaves out browser, train and wheel); a module

@@ -7,9 +7,9 @@ import time
 from pathlib import Path
 
 import pytest
+
 from harness.browser import static_server
 from harness.micropython import difference
-
 from tests.support import gob_encoder as g
 from tests.support.commands import cli, one_error_line, one_line, wopr
 from tests.support.games import scripted_game

@@ -5,8 +5,8 @@ import json
 import random
 
 import pytest
-from harness.micropython import RUNTIME_DIR, TOLERANCE, difference
 
+from harness.micropython import RUNTIME_DIR, TOLERANCE, difference
 from tests.support.knowledge_files import lying_files, make_knowledge
 from tests.test_knowledge_reader import broken_files
 from wopr.evaluate import RuntimePolicy, play_strength

@@ -4,10 +4,10 @@ S3 website endpoint) the page plays without one, and says nothing."""
 import random
 import shutil
 
-from harness.browser import CHROMIUM_ARGS, READY, chromium_path, open_page, play_game, random_player, watch
-from harness.serving import wopr_server
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from harness.browser import CHROMIUM_ARGS, READY, chromium_path, open_page, play_game, random_player, watch
+from harness.serving import wopr_server
 from tests.support.commands import cli
 from tests.support.knowledge_files import make_knowledge
 from wopr.runtime.knowledge import load

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from harness.browser import (
     READY,
     board_of,
@@ -20,7 +21,6 @@ from harness.browser import (
     watch,
 )
 from harness.engines import Chromium
-
 from tests.support.games import winning_line
 from tests.support.site_files import broken_files
 from wopr.evaluate import RuntimePolicy, play_strength

@@ -4,9 +4,9 @@ error shown, the technical details open, WOPR vs WOPR under way and ended, the c
 failed, nothing able to play, in Chromium, Firefox and WebKit; a move taken back, the two players' tally, the score
 reset and a broken engine in Chromium. A screenshot of each state is saved for review (build/screenshots/)."""
 import pytest
+
 from harness.browser import READY, axe_violations, snap, watch
 from harness.engines import Chromium
-
 from tests.support.games import winning_line
 from wopr.runtime.knowledge import load
 from wopr.sources import DEFAULT

@@ -5,8 +5,8 @@ run in Chromium, Firefox and WebKit (the longest in two of them); the others in 
 import random
 
 import pytest
-from harness.browser import READY, board_of, click, minimax, open_page, play_game
 
+from harness.browser import READY, board_of, click, minimax, open_page, play_game
 from tests.support.games import winning_line
 from wopr.runtime.game import Game
 from wopr.runtime.knowledge import load

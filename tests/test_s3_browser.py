@@ -4,8 +4,8 @@ import random
 import urllib.request
 
 import pytest
-from harness.browser import board_of, open_page, play_game, random_player
 
+from harness.browser import board_of, open_page, play_game, random_player
 from tests.support.commands import cli
 from tests.support.knowledge_files import make_knowledge
 from tests.support.s3_endpoint import Endpoint

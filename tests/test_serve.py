@@ -13,10 +13,10 @@ from contextlib import suppress
 
 import brotli
 import pytest
-from harness.serving import wopr_server
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from harness.serving import wopr_server
 from tests.support.commands import cli, one_error_line
 from wopr.runtime.format import sha256_hex
 from wopr.sources import DEFAULT

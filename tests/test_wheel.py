@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from harness.browser import open_page, play_game, random_player
 
+from harness.browser import open_page, play_game, random_player
 from wopr.runtime.knowledge import load
 from wopr.sources import DEFAULT
 from wopr.web import site

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from harness.browser import launch
 from harness.serving import wopr_server
-
 from wopr.web.compress import write_siblings
 from wopr.web.policy import compressible, sibling_of
 from wopr.web.server import url_of

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime
-from harness.browser import launch
 
+from harness.browser import launch
 from wopr.runtime.board import encode, is_over, legal_moves, new_board, to_move
 from wopr.web.server import url_of
 

@@ -5,7 +5,6 @@ import shutil
 from pathlib import Path
 
 from harness.browser import launch
-
 from wopr.web.server import url_of
 from wopr.web.site import runtime_sources
 
