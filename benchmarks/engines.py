@@ -79,26 +79,10 @@ def wopr_replies(page, url, games=GAMES, seed=0):
     return times
 
 
-def pyodide_replies(page, url, games=GAMES, seed=0):
-    """The same replies on Pyodide, asked of its bridge as the Chromium bench does (benchmarks/peers/pyodide.py)."""
-    page.goto(url)
-    page.evaluate(f'() => {playable(pyodide.MARK, 120000)}')
-    rng, times = random.Random(seed), []
-    for game in range(games):
-        state = page.evaluate('(human) => peer.ask({ op: "new", human })', 'XO'[game % 2])['state']
-        while not state['over']:
-            free = [c for c in range(9) if not state['board'][c]]
-            reply = page.evaluate('(cell) => peer.ask({ op: "play", cell })', rng.choice(free))
-            state = reply['state']
-            if state['board'].count('') == len(free) - 2:
-                times.append(reply['ms'])
-    return times
-
-
 def measure(name, shared, folders, cold_runs=COLD_RUNS, peer_runs=PEER_RUNS, games=GAMES):
     """{'wopr': ..., 'pyodide': ...}, each with its bytes, cold loads and replies, in engine `name`."""
     figures = {}
-    for what, runs, replies in (('wopr', cold_runs, wopr_replies), ('pyodide', peer_runs, pyodide_replies)):
+    for what, runs, replies in (('wopr', cold_runs, wopr_replies), ('pyodide', peer_runs, pyodide.replies_on)):
         # wopr's site as built (site.build wrote its compressed copies); the peer's given them first
         with (wopr_server if what == 'wopr' else serving)(folders[what]) as server:
             loads = [cold_load(name, shared, server, MARKS[what]) for _ in range(runs)]

@@ -29,23 +29,27 @@ def stage(folder, knowledge_path):
     shutil.copy(knowledge_path, Path(folder) / 'knowledge.safetensors')
 
 
+def replies_on(page, url, games, seed=0):
+    """The Python part of each AI reply (the bridge's `play`), in games against a random opponent, on a page opened
+    at `url` (a Playwright page or an engine of harness.engines: both evaluate a function's source, one argument)."""
+    page.goto(url)
+    page.evaluate(f'() => {playable(MARK, 120000)}')
+    rng, times = random.Random(seed), []
+    for game in range(games):
+        state = page.evaluate('(human) => peer.ask({ op: "new", human })', 'XO'[game % 2])['state']
+        while not state['over']:
+            free = [c for c in range(9) if not state['board'][c]]
+            reply = page.evaluate('(cell) => peer.ask({ op: "play", cell })', rng.choice(free))
+            state = reply['state']
+            if state['board'].count('') == len(free) - 2:  # the AI replied (as the page's figure counts)
+                times.append(reply['ms'])
+    return times
+
+
 def replies(playwright, url, games, seed):
-    """The Python part of each AI reply (the bridge's `play`), in games against a random opponent."""
     browser = launch(playwright)
     try:
-        page = browser.new_page()
-        page.goto(url)
-        page.evaluate(playable(MARK, 120000))
-        rng, times = random.Random(seed), []
-        for game in range(games):
-            state = page.evaluate('human => peer.ask({op: "new", human})', 'XO'[game % 2])['state']
-            while not state['over']:
-                free = [c for c in range(9) if not state['board'][c]]
-                reply = page.evaluate('cell => peer.ask({op: "play", cell})', rng.choice(free))
-                state = reply['state']
-                if state['board'].count('') == len(free) - 2:  # the AI replied (as the page's figure counts)
-                    times.append(reply['ms'])
-        return times
+        return replies_on(browser.new_page(), url, games, seed)
     finally:
         browser.close()
 
