@@ -14,7 +14,7 @@ from wopr.runtime import bridge as cpython_bridge
 
 # The markers a test gets from the fixtures it uses (`make test-fast` leaves out browser, train and wheel); a module
 # that trains or installs says so itself with `pytestmark`.
-MARKED_BY_FIXTURE = {'browser': 'browser', 'page': 'browser', 'endpoint': 's3'}
+MARKED_BY_FIXTURE = {'browser': 'browser', 'page': 'browser', 'engine': 'browser', 'web': 'browser', 'endpoint': 's3'}
 
 
 def pytest_collection_modifyitems(items):
