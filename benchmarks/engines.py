@@ -7,14 +7,13 @@ import os
 import platform
 import random
 import statistics
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks import standalone
 from benchmarks.peers import playable, pyodide, serving
 from harness.engines import ENGINES, classes
 from harness.serving import wopr_server
@@ -135,7 +134,4 @@ def show(results, load, runs):
 
 
 if __name__ == '__main__':
-    started = time.perf_counter()
-    status = main()
-    print(f'({time.perf_counter() - started:.0f} s)', file=sys.stderr)
-    sys.exit(status)
+    standalone(main)

@@ -8,15 +8,14 @@ import platform
 import random
 import statistics
 import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks import standalone
 from benchmarks.peers import cold_load, onnx, playable, pyodide
 from harness.browser import READY, chromium_path, launch
 from harness.serving import wopr_server
@@ -183,7 +182,4 @@ def show(figures, loads, repeat, offline, scores, load):
 
 
 if __name__ == '__main__':
-    started = time.perf_counter()
-    status = main()
-    print(f'({time.perf_counter() - started:.0f} s)', file=sys.stderr)
-    sys.exit(status)
+    standalone(main)
