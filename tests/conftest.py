@@ -88,8 +88,8 @@ def built_site(tmp_path_factory):
 
 @pytest.fixture(scope='session')
 def web(tmp_path_factory, built_site):
-    """One plain static server for the session's page tests (see tests/support/site_files.py)."""
-    from tests.support.site_files import Web, build_sites  # torch: only the modules that open pages pay for it
+    """One plain static server for the session's page tests (see tests/support/sites.py)."""
+    from tests.support.sites import Web, build_sites  # torch: only the modules that open pages pay for it
     root = tmp_path_factory.mktemp('web')
     build_sites(root, built_site[0])
     with static_server(root) as url:

@@ -22,7 +22,7 @@ from harness.browser import (
 )
 from harness.engines import Chromium
 from tests.support.games import winning_line
-from tests.support.site_files import broken_files
+from tests.support.sites import broken_files
 from wopr.evaluate import RuntimePolicy, play_strength
 from wopr.runtime.check import Check
 from wopr.runtime.game import Game

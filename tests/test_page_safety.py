@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import pytest
 
 from harness.browser import READY, board_of, click, open_page, play_game, random_player, watch
-from tests.support.site_files import HOSTILE, NOT_A_STRING
+from tests.support.sites import HOSTILE, NOT_A_STRING
 from wopr.runtime.knowledge import load
 from wopr.sources import DEFAULT
 

@@ -88,10 +88,10 @@ def train(options, out_path: str = typer.Option('knowledge.safetensors', '--out'
     """Train an LSTM on tic-tac-toe with PyTorch and write its knowledge file."""
     from .report import evaluation_table
     from .runtime.knowledge import load
-    from .sources import check_writable, write_bytes
+    from .sources import validate_writable, write_bytes
     with user_errors():
         config = Config(**options)
-        check_writable(out_path)  # before the training, not after it
+        validate_writable(out_path)  # before the training, not after it
         try:
             from .train.export import trained_file
             from .train.loop import train
@@ -169,12 +169,12 @@ def play(knowledge: str = typer.Option(None, '--knowledge', '-k', metavar='FILE|
                                         'then O, ...), starting with --as.')):
     """Play tic-tac-toe in the terminal against a knowledge file (or watch it play itself: --players 0)."""
     from . import terminal
-    from .runtime.game import LEVELS, PLAYERS, SIDES, check
+    from .runtime.game import LEVELS, PLAYERS, SIDES, one_of
     from .sources import load_knowledge
     with user_errors():
-        side = check('--as', side.upper(), SIDES)
-        check('--level', level, LEVELS)
-        check('--players', players, PLAYERS)
+        side = one_of('--as', side.upper(), SIDES)
+        one_of('--level', level, LEVELS)
+        one_of('--players', players, PLAYERS)
         source, loaded = (knowledge, load_knowledge(knowledge)) if knowledge else level_knowledge(level)
     raise typer.Exit(terminal.run(loaded, side, show_probs, level=level, players=players, pace=pace, seed=seed,
                                   source=source, alternate=alternate))

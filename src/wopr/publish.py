@@ -104,7 +104,7 @@ def url_safe(key):
     return all(KEY_PART.fullmatch(part) for part in key.split('/'))
 
 
-def site_files(site):
+def publishable(site):
     """(files, left out): (relative path, path) of every file to publish: regular files only, none in or named by a
     hidden (dot) part, no symbolic link followed, so nothing outside the folder and no .git/.aws/.ssh secret leaves
     it, and no compressed copy of another file (the build's app.js.gz); and (relative path, why) of the rest."""
@@ -150,7 +150,7 @@ def stored_encoding(rel, path):
     return None
 
 
-def check_keys(uploads):
+def validate_keys(uploads):
     """Refuse the plan when a file's key is not a URL-safe S3 key: nothing is sent that the site could not serve."""
     unsafe = [u.rel for u in uploads if not url_safe(u.rel)]
     if unsafe:
@@ -160,7 +160,7 @@ def check_keys(uploads):
         raise ValueError(f'cannot publish {listed(long)}: an S3 key is at most {MAX_KEY} bytes')
 
 
-def check_catalog(uploads, left_out):
+def validate_catalog(uploads, left_out):
     """Refuse a catalog naming a file that this publish does not upload (the live page would list a dead network).
     The page finds an entry's file at its name taken relative to the catalog, so `knowledge/NAME` must be an upload
     exactly: no path out of the folder, no hidden, linked or compressed-copy file, no query or fragment."""
@@ -199,11 +199,11 @@ def plan(s3, site, target, create=False, website=False, public=False, cors_origi
     """What publishing `site` to `target` (s3://BUCKET[/PREFIX]) needs, every name and the catalog checked; reads the
     bucket, changes nothing."""
     bucket, prefix = target_of(target)
-    files, left_out = site_files(site)
+    files, left_out = publishable(site)
     uploads = [Upload(rel, f'{prefix}/{rel}' if prefix else rel, path, path.stat().st_size, file_sha256(path),
                       stored_encoding(rel, path)) for rel, path in sorted(files, key=lambda f: upload_order(f[0]))]
-    check_keys(uploads)
-    check_catalog(uploads, left_out)
+    validate_keys(uploads)
+    validate_catalog(uploads, left_out)
     changes, notes = [], []
     with errors(f's3://{bucket}'):
         region = bucket_region(s3, bucket)

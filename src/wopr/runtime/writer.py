@@ -2,7 +2,7 @@
 import json
 import struct
 
-CHUNK = 256  # floats per struct.pack call: MicroPython's call stack cannot take thousands of arguments
+PACK_FLOATS = 256  # floats per struct.pack call: MicroPython's call stack cannot take thousands of arguments
 
 
 def to_json(value):
@@ -22,8 +22,8 @@ def safetensors_bytes(tensors, shapes, metadata):
     header, chunks, at = {'__metadata__': metadata}, [], 0
     for name in sorted(tensors):
         values = tensors[name]
-        for i in range(0, len(values), CHUNK):
-            part = values[i:i + CHUNK]
+        for i in range(0, len(values), PACK_FLOATS):
+            part = values[i:i + PACK_FLOATS]
             chunks.append(struct.pack(f'<{len(part)}f', *part))
         header[name] = {'dtype': 'F32', 'shape': shapes[name], 'data_offsets': [at, at + 4 * len(values)]}
         at += 4 * len(values)

@@ -8,7 +8,7 @@ from ..runtime.format import MAX_HIDDEN, MAX_ITEMS
 SUPERVISED = ('optimal', 'winning-x')  # learn from targets: a solver's moves, or the moves of games X won
 SELF_PLAY = ('self-play',)  # learn from games against itself and their outcomes
 METHODS = (*SUPERVISED, *SELF_PLAY)
-DTYPES = ('f32', 'f16')
+WEIGHT_TYPES = ('f32', 'f16')
 BATCH_SIZE = {'optimal': 256, 'winning-x': 256, 'self-play': 128}  # what each method learnt best with
 MAX_BATCH = 65_536  # games per gradient step: a batch's tensors stay under 50 MB
 MAX_REPLAY = 1_000_000  # self-play games remembered: about 200 MB
@@ -60,7 +60,7 @@ class Config:
                                    SELF_PLAY)
 
     def __post_init__(self):
-        for name, options in (('method', METHODS), ('dtype', DTYPES)):
+        for name, options in (('method', METHODS), ('dtype', WEIGHT_TYPES)):
             if getattr(self, name) not in options:
                 raise ValueError(f"unknown {name} {getattr(self, name)!r} ({', '.join(options)})")
         for f in fields(self):  # a setting the method would ignore is refused, not silently dropped

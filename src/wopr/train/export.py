@@ -8,7 +8,7 @@ from safetensors.torch import save
 
 from .. import __version__, evaluate
 from ..runtime.format import ENCODING, FORMAT
-from .model import DTYPES, TorchPolicy
+from .model import TORCH_TYPES, TorchPolicy
 
 
 def versions():
@@ -24,7 +24,7 @@ def compact(value):
 
 def knowledge_file(model, training, history, dtype='f32', games=100, seed=0):
     """The file's bytes; its `evaluation` is measured on the weights exactly as stored (`dtype`)."""
-    tensors = {name: t.detach().to(DTYPES[dtype]).contiguous() for name, t in model.state_dict().items()}
+    tensors = {name: t.detach().to(TORCH_TYPES[dtype]).contiguous() for name, t in model.state_dict().items()}
     result = evaluate.play_strength(TorchPolicy(model, dtype), games, seed)
     metadata = {'format': FORMAT, 'encoding': ENCODING, 'hidden_size': str(model.lstm.hidden_size),
                 'training': compact({**training, 'versions': versions()}),

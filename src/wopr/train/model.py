@@ -4,7 +4,7 @@ import copy
 import torch
 from torch import nn
 
-DTYPES = {'f32': torch.float32, 'f16': torch.float16}
+TORCH_TYPES = {'f32': torch.float32, 'f16': torch.float16}
 
 
 class Model(nn.Module):
@@ -26,7 +26,7 @@ class TorchPolicy:
     so its moves are the runtime's moves."""
 
     def __init__(self, model, dtype='f32'):
-        self.model = copy.deepcopy(model).to(DTYPES[dtype]).double().eval()
+        self.model = copy.deepcopy(model).to(TORCH_TYPES[dtype]).double().eval()
         self.hidden = model.lstm.hidden_size
 
     def start(self, n):

@@ -9,11 +9,11 @@ import brotli
 
 from .policy import ENCODINGS
 
-CHUNK = 1 << 16
+READ_BYTES = 1 << 16
 
 
 def chunks(f):
-    return iter(lambda: f.read(CHUNK), b'')
+    return iter(lambda: f.read(READ_BYTES), b'')
 
 
 def encode(encoding, source, target):

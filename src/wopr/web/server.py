@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .compress import CHUNK, decodes_to, file_sha256, sibling
+from .compress import READ_BYTES, decodes_to, file_sha256, sibling
 from .policy import ENCODINGS, compressible, content_type
 
 REQUEST_SECONDS = 10  # a request's head must arrive whole within this of connecting; each piece of an answer be taken
@@ -72,11 +72,11 @@ class Site:
         """(file to send, its Content-Encoding or None): the best sibling the client accepts that decodes to the
         file, else the file itself (a client that sends no Accept-Encoding gets the plain file)."""
         for encoding in ENCODINGS:
-            if (encoding in codings or '*' in codings) and self.sound(path, encoding):
+            if (encoding in codings or '*' in codings) and self.intact(path, encoding):
                 return sibling(path, encoding), encoding
         return path, None
 
-    def sound(self, path, encoding):
+    def intact(self, path, encoding):
         candidate = sibling(path, encoding)
         try:
             stats = tuple((s.st_mtime_ns, s.st_size, s.st_ino) for s in (path.stat(), candidate.stat()))
@@ -165,7 +165,7 @@ async def request_head(reader):
     """The request's head up to its empty line; or what came before the client stopped sending; or, for a head that
     does not end, a little more than MAX_HEAD bytes."""
     head = bytearray()
-    while chunk := await reader.read(CHUNK):
+    while chunk := await reader.read(READ_BYTES):
         searched = max(0, len(head) - 2)  # only what is new, and the two bytes before it that could start the end
         head += chunk
         if HEAD_END.search(head, searched) or len(head) > MAX_HEAD:
@@ -231,11 +231,11 @@ class SiteServer:
                 head = await request_head(reader)
             request = Request(head, address, self)
             await self.send(writer, request.wfile.getvalue())
-            while request.body and (chunk := request.body.read(CHUNK)):
+            while request.body and (chunk := request.body.read(READ_BYTES)):
                 await self.send(writer, chunk)
             writer.write_eof()
             async with asyncio.timeout(LINGER_SECONDS):  # closing with unread bytes would reset the connection,
-                while await reader.read(CHUNK):          # and the client could lose the answer before reading it
+                while await reader.read(READ_BYTES):          # and the client could lose the answer before reading it
                     pass
         except (TimeoutError, OSError):  # past the deadline, or the client went away
             pass

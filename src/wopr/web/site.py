@@ -133,7 +133,7 @@ def service_worker(files):
     return f'const RELEASE = {json.dumps(release, separators=(",", ":"))};\n'.encode() + template
 
 
-def site_files(locations):
+def site_contents(locations):
     """{site path: bytes} of the whole site, but for the compressed copies; scripts and styles minified (the engine's
     loader too) before the service worker hashes them."""
     files = {p.name: minified(p.name, p.read_bytes()) for p in sorted(STATIC.iterdir())
@@ -173,7 +173,7 @@ def build(out=DEFAULT_OUT, knowledge_locations=None):
     """Write the site into `out` and return {relative path: size} of every file written (compressed copies too)."""
     out = Path(out)
     before = owned(out)
-    files = site_files(knowledge_locations or shipped_knowledge())
+    files = site_contents(knowledge_locations or shipped_knowledge())
     out.mkdir(parents=True, exist_ok=True)
     mark(out, before | {rel + suffix for rel in files for suffix in ('', *ENCODINGS.values())})  # if cut short
     written = set()
