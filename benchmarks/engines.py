@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks import standalone
+from benchmarks.page import LATEST
 from benchmarks.peers import playable, pyodide, serving
 from harness.engines import ENGINES, classes
 from harness.serving import wopr_server
@@ -74,7 +75,7 @@ def wopr_replies(page, url, games=GAMES, seed=0):
             free = page.evaluate(FREE)
             page.play(rng.choice(free))
             if len(page.evaluate(FREE)) == len(free) - 2:  # the AI replied
-                times.append(float(page.evaluate('() => document.querySelector("#board").dataset.pythonMs')))
+                times.append(page.evaluate(LATEST, 'wopr-python'))
     return times
 
 

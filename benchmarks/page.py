@@ -31,13 +31,14 @@ TARGET_READY_MS, TARGET_REPLY_MS, TARGET_LESS_BYTES, TARGET_FASTER = 300, 5, 25,
 TARGET_SCORE, TARGET_SHIFT = 95, 0.01
 MARK = 'wopr-playable'
 FREE = '.cell[aria-disabled="false"]'  # the squares a click may take (taken ones stay focusable: aria-disabled)
-PHASES = {'engineMs': 'MicroPython-wasm start + runtime download', 'importMs': 'runtime import',
-          'loadMs': 'knowledge load (Python)'}
+PHASES = {'wopr-engine': 'MicroPython-wasm start + runtime download', 'wopr-import': 'runtime import',
+          'wopr-load': 'knowledge load (Python)'}  # the page's performance measures (probe.js)
+LATEST = '(name) => performance.getEntriesByName(name).at(-1).duration'
 SERVICE_WORKER_READY = 'navigator.serviceWorker.ready.then((r) => r.active.state === "activated")'
 
 
 def wopr_loads(playwright, server):
-    phases = '({' + ', '.join(f'{k}: Number(document.querySelector("#board").dataset.{k})' for k in PHASES) + '})'
+    phases = '({' + ', '.join(f'"{k}": ({LATEST})("{k}")' for k in PHASES) + '})'
     return [cold_load(playwright, server, MARK, phases) for _ in range(COLD_RUNS)]
 
 
@@ -84,7 +85,7 @@ def reply_times(playwright, url, games=GAMES, seed=0):
                 page.locator(FREE).nth(rng.randrange(free)).click()
                 page.wait_for_selector(READY)
                 if page.locator('.cell:not([data-mark=""])').count() == 11 - free:  # the AI replied
-                    python.append(float(page.get_attribute('#board', 'data-python-ms')))
+                    python.append(page.evaluate(LATEST, 'wopr-python'))
         return python
     finally:
         browser.close()

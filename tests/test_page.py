@@ -90,6 +90,9 @@ def test_new_game_at_once_without_reload_and_keys_play(engine, web):
     game = Game(load(DEFAULT.read_bytes()), 'X')
     game.play(4)
     assert engine.board() == game.board
+    timings = engine.evaluate('(names) => names.map((n) => performance.getEntriesByName(n).map((e) => e.duration))',
+                              ['wopr-engine', 'wopr-import', 'wopr-load', 'wopr-python', 'wopr-reply'])
+    assert [len(t) for t in timings] == [1, 1, 1, 1, 1] and all(t[0] >= 0 for t in timings), timings  # benchmarks/
     assert engine.evaluate(f'() => document.querySelector("#ttt{game.last["cell"]}").getAttribute("class")') == \
         'cell last'  # its ring, in O's colour
     engine.choose('#new-game')

@@ -6,12 +6,11 @@ import { ask, engineBroken, explain, onFailure } from './engine.js';
 import {
   chooseKnowledge, currentLink, isLoading, knowledgeControls, levelKnowledge, startKnowledge,
 } from './knowledge.js';
+import { PACE, measured } from './probe.js';
 import { playItself } from './scene.js';
 import { recall, remember, shareLink } from './store.js';
 
 const $ = (id) => document.getElementById(id);
-const params = new URLSearchParams(location.search);
-const PACE = params.has('pace') && Number(params.get('pace')) >= 0 ? Number(params.get('pace')) : 1;  // tests: 0
 const BEAT_MS = 350;           // WOPR "thinks" this long before its mark appears
 const THINKING_MS = 1100;      // and this long when its thinking is shown, to read the heat map
 
@@ -219,9 +218,8 @@ function play(cell) {
       say(explain(reply).words);
       return;
     }
-    $('board').dataset.replyMs = (performance.now() - began).toFixed(2);  // read by benchmarks/page.py
-    $('board').dataset.pythonMs = reply.ms.toFixed(2);
     performance.measure('wopr-reply', { start: began });
+    measured('wopr-python', reply.ms);
     await reveal(reply.state);
   });
 }

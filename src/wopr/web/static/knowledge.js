@@ -2,12 +2,11 @@
 // or a URL; a load that fails says why at the control that asked for it, and the knowledge in use plays on.
 import { renderCard, showCheck } from './card.js';
 import { ask, cancelDownloads, explain } from './engine.js';
+import { DEADLINE_MS, SEED, measured } from './probe.js';
 
 const $ = (id) => document.getElementById(id);
 const CATALOG_URL = new URL('knowledge/index.json', document.baseURI).href;
 const BASE = new URL('.', document.baseURI).href;
-const params = new URLSearchParams(location.search);
-const DEADLINE_MS = Number(params.get('deadline')) * 1000 || undefined;  // tests: a download's whole time
 let catalog = [];    // entries of knowledge/index.json, with absolute `url`s
 let current = null;  // {value: the picker's ('' for a file or URL of the player's), link, auto: picked by the level}
 let game = null;     // the page's hooks: {settings(), loaded(state), render()}
@@ -72,7 +71,7 @@ function setPicker(value, label) {
 // Loads {url, sha256?} or {bytes}; true when it plays. `where` is the control whose error box says why it failed.
 async function load(source, label, { value, link = null, auto = false, where }) {
   setLoading(`Loading ${label}…`, Boolean(source.url));
-  const seed = Number(params.get('seed')) || crypto.getRandomValues(new Uint32Array(1))[0];
+  const seed = SEED || crypto.getRandomValues(new Uint32Array(1))[0];
   const request = { ...game.settings(), seed, ...(source.sha256 && { sha256: source.sha256 }) };
   const reply = await ask({ load: { url: source.url, bytes: source.bytes, deadline: DEADLINE_MS, request } },
     source.bytes ? [source.bytes] : []);
@@ -83,9 +82,9 @@ async function load(source, label, { value, link = null, auto = false, where }) 
     return false;
   }
   clearErrors();
-  const { boot } = reply;  // how the engine started, read by benchmarks/page.py
-  if (boot) Object.assign($('board').dataset, { engineMs: boot.engineMs.toFixed(2), importMs: boot.importMs.toFixed(2) });
-  $('board').dataset.loadMs = reply.ms.toFixed(2);
+  if (reply.boot) measured('wopr-engine', reply.boot.engineMs);  // how the engine started
+  if (reply.boot) measured('wopr-import', reply.boot.importMs);
+  measured('wopr-load', reply.ms);
   current = { value, link, auto };
   setPicker(value, label);
   try {
