@@ -43,7 +43,7 @@ def test_build_writes_page_engine_runtime_and_knowledge(built_site):
     sources = {p.name: p for p in site.STATIC.iterdir() if p.name != site.SERVICE_WORKER}
     sources |= {name: site.engine_dir() / name for name in site.ENGINE}
     for name, path in sources.items():  # scripts and styles minified, the rest as it is
-        assert (out / name).read_bytes() == minified(name, path.read_bytes())
+        assert (out / name).read_bytes() == site.with_rules(name, minified(name, path.read_bytes()))
         if minifiable(name):
             assert (out / name).stat().st_size < 0.9 * path.stat().st_size, name  # comments and spaces gone
     core = unbundle((out / site.RUNTIME).read_bytes())

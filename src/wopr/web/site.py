@@ -12,8 +12,9 @@ from urllib.parse import urlsplit
 from .. import runtime
 from ..evaluate import checked
 from ..runtime.format import KnowledgeError
+from ..runtime.game import OPENINGS
 from ..runtime.knowledge import load
-from ..sources import KNOWLEDGE_DIR, read_bytes, shipped_knowledge
+from ..sources import KNOWLEDGE_DIR, MAX_BYTES, read_bytes, shipped_knowledge
 from .compress import write_siblings
 from .minify import minified
 from .policy import ENCODINGS, compressible
@@ -31,6 +32,8 @@ RUNTIME = 'runtime/core.bundle'
 # The 2018 gob import, a third of the runtime's source: the worker fetches it only for a file that is not safetensors.
 GOB_MODULES = ('gob.py', 'writer.py')
 GOB_BUNDLE = 'runtime/gob.bundle'
+# Rules the page shares with the Python side, written once (here) and put in front of the modules that use them.
+RULES = {'worker.js': {'MAX_BYTES': MAX_BYTES}, 'scene.js': {'OPENINGS': list(OPENINGS)}}
 
 
 def engine_dir():
@@ -133,10 +136,16 @@ def service_worker(files):
     return f'const RELEASE = {json.dumps(release, separators=(",", ":"))};\n'.encode() + template
 
 
+def with_rules(name, script):
+    """A minified module with the Python side's rules it uses declared in front of it, as constants."""
+    consts = ''.join(f'const {k} = {json.dumps(v, separators=(",", ":"))};\n' for k, v in RULES.get(name, {}).items())
+    return consts.encode() + script
+
+
 def site_contents(locations):
     """{site path: bytes} of the whole site, but for the compressed copies; scripts and styles minified (the engine's
     loader too) before the service worker hashes them."""
-    files = {p.name: minified(p.name, p.read_bytes()) for p in sorted(STATIC.iterdir())
+    files = {p.name: with_rules(p.name, minified(p.name, p.read_bytes())) for p in sorted(STATIC.iterdir())
              if p.is_file() and p.name != SERVICE_WORKER}
     engine = engine_dir()
     files.update({name: minified(name, (engine / name).read_bytes()) for name in ENGINE})

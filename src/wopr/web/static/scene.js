@@ -1,6 +1,6 @@
 // WOPR vs WOPR, the film's scene: WOPR plays itself, one game per opening, each faster than the one before, until it
 // draws its conclusion. The runtime makes every move (one request each); this file only sets the pace.
-const OPENINGS = [4, 0, 2, 6, 8, 1, 3, 5, 7];  // centre, corners, edges: as `wopr play --players 0`
+// OPENINGS: runtime/game.py's OPENINGS (`wopr play --players 0`), declared in front of this module by the site build
 const LESSON = 'A strange game. The only winning move is not to play.';
 const SPEEDUP = 0.7;  // each game's pace, against the one before
 const MOVE_MS = 900;  // a move of the first game, thinking shown included

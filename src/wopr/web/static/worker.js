@@ -4,7 +4,7 @@
 // and the runtime's files (two round trips) would then be fetched while that thread is busy compiling the wasm.
 
 const KNOWLEDGE_PATH = '/knowledge/current';
-const MAX_BYTES = 64 * 1024 * 1024;  // as the CPython reader's sources: far above any knowledge file
+// MAX_BYTES: sources.MAX_BYTES, declared in front of this module by the site build (site.py RULES)
 const DEADLINE_MS = 30_000;  // a whole download, however slowly its bytes come
 
 const engine = start().catch((e) => {
