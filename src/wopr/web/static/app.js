@@ -1,52 +1,29 @@
-// The page: the game's flow and its controls. Every move is decided by the Python runtime (engine.js -> worker.js);
-// board.js draws, knowledge.js loads what WOPR knows, scene.js paces WOPR vs WOPR, store.js remembers.
-import { drawBoard, focusBoard, isFree } from './board.js';
-import { blip, endBoot, typeBoot } from './effects.js';
-import { ask, engineBroken, explain, onFailure } from './engine.js';
-import {
-  chooseKnowledge, currentLink, isLoading, knowledgeControls, levelKnowledge, startKnowledge,
-} from './knowledge.js';
+// The page: the game's flow and its controls, and the owner of its one state (state.js), which view.js draws. Every
+// move is decided by the Python runtime (engine.js -> worker.js); knowledge.js loads what WOPR knows, scene.js paces
+// WOPR vs WOPR, store.js remembers.
+import { focusBoard, isFree } from './board.js';
+import { bootLine, tones } from './effects.js';
+import { ask, cancelDownloads, explain, stopped } from './engine.js';
+import { addressOf, catalogLink, checkPart, fileBytes, loadKnowledge, readCatalog } from './knowledge.js';
 import { PACE, measured } from './probe.js';
 import { playItself } from './scene.js';
+import {
+  book, createState, currentLink, gameSettings, inProgress, levelKnowledge, playable, shownBook, undoable,
+} from './state.js';
 import { recall, remember, shareLink } from './store.js';
+import { render } from './view.js';
 
 const $ = (id) => document.getElementById(id);
 const BEAT_MS = 350;           // WOPR "thinks" this long before its mark appears
 const THINKING_MS = 1100;      // and this long when its thinking is shown, to read the heat map
 
-const settings = recall();  // side ('X', 'O' or '2'), level, thinking, sound, alternate, score, tally
-let state = null;      // the bridge's latest game state
-let busy = false;      // a move, a beat or a load under way: the board waits
-let stopped = false;   // nothing can play: the engine failed, or no knowledge could be used (a load that plays ends it)
-let counted = null;    // where this game's result is in the score ({book, key}), so taking its end back takes it out
-let scene = null;      // WOPR vs WOPR under way: {stop: true when asked to stop}
+const page = createState(recall());  // the page's one state: only this module changes it, render(page) draws it
+const { settings } = page;
+const boot = bootLine($('boot'));
+const tone = tones();
 
 const pause = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 const squares = (line) => line.map((c) => c + 1).join('-');
-
-// The settings of the next game, as the bridge's `new` and `load` take them.
-function gameSettings() {
-  const players = settings.side === '2' ? 2 : 1;
-  return { players, level: settings.level, ...(players === 1 && { human: settings.side }) };
-}
-
-function playable() {
-  return Boolean(state) && !busy && !stopped && !scene && !state.over && state.players !== 0
-    && (state.players === 2 || state.turn === state.human);
-}
-
-// A move of the person's (two players: any move) that `undo` can take back, and nothing under way.
-function undoable() {
-  if (!state || busy || stopped || scene || isLoading() || state.players === 0) return false;
-  return state.players === 2 ? state.moves.length > 0 : state.moves.length > (state.human === 'X' ? 0 : 1);
-}
-
-// A game someone has played a move in, not yet over: settings wait for the next game rather than drop it.
-function inProgress() {
-  if (scene) return true;
-  if (!state || state.over) return false;
-  return state.players === 2 ? state.moves.length > 0 : state.board.includes(state.human);
-}
 
 // Whose move it is (two players: the side's), and, when `news`, WOPR's latest move and what it was worth to it.
 function describe(s, news = true) {
@@ -63,111 +40,77 @@ function outcome(s) {
   return `${who}, with squares ${squares(s.line)}${s.winner === s.human ? '!' : '.'}`;
 }
 
-// Shows the state; `view` may override the board and add a heat map (the beat before WOPR's mark).
-function render(view = {}) {
-  const loading = isLoading();
-  document.body.dataset.phase = stopped ? 'failed' : !state ? 'loading' : busy || loading || scene ? 'busy' : 'ready';
-  $('board').setAttribute('aria-busy', String(busy || loading));
-  for (const control of document.querySelectorAll('.controls input, .controls select, .controls button, #share')) {
-    control.disabled = loading || stopped || !state;
-  }
-  $('zero').textContent = scene ? 'Stop WOPR vs WOPR' : 'WOPR vs WOPR';
-  $('undo').disabled = !undoable();
-  showScore();
-  if (!state) return;
-  drawBoard({ board: view.board || state.board, line: view.board ? null : state.line, winner: state.winner,
-    last: view.board ? null : state.last?.cell ?? null, heat: view.heat || null, playable: playable() });
-  $('heat-legend').hidden = !view.heat;
-  $('keys').hidden = !$('heat-legend').hidden || !$('result').hidden || loading;
-  $('heat-rule').textContent = state.level === 'medium'
-    ? 'At level medium it draws its move by these chances, evened out a little: not always the brightest.'
-    : 'It plays the brightest.';
-}
+const draw = () => render(page);
 
 function say(text) {
-  if (!stopped) $('status').textContent = text;
+  page.status = text;
+  draw();
 }
 
 // The result banner, with "Play again" focused, whenever a game ends.
 function finish(text) {
-  $('result-text').textContent = text;
-  $('result').hidden = false;
-  $('keys').hidden = true;
+  page.result = text;
   say(text);
   $('again').focus();
 }
 
-// The score a game counts in: one player's against WOPR (you, draws, WOPR) or two players' tally (X, draws, O).
-const book = (players) => (players === 2 ? 'tally' : 'score');
-const shownBook = () => book(state ? state.players : settings.side === '2' ? 2 : 1);  // the board's game's
-
 function count(s) {
-  if (counted || !s.over || s.players === 0) return;
+  if (page.counted || !s.over || s.players === 0) return;
   const key = s.players === 2 ? s.winner || 'draw' : s.winner === s.human ? 'you' : s.winner ? 'ai' : 'draw';
-  counted = { book: book(s.players), key };
-  settings[counted.book][key] += 1;
-  showScore();
+  page.counted = { book: book(s.players), key };
+  settings[page.counted.book][key] += 1;
   remember(settings);
+  draw();
 }
 
 // A counted result taken out again: its game's end was taken back.
 function uncount() {
-  if (!counted) return;
-  settings[counted.book][counted.key] -= 1;
-  counted = null;
-  showScore();
+  if (!page.counted) return;
+  settings[page.counted.book][page.counted.key] -= 1;
+  page.counted = null;
   remember(settings);
-}
-
-// The score of the game on the board (before any: of the players chosen), the other kept, hidden.
-function showScore() {
-  const two = shownBook() === 'tally';
-  $('score').hidden = two;
-  $('tally').hidden = !two;
-  for (const name of ['score', 'tally']) {
-    for (const [key, value] of Object.entries(settings[name])) $(`${name}-${key}`).textContent = String(value);
-  }
 }
 
 function resetScore() {
-  const name = shownBook();
+  const name = shownBook(page);
   for (const key of Object.keys(settings[name])) settings[name][key] = 0;
-  if (counted?.book === name) counted = null;  // the result shown is no longer in it
-  showScore();
+  if (page.counted?.book === name) page.counted = null;  // the result shown is no longer in it
   remember(settings);
-  say(`Score reset to 0. ${state ? describe(state) : ''}`);
+  say(`Score reset to 0. ${page.game ? describe(page.game) : ''}`);
 }
 
 // Runs `work` with the board waiting for it (data-phase "busy" until it is done).
 async function act(work) {
-  busy = true;
-  render();
+  page.busy = true;
+  draw();
   try {
     await work();
   } finally {
-    busy = false;
-    render();
+    page.busy = false;
+    draw();
   }
 }
 
 // A new state from the runtime; when WOPR has just moved, first the beat: the board before its mark, with the
 // distribution it chose from as a heat map when thinking is shown (always in WOPR vs WOPR), then its mark.
 async function reveal(next, beat = PACE * (settings.thinking ? THINKING_MS : BEAT_MS)) {
-  state = next;
+  page.game = next;
   if (next.last && next.last.cell === next.moves[next.moves.length - 1]) {  // the latest move is WOPR's
     const before = [...next.board];
     before[next.last.cell] = '';
-    if (next.players === 1) say('WOPR is thinking…');
-    render({ board: before, heat: settings.thinking || next.players === 0 ? next.last.probs : null });
+    page.view = { board: before, heat: settings.thinking || next.players === 0 ? next.last.probs : null };
+    if (next.players === 1) page.status = 'WOPR is thinking…';
+    draw();
     await pause(beat);
-    blip(next.board[next.last.cell], settings.sound);
+    if (settings.sound) tone(next.board[next.last.cell]);
   }
-  render();
-  if (state.players === 0) return;
-  say(describe(state));
-  if (state.over) {
-    count(state);
-    finish(outcome(state));
+  page.view = null;
+  draw();
+  if (next.players === 0) return;
+  say(describe(next));
+  if (next.over) {
+    count(next);
+    finish(outcome(next));
   }
 }
 
@@ -181,16 +124,15 @@ async function request(message) {
 
 // Takes back the person's last move and WOPR's reply (two players: the last move), and a counted end with them.
 async function takeBack() {
-  if (!undoable()) return;
+  if (!undoable(page)) return;
   const from = document.activeElement;
   await act(async () => {
-    const before = state;
+    const before = page.game;
     const next = await request({ op: 'undo' });
     if (!next) return;
     if (before.over) uncount();
-    state = next;
-    $('result').hidden = true;
-    render();
+    page.game = next;
+    page.result = null;
     const taken = before.moves.slice(next.moves.length).map((c) => `square ${c + 1}`);
     const what = next.players === 2 ? `${before.board[before.moves[next.moves.length]]}'s move on ${taken[0]}`
       : `your move on ${taken[0]}${taken[1] ? ` and WOPR's reply on ${taken[1]}` : ''}`;
@@ -202,19 +144,20 @@ async function takeBack() {
 }
 
 function play(cell) {
-  if (!playable()) return;
+  if (!playable(page)) return;
   if (!isFree(cell)) {
     say(`Square ${cell + 1} is taken: choose an empty square.`);
     return;
   }
   act(async () => {
     const began = performance.now();
-    state.board[cell] = state.turn;  // the person's mark at once; the reply brings WOPR's
-    blip(state.turn, settings.sound);
-    render();
+    const { game } = page;
+    game.board[cell] = game.turn;  // the person's mark at once; the reply brings WOPR's
+    if (settings.sound) tone(game.turn);
+    draw();
     const reply = await ask({ request: { op: 'play', cell } });
     if (!reply.ok) {
-      state = (await ask({ request: { op: 'state' } })).state ?? state;
+      page.game = (await ask({ request: { op: 'state' } })).state ?? game;
       say(explain(reply).words);
       return;
     }
@@ -226,16 +169,16 @@ function play(cell) {
 
 // Starts the next game with the settings chosen (a level that wants other knowledge loads it first).
 async function newGame() {
-  if (scene) scene.stop = true;
-  $('pending').textContent = '';
-  $('result').hidden = true;
-  counted = null;
-  const entry = levelKnowledge(settings.level);
+  if (page.scene) page.scene.stop = true;
+  page.pending = '';
+  page.result = null;
+  page.counted = null;
+  const entry = levelKnowledge(page, settings.level);
   if (entry) {
     await chooseKnowledge(entry, { auto: true });
   } else {
     await act(async () => {
-      const next = await request({ op: 'new', ...gameSettings() });
+      const next = await request({ op: 'new', ...gameSettings(page) });
       if (next) await reveal(next);
     });
   }
@@ -245,21 +188,16 @@ async function newGame() {
 // A game from a load: the knowledge changed, the state is new. The first to play (at the start, or after nothing
 // could) also ends the greeting and registers the service worker.
 async function loaded(next) {
-  const first = !state || stopped;
-  stopped = false;
-  $('status').classList.remove('bad');
-  $('retry').hidden = true;
-  $('pending').textContent = '';
-  $('result').hidden = true;
-  counted = null;
+  const first = !page.game || Boolean(page.failed);
+  Object.assign(page, { failed: null, pending: '', result: null, counted: null });
   await act(() => reveal(next));
-  shareLink(currentLink(), settings.level);
+  shareLink(currentLink(page), settings.level);
   if (first) playing();
 }
 
 // The board plays for the first time.
 function playing() {
-  typeBoot('SHALL WE PLAY A GAME?', PACE === 0);
+  boot.type('SHALL WE PLAY A GAME?', PACE === 0);
   performance.mark('wopr-playable');  // read by benchmarks/page.py
   // Offline play and whole-release updates: the service worker (sw.js), registered once the board plays, so that what
   // it keeps is never fetched in competition with the page. Where a browser offers none (plain HTTP off localhost, as
@@ -268,35 +206,30 @@ function playing() {
     .catch((e) => console.info(`This page will not play offline: ${e.message}`));
 }
 
-const showSide = () => {
-  for (const radio of document.querySelectorAll('input[name="side"]')) radio.checked = radio.value === settings.side;
-};
-
 // New game, Play again or N: with "alternate who starts" on, one player's side changes first (X, then O, ...), unless
 // another side was chosen meanwhile (that choice stands).
 function nextGame() {
-  if (settings.alternate && state?.players === 1 && settings.side === state.human) {
-    settings.side = state.human === 'X' ? 'O' : 'X';
-    showSide();
+  const { game } = page;
+  if (settings.alternate && game?.players === 1 && settings.side === game.human) {
+    settings.side = game.human === 'X' ? 'O' : 'X';
     remember(settings);
   }
   return newGame();
 }
 
 async function zero() {
-  if (scene) {
-    scene.stop = true;
+  if (page.scene) {
+    page.scene.stop = true;
     return;
   }
-  $('result').hidden = true;
-  const run = scene = { stop: false };
-  render();
+  const run = page.scene = { stop: false };
+  page.result = null;
+  draw();
   const line = await playItself({
     request, reveal, announce: say, stopped: () => run.stop,
   }, PACE, settings.level);
-  scene = null;
+  page.scene = null;
   if (line) {
-    render();
     finish(line);
   } else {
     say('WOPR vs WOPR stopped.');
@@ -307,9 +240,10 @@ async function zero() {
 function changeSetting(key, value) {
   settings[key] = value;
   remember(settings);
-  shareLink(currentLink(), settings.level);
-  if (inProgress()) {
-    $('pending').textContent = 'Applies from the next game: press New game (or N) to start it now.';
+  shareLink(currentLink(page), settings.level);
+  if (inProgress(page)) {
+    page.pending = 'Applies from the next game: press New game (or N) to start it now.';
+    draw();
   } else {
     newGame();
   }
@@ -317,19 +251,149 @@ function changeSetting(key, value) {
 
 // Nothing can play; `retry`: the knowledge could not be used, and Retry tries the catalog again.
 function fail(message, retry = false) {
-  stopped = true;
-  endBoot();
-  render();
-  $('status').textContent = message;
-  $('status').classList.add('bad');
-  $('retry').hidden = !retry;
+  page.failed = { message, retry };
+  boot.end();
+  draw();
+}
+
+// A knowledge load under way (`what`: its words), or none; the control in use when it began keeps the keyboard.
+function setLoading(what, cancellable = false) {
+  const focused = page.loading?.focused ?? document.activeElement;
+  page.loading = what ? { what, cancellable, focused } : null;
+  draw();
+  if (!what && focused && focused !== document.body && document.activeElement === document.body) focused.focus();
+}
+
+// Loads {url, sha256?} or {bytes} and plays it; the engine's reply. `where` is the control whose box says why not.
+async function load(source, label, { value, link = null, auto = false, where }) {
+  setLoading(`Loading ${label}…`, Boolean(source.url));
+  const reply = await loadKnowledge(source, gameSettings(page));
+  if (reply.kind === 'Engine') page.broken = true;
+  if (!reply.ok) {
+    page.errors = { ...page.errors, [where]: { label, reply } };
+    setLoading('');
+    return reply;
+  }
+  page.errors = {};
+  page.knowledge = { value, label, link, auto };
+  page.card = { label, summary: reply.knowledge };
+  page.check = null;
+  setLoading('');
+  await loaded(reply.state);
+  verify(page.card);
+  return reply;
+}
+
+// This browser's own exhaustive check of the knowledge just loaded, once it plays, one part per request, until it
+// is done; the card then says what it found. A load that follows ends it: the card is then another load's.
+async function verify(card) {
+  let ms = 0;
+  for (;;) {
+    const reply = await checkPart();
+    if (page.card !== card) return;
+    if (!reply.ok || reply.check.done) {
+      page.check = reply.ok ? { ...reply.check, ms: ms + reply.ms } : { done: false, error: explain(reply).reason };
+      draw();
+      return;
+    }
+    ms += reply.ms;
+  }
+}
+
+function chooseKnowledge(entry, { auto = false, where = 'catalog' } = {}) {
+  return load({ url: entry.url, sha256: entry.sha256 }, entry.name,
+    { value: entry.name, link: catalogLink(entry, page.catalog), auto, where });
+}
+
+function useUrl(text, where) {
+  const url = addressOf(text);
+  if (!url) {
+    const reply = { ok: false, kind: 'Download', error: 'not a URL' };
+    page.errors = { ...page.errors, [where]: { label: text, reply } };
+    draw();
+    return reply;
+  }
+  const entry = page.catalog.find((e) => e.url === url);  // a catalog file named by its URL is still checked
+  if (entry) return chooseKnowledge(entry, { where });
+  return load({ url }, url, { value: '', link: url, where });
+}
+
+async function useFile(file) {
+  if (!file || page.loading) return;
+  setLoading(`Loading ${file.name}…`);  // at once: the page is busy from the moment a file is chosen
+  const read = await fileBytes(file);
+  if (!read.bytes) {
+    page.errors = { ...page.errors, file: { label: file.name, reply: read } };
+    setLoading('');
+    return;
+  }
+  await load(read, file.name, { value: '', where: 'file' });
+}
+
+// Reads the catalog and loads the knowledge of a shared link (or the level's; when the runtime refuses that one, the
+// catalog's next that it takes); resolves with a problem that stops the page, or null.
+async function startKnowledge(wanted) {
+  setLoading('Loading the engine and knowledge…');  // the worker starts the engine at once
+  const { catalog, problem } = await readCatalog();
+  page.catalog = catalog || [];
+  setLoading('');
+  if (problem) return problem;
+  const asked = wanted && await useUrl(wanted, 'catalog');
+  if (asked?.ok) return null;
+  const shared = asked && { label: page.errors.catalog.label, reply: asked };  // why the link's is not in use
+  page.knowledge = { auto: true };
+  const first = levelKnowledge(page, settings.level);
+  let reply = await chooseKnowledge(first, { auto: true });
+  let playing = reply.ok ? first : null;
+  const refused = playing ? shared : { label: first.name, reply };
+  for (const entry of page.catalog.filter((e) => e !== first)) {
+    if (playing) break;
+    reply = await chooseKnowledge(entry);
+    if (reply.ok) playing = entry;
+  }
+  if (!playing) return `Nothing can play: ${explain(reply).words} (${reply.error})`;
+  if (refused) {
+    const instead = playing === first ? 'The default' : playing.name;
+    page.errors = { ...page.errors, catalog: { ...refused, after: ` ${instead} plays instead.` } };
+    draw();
+  }
+  return null;
 }
 
 // The knowledge to start with: a shared link's, else the level's, else the catalog's next that plays; Retry again.
 async function begin() {
-  $('retry').hidden = true;
-  const problem = await startKnowledge({ settings: gameSettings, loaded, render }, settings.knowledge);
-  if (problem && !state) fail(problem, true);  // (a file chosen meanwhile may already play)
+  if (page.failed) page.failed = { ...page.failed, retry: false };
+  const problem = await startKnowledge(settings.knowledge);
+  if (problem && !page.game) fail(problem, true);  // (a file chosen meanwhile may already play)
+}
+
+function wireKnowledge() {
+  $('catalog').addEventListener('change', (e) => {
+    const entry = page.catalog.find((c) => c.name === e.target.value);
+    if (entry) chooseKnowledge(entry);
+  });
+  $('file').addEventListener('change', (e) => {
+    useFile(e.target.files[0]);
+    e.target.value = '';  // the same file can be chosen again
+  });
+  $('url-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const text = $('url').value.trim();
+    if (text) useUrl(text, 'url');
+  });
+  $('cancel').addEventListener('click', cancelDownloads);
+  document.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    $('drop').classList.add('over');
+  });
+  document.addEventListener('dragleave', (e) => {
+    if (!e.relatedTarget) $('drop').classList.remove('over');
+  });
+  document.addEventListener('drop', (e) => {
+    e.preventDefault();
+    $('drop').classList.remove('over');
+    useFile(e.dataTransfer.files[0]);
+  });
 }
 
 function wire() {
@@ -343,7 +407,7 @@ function wire() {
   $('reset-score').addEventListener('click', resetScore);
   $('zero').addEventListener('click', zero);
   // a broken engine cannot be started again in this page: a reload starts a new one
-  $('retry').addEventListener('click', () => (engineBroken() ? location.reload() : begin()));
+  $('retry').addEventListener('click', () => (page.broken ? location.reload() : begin()));
   for (const radio of document.querySelectorAll('input[name="side"]')) {
     radio.addEventListener('change', () => changeSetting('side', radio.value));
   }
@@ -351,24 +415,23 @@ function wire() {
   $('thinking').addEventListener('change', (e) => {
     settings.thinking = e.target.checked;
     remember(settings);
-    if (state) say(describe(state));
+    if (page.game) say(describe(page.game));
   });
-  $('sound').addEventListener('change', (e) => {
-    settings.sound = e.target.checked;
-    remember(settings);
-  });
-  $('alternate').addEventListener('change', (e) => {
-    settings.alternate = e.target.checked;
-    remember(settings);
-  });
+  for (const name of ['sound', 'alternate']) {
+    $(name).addEventListener('change', (e) => {
+      settings[name] = e.target.checked;
+      remember(settings);
+    });
+  }
   $('share').addEventListener('click', async () => {
-    const link = shareLink(currentLink(), settings.level);
+    const link = shareLink(currentLink(page), settings.level);
     try {
       await navigator.clipboard.writeText(link);
-      $('share-note').textContent = 'Link copied: it opens this level and knowledge.';
+      page.share = 'Link copied: it opens this level and knowledge.';
     } catch {
-      $('share-note').textContent = `Copy this link: ${link}`;
+      page.share = `Copy this link: ${link}`;
     }
+    draw();
   });
   document.addEventListener('keydown', (e) => {
     if (e.target.closest('input[type="url"], select, textarea')) return;
@@ -382,26 +445,24 @@ function wire() {
     if (e.key >= '1' && e.key <= '9') {
       e.preventDefault();
       play(Number(e.key) - 1);
-    } else if ((e.key === 'n' || e.key === 'N') && !stopped && !isLoading()) {
+    } else if ((e.key === 'n' || e.key === 'N') && !page.failed && !page.loading) {
       e.preventDefault();
       nextGame();
-    } else if (e.key === 'Escape' && scene) {
-      scene.stop = true;
+    } else if (e.key === 'Escape' && page.scene) {
+      page.scene.stop = true;
     }
   });
 }
 
 async function start() {
-  typeBoot('GREETINGS PROFESSOR FALKEN.', PACE === 0);
-  onFailure((message) => fail(`WOPR's engine could not start (${message}). Retry reloads the page.`, true));
-  showSide();
-  $('level').value = settings.level;
-  $('thinking').checked = settings.thinking;
-  $('sound').checked = settings.sound;
-  $('alternate').checked = settings.alternate;
-  showScore();
+  boot.type('GREETINGS PROFESSOR FALKEN.', PACE === 0);
+  stopped.then((message) => {
+    page.broken = true;
+    fail(`WOPR's engine could not start (${message}). Retry reloads the page.`, true);
+  });
+  draw();
   wire();
-  knowledgeControls();
+  wireKnowledge();
   await begin();
 }
 

@@ -4,7 +4,6 @@ const SVG = 'http://www.w3.org/2000/svg';
 const cells = [...Array(9)].map((_, i) => document.getElementById(`ttt${i}`));
 const board = document.getElementById('board');
 const strike = document.getElementById('strike');
-let focusAt = 0;  // the one cell in the Tab order
 
 export function svg(tag, attrs) {
   const node = document.createElementNS(SVG, tag);
@@ -75,16 +74,18 @@ export function isFree(i) {
   return cells[i].getAttribute('aria-disabled') === 'false';
 }
 
+// The one cell in the Tab order (the board's markup starts it at the first).
+const focusAt = () => cells.findIndex((cell) => cell.tabIndex === 0);
+
 function rove(i, focus = true) {
-  cells[focusAt].tabIndex = -1;
-  focusAt = i;
+  cells[focusAt()].tabIndex = -1;
   cells[i].tabIndex = 0;
   if (focus) cells[i].focus();
 }
 
 // The board takes focus on a free cell (or the first), e.g. after a new game.
 export function focusBoard() {
-  rove(isFree(focusAt) ? focusAt : Math.max(0, cells.findIndex((_, i) => isFree(i))));
+  rove(isFree(focusAt()) ? focusAt() : Math.max(0, cells.findIndex((_, i) => isFree(i))));
 }
 
 const MOVES = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
@@ -105,5 +106,5 @@ board.addEventListener('keydown', (e) => {
 });
 board.addEventListener('focusin', (e) => {
   const i = cellOf(e.target);
-  if (i >= 0 && i !== focusAt) rove(i, false);
+  if (i >= 0 && i !== focusAt()) rove(i, false);
 });

@@ -1,12 +1,8 @@
 // The page's side of the engine: requests to worker.js (MicroPython + the runtime), each answered, and its errors in
 // words a player understands, with the technical reason kept for "Technical reason".
 const worker = new Worker(new URL('worker.js', import.meta.url), { type: 'module' });
-const pending = new Map();
-let lastId = 0;
-let failed = null;  // set once the engine cannot start: (message) => void
-let broken = false;  // the engine could not start or stopped: only a new one (a reload) can play
 
-// The worker's reply: {id, text (the bridge's JSON), ms, boot?} or {id, ok: false, error, kind}.
+// The worker's reply: {text (the bridge's JSON), ms, boot?} or {ok: false, error, kind}.
 function parse(data) {
   if (typeof data.text !== 'string') return data;
   try {
@@ -16,35 +12,26 @@ function parse(data) {
   }
 }
 
-worker.onmessage = (event) => {
-  const resolve = pending.get(event.data?.id);
-  pending.delete(event.data?.id);
-  const reply = parse(event.data);
-  broken ||= reply.kind === 'Engine';
-  resolve?.(reply);
-};
-worker.onerror = (event) => {
-  event.preventDefault();  // shown on the page instead of the console
-  const error = event.message || 'the engine stopped';
-  for (const resolve of pending.values()) resolve({ ok: false, error, kind: 'Engine' });  // nobody waits forever
-  pending.clear();
-  broken = true;
-  failed?.(error);
-};
-
-export function onFailure(callback) {
-  failed = callback;
-}
-
-export const engineBroken = () => broken;
-
-// One request (a bridge request, or a knowledge load); resolves with the reply ({ok, state, knowledge, error, kind}).
-export function ask(message, transfer = []) {
-  return new Promise((resolve) => {
-    const id = ++lastId;
-    pending.set(id, resolve);
-    worker.postMessage({ id, ...message }, transfer);
+// The reply every request gets once the engine could not start or stopped: nobody waits forever.
+const died = new Promise((resolve) => {
+  worker.addEventListener('error', (event) => {
+    event.preventDefault();  // shown on the page instead of the console
+    resolve({ ok: false, error: event.message || 'the engine stopped', kind: 'Engine' });
   });
+});
+
+// Resolves with why, once the engine stopped: only a new one (a reload) can play.
+export const stopped = died.then((reply) => reply.error);
+
+// One request (a bridge request, or a knowledge load), answered on its own channel; resolves with the reply
+// ({ok, state, knowledge, error, kind}).
+export function ask(message, transfer = []) {
+  const channel = new MessageChannel();
+  const answered = new Promise((resolve) => {
+    channel.port1.onmessage = (event) => resolve(parse(event.data));
+  });
+  worker.postMessage(message, [channel.port2, ...transfer]);
+  return Promise.race([answered, died]).finally(() => channel.port1.close());
 }
 
 // Stops the downloads in progress; their loads answer {ok: false, kind: 'Cancelled'}.

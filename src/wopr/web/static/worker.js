@@ -161,11 +161,12 @@ function load(ready, bytes, { request }) {
   }
 }
 
-// Messages: {id, load: {url | bytes, request: the bridge's load request without its path, deadline?}} |
-// {id, request: a bridge request} | {cancel: true} (stops the downloads under way). Each {id} is answered
-// {id, text, ms, boot?} or {id, ok: false, error, kind}, in order.
+// Messages: {load: {url | bytes, request: the bridge's load request without its path, deadline?}} |
+// {request: a bridge request}, each with a port that gets the answer, {text, ms, boot?} or {ok: false, error, kind},
+// in order | {cancel: true} (stops the downloads under way).
 self.onmessage = (event) => {
-  const { id, load: source, request, cancel } = event.data;
+  const { load: source, request, cancel } = event.data;
+  const [port] = event.ports;
   if (cancel) {
     for (const control of downloads) control.abort(new Refused('Cancelled', 'cancelled by the player'));
     return;
@@ -182,9 +183,9 @@ self.onmessage = (event) => {
   }).catch((e) => ({ ok: false, error: reason(e), kind: e.kind || 'Engine' }))
     .then((reply) => {
       try {
-        self.postMessage({ id, ...reply });
+        port.postMessage(reply);
       } catch (e) {  // never leave the page waiting
-        self.postMessage({ id, ok: false, error: `the reply could not be sent: ${reason(e)}`, kind: 'Engine' });
+        port.postMessage({ ok: false, error: `the reply could not be sent: ${reason(e)}`, kind: 'Engine' });
       }
     });
 };

@@ -1,0 +1,124 @@
+// Draws the page from its one state (state.js): render(s) is the only code that writes what the page shows.
+import { drawBoard } from './board.js';
+import { renderCard, showCheck } from './card.js';
+import { explain } from './engine.js';
+import { phase, playable, shownBook, undoable, weakEntry } from './state.js';
+
+const $ = (id) => document.getElementById(id);
+
+// Draws `value` into `node` only when it changed (by identity): lists, boxes and the card are rebuilt, not re-set
+// on every render, so focus and a screen reader's place stay where they are.
+function drawn(node, value, draw) {
+  if (node.woprShown === value) return;
+  node.woprShown = value;
+  draw(value);
+}
+
+const text = (node, value) => {
+  if (node.textContent !== value) node.textContent = value;
+};
+
+// Why a load failed, at the control that asked for it, the engine's own message under "Technical reason".
+function drawError(box, error) {
+  if (!error) {
+    box.replaceChildren();
+    return;
+  }
+  const { words, reason } = explain(error.reply);
+  const details = document.createElement('details');
+  const summary = document.createElement('summary');
+  summary.textContent = 'Technical reason';
+  details.append(summary, Object.assign(document.createElement('p'), { textContent: reason }));
+  box.replaceChildren(Object.assign(document.createElement('p'),
+    { textContent: `Could not use ${error.label}. ${words}${error.after || ''}` }), ...(reason ? [details] : []));
+}
+
+function drawCatalog(select, catalog) {
+  if (!catalog) return;  // not read yet: the markup's "Loading the catalog…"
+  if (!catalog.length) {
+    select.replaceChildren(new Option('No catalog', ''));
+    return;
+  }
+  select.replaceChildren(...catalog.map((e) => {
+    const what = e === weakEntry(catalog) && e !== catalog[0] ? 'level easy' : e.perfect ? 'never loses' : '';
+    return new Option(`${e.name} (${[e.hidden, what].filter(Boolean).join(', ')})`, e.name);
+  }));
+}
+
+// The picker shows the knowledge in use; a file or URL of the player's gets its own option.
+function drawPicker(select, knowledge) {
+  const yours = select.querySelector('option[value=""]');
+  const label = `Yours: ${knowledge.label}`;
+  if (knowledge.value !== '' || yours?.text !== label) yours?.remove();
+  if (knowledge.value === '' && yours?.text !== label) select.append(new Option(label, ''));
+  select.value = knowledge.value ?? '';
+}
+
+function drawCard(card, shown) {
+  try {
+    renderCard(card, shown.label, shown.summary);
+  } catch {  // card.js checks every value; should it still fail, the game must not wait for the card
+    $('card-summary').textContent = 'What this file says about itself cannot be shown.';
+  }
+}
+
+// The score of the game on the board, the other kept, hidden.
+function drawScore(s) {
+  const two = shownBook(s) === 'tally';
+  $('score').hidden = two;
+  $('tally').hidden = !two;
+  for (const name of ['score', 'tally']) {
+    for (const [key, value] of Object.entries(s.settings[name])) text($(`${name}-${key}`), String(value));
+  }
+}
+
+function drawSettings(settings) {
+  for (const radio of document.querySelectorAll('input[name="side"]')) radio.checked = radio.value === settings.side;
+  $('level').value = settings.level;
+  for (const name of ['thinking', 'sound', 'alternate']) $(name).checked = settings[name];
+}
+
+export function render(s) {
+  const loading = Boolean(s.loading);
+  document.body.dataset.phase = phase(s);
+  $('board').setAttribute('aria-busy', String(s.busy || loading));
+  for (const control of document.querySelectorAll('.controls input, .controls select, .controls button, #share')) {
+    control.disabled = loading || Boolean(s.failed) || !s.game;
+  }
+  $('zero').textContent = s.scene ? 'Stop WOPR vs WOPR' : 'WOPR vs WOPR';
+  $('undo').disabled = !undoable(s);
+  drawSettings(s.settings);
+  drawScore(s);
+  text($('status'), s.failed?.message ?? s.status);
+  $('status').classList.toggle('bad', Boolean(s.failed));
+  $('retry').hidden = !s.failed?.retry;
+  $('result').hidden = s.result === null;
+  text($('result-text'), s.result ?? '');
+  text($('pending'), s.pending);
+  text($('share-note'), s.share);
+
+  $('loading').hidden = !loading;
+  text($('loading-text'), s.loading?.what ?? '');
+  $('cancel').hidden = !s.loading?.cancellable;
+  for (const control of document.querySelectorAll('.knowledge select, .knowledge input, .knowledge button')) {
+    control.disabled = loading || (control.id === 'catalog' && !s.catalog?.length);  // an empty list offers nothing
+  }
+  for (const where of ['catalog', 'file', 'url']) {
+    const box = $(`${where}-error`);
+    drawn(box, s.errors[where] ?? null, (error) => drawError(box, error));
+  }
+  drawn($('catalog'), s.catalog, (catalog) => drawCatalog($('catalog'), catalog));
+  if (s.catalog?.length && s.knowledge && !loading) drawPicker($('catalog'), s.knowledge);
+  if (s.card) drawn($('card'), s.card, (shown) => drawCard($('card'), shown));
+  if (s.check) drawn($('card-summary'), s.check, (check) => showCheck($('card'), s.card.summary, check));
+
+  if (!s.game) return;
+  const { game, view } = s;
+  drawBoard({ board: view?.board || game.board, line: view ? null : game.line, winner: game.winner,
+    last: view ? null : game.last?.cell ?? null, heat: view?.heat || null, playable: playable(s) });
+  $('heat-legend').hidden = !view?.heat;
+  $('keys').hidden = !$('heat-legend').hidden || s.result !== null || loading;
+  text($('heat-rule'), game.level === 'medium'
+    ? 'At level medium it draws its move by these chances, evened out a little: not always the brightest.'
+    : 'It plays the brightest.');
+}
