@@ -8,11 +8,10 @@ import pytest
 
 from harness.browser import READY, board_of, click, minimax, open_page, play_game
 from tests.support.games import winning_line
-from wopr.runtime.game import Game
+from wopr.runtime.game import LESSON, Game
 from wopr.runtime.knowledge import load
 from wopr.sources import DEFAULT
 
-LESSON = 'A strange game. The only winning move is not to play.'
 
 
 @pytest.mark.parametrize('side', ['X', 'O'])

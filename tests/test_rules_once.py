@@ -2,11 +2,12 @@
 import json
 import re
 
-from wopr.runtime.game import OPENINGS
+from wopr.runtime.game import LESSON, OPENINGS, SPEEDUP
 from wopr.sources import MAX_BYTES
 from wopr.web.site import RULES, STATIC
 
-TWINS = [r'const (OPENINGS|MAX_BYTES)\b', r'64 \* 1024', str(MAX_BYTES), ', '.join(map(str, OPENINGS[:4]))]
+TWINS = [r'const (OPENINGS|MAX_BYTES|SPEEDUP|LESSON)\b', r'64 \* 1024', str(MAX_BYTES), ', '.join(map(str, OPENINGS[:4])),
+         rf'\b{re.escape(str(SPEEDUP))}\b', LESSON[:20]]
 
 
 def test_the_page_s_sources_write_no_twin_of_a_python_rule():
@@ -17,7 +18,8 @@ def test_the_page_s_sources_write_no_twin_of_a_python_rule():
 
 def test_the_built_modules_declare_python_s_values_before_their_code(built_site):
     folder, _ = built_site
-    expected = {'scene.js': {'OPENINGS': list(OPENINGS)}, 'worker.js': {'MAX_BYTES': MAX_BYTES}}
+    expected = {'scene.js': {'OPENINGS': list(OPENINGS), 'SPEEDUP': SPEEDUP, 'LESSON': LESSON},
+                'worker.js': {'MAX_BYTES': MAX_BYTES}}
     assert expected == RULES
     for name, rules in expected.items():
         head = (folder / name).read_text().split('\n')[:len(rules)]

@@ -11,15 +11,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from .runtime.board import other
-from .runtime.game import OPENINGS, Game, IllegalMove
+from .runtime.game import LESSON, OPENINGS, SPEEDUP, Game, IllegalMove
 from .text import clean
 
 HELP = 'Type a cell 1-9 to play, u to take back, q to quit.'
 CELLS = {str(n): n - 1 for n in range(1, 10)}  # what a move may be typed as, exactly
 QUIT = ('q', 'quit', 'exit')
 UNDO = ('u', 'undo')
-LESSON = 'A strange game. The only winning move is not to play.'
-SPEEDUP = 0.7  # each game of WOPR against itself is played this much faster than the one before
 
 
 def board_table(status, probs=None):

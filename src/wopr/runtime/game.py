@@ -6,6 +6,8 @@ from .lstm import Network
 SIDES = ('X', 'O')
 PLAYERS = (0, 1, 2)  # 0: WOPR plays itself; 1: you against WOPR; 2: two people on one device
 OPENINGS = (4, 0, 2, 6, 8, 1, 3, 5, 7)  # WOPR against itself: one game per first move, centre, corners, edges
+SPEEDUP = 0.7  # each game of WOPR against itself is played this much faster than the one before
+LESSON = 'A strange game. The only winning move is not to play.'  # the film's line, when every such game is a draw
 # How WOPR picks its move at each level (front ends also give "easy" a weaker network: see the README): easy and
 # perfect take the most probable legal cell; medium draws it from the network's distribution over the legal cells
 # flattened by TEMPERATURE (weights p ** (1 / T)). How often that loses depends on how sharp the network is: at 2.5 a

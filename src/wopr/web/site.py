@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from .. import runtime
 from ..evaluate import checked
 from ..runtime.format import KnowledgeError
-from ..runtime.game import OPENINGS
+from ..runtime.game import LESSON, OPENINGS, SPEEDUP
 from ..runtime.knowledge import load
 from ..sources import KNOWLEDGE_DIR, MAX_BYTES, read_bytes, shipped_knowledge
 from .compress import write_siblings
@@ -33,7 +33,7 @@ RUNTIME = 'runtime/core.bundle'
 GOB_MODULES = ('gob.py', 'writer.py')
 GOB_BUNDLE = 'runtime/gob.bundle'
 # Rules the page shares with the Python side, written once (here) and put in front of the modules that use them.
-RULES = {'worker.js': {'MAX_BYTES': MAX_BYTES}, 'scene.js': {'OPENINGS': list(OPENINGS)}}
+RULES = {'worker.js': {'MAX_BYTES': MAX_BYTES}, 'scene.js': {'OPENINGS': list(OPENINGS), 'SPEEDUP': SPEEDUP, 'LESSON': LESSON}}
 
 
 def engine_dir():

@@ -1,8 +1,7 @@
 // WOPR vs WOPR, the film's scene: WOPR plays itself, one game per opening, each faster than the one before, until it
 // draws its conclusion. The runtime makes every move (one request each); this file only sets the pace.
-// OPENINGS: runtime/game.py's OPENINGS (`wopr play --players 0`), declared in front of this module by the site build
-const LESSON = 'A strange game. The only winning move is not to play.';
-const SPEEDUP = 0.7;  // each game's pace, against the one before
+// OPENINGS, SPEEDUP (each game's pace, against the one before) and LESSON: runtime/game.py's (`wopr play --players 0`),
+// declared in front of this module by the site build
 const MOVE_MS = 900;  // a move of the first game, thinking shown included
 
 // The film's line when every game was a draw; otherwise what happened, honestly.
