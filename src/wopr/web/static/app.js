@@ -58,9 +58,8 @@ function count(s) {
   if (page.counted || !s.over || s.players === 0) return;
   const key = s.players === 2 ? s.winner || 'draw' : s.winner === s.human ? 'you' : s.winner ? 'ai' : 'draw';
   page.counted = { book: book(s.players), key };
-  settings[page.counted.book][key] += 1;
+  settings[page.counted.book][key] += 1;  // shown with the result (finish)
   remember(settings);
-  draw();
 }
 
 // A counted result taken out again: its game's end was taken back.
@@ -264,13 +263,19 @@ function setLoading(what, cancellable = false) {
   if (!what && focused && focused !== document.body && document.activeElement === document.body) focused.focus();
 }
 
+// Says at the control `where` why `label` could not be used (the reply that refused it), and returns that reply.
+function refuse(where, label, reply) {
+  page.errors = { ...page.errors, [where]: { label, reply } };
+  return reply;
+}
+
 // Loads {url, sha256?} or {bytes} and plays it; the engine's reply. `where` is the control whose box says why not.
 async function load(source, label, { value, link = null, auto = false, where }) {
   setLoading(`Loading ${label}…`, Boolean(source.url));
   const reply = await loadKnowledge(source, gameSettings(page));
   if (reply.kind === 'Engine') page.broken = true;
   if (!reply.ok) {
-    page.errors = { ...page.errors, [where]: { label, reply } };
+    refuse(where, label, reply);
     setLoading('');
     return reply;
   }
@@ -308,8 +313,7 @@ function chooseKnowledge(entry, { auto = false, where = 'catalog' } = {}) {
 function useUrl(text, where) {
   const url = addressOf(text);
   if (!url) {
-    const reply = { ok: false, kind: 'Download', error: 'not a URL' };
-    page.errors = { ...page.errors, [where]: { label: text, reply } };
+    const reply = refuse(where, text, { ok: false, kind: 'Download', error: 'not a URL' });
     draw();
     return reply;
   }
@@ -323,7 +327,7 @@ async function useFile(file) {
   setLoading(`Loading ${file.name}…`);  // at once: the page is busy from the moment a file is chosen
   const read = await fileBytes(file);
   if (!read.bytes) {
-    page.errors = { ...page.errors, file: { label: file.name, reply: read } };
+    refuse('file', file.name, read);
     setLoading('');
     return;
   }
@@ -336,8 +340,10 @@ async function startKnowledge(wanted) {
   setLoading('Loading the engine and knowledge…');  // the worker starts the engine at once
   const { catalog, problem } = await readCatalog();
   page.catalog = catalog || [];
-  setLoading('');
-  if (problem) return problem;
+  if (problem) {
+    setLoading('');
+    return problem;
+  }
   const asked = wanted && await useUrl(wanted, 'catalog');
   if (asked?.ok) return null;
   const shared = asked && { label: page.errors.catalog.label, reply: asked };  // why the link's is not in use

@@ -48,9 +48,9 @@ function drawCatalog(select, catalog) {
 // The picker shows the knowledge in use; a file or URL of the player's gets its own option.
 function drawPicker(select, knowledge) {
   const yours = select.querySelector('option[value=""]');
-  const label = `Yours: ${knowledge.label}`;
-  if (knowledge.value !== '' || yours?.text !== label) yours?.remove();
-  if (knowledge.value === '' && yours?.text !== label) select.append(new Option(label, ''));
+  const wanted = knowledge.value === '' ? `Yours: ${knowledge.label}` : null;
+  if (yours && yours.text !== wanted) yours.remove();
+  if (wanted && yours?.text !== wanted) select.append(new Option(wanted, ''));
   select.value = knowledge.value ?? '';
 }
 
@@ -58,7 +58,7 @@ function drawCard(card, shown) {
   try {
     renderCard(card, shown.label, shown.summary);
   } catch {  // card.js checks every value; should it still fail, the game must not wait for the card
-    $('card-summary').textContent = 'What this file says about itself cannot be shown.';
+    card.querySelector('#card-summary').textContent = 'What this file says about itself cannot be shown.';
   }
 }
 
