@@ -1,6 +1,8 @@
 """The bridge's JSON protocol: load, new, play, move, undo, state, check; levels and players; failed loads keep the
 game; bad requests answer ok:false."""
 import hashlib
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -194,3 +196,17 @@ def test_the_check_runs_in_parts_between_moves_and_a_new_load_starts_it_again(br
     assert reply['check']['never_loses'] is False
     assert bridge({'op': 'check'}) == reply  # done: the same answer again
     assert bridge({'op': 'state'})['state']['moves'] == []  # the check never touches the game
+
+
+def test_a_gob_file_without_the_importer_asks_for_it_and_keeps_the_game(bridge, files, monkeypatch):
+    """The page's runtime comes without the 2018 importer: the runtime, not the worker, tells a gob file (the worker
+    installs the importer on this answer and loads again)."""
+    gob = Path(__file__).parent / 'fixtures' / 'gob' / 'h8.bin'
+    before = bridge({'op': 'load', 'path': str(files['a'])})
+    monkeypatch.setitem(sys.modules, 'wopr.runtime.gob', None)  # its import fails, as in a page that lacks it
+    reply = bridge({'op': 'load', 'path': str(gob)})
+    assert (reply['ok'], reply['kind']) == (False, 'ImporterMissing') and 'gob importer' in reply['error']
+    assert bridge({'op': 'state'})['state'] == before['state']
+    assert bridge({'op': 'load', 'path': str(files['b'])})['ok']  # a safetensors file needs no importer
+    monkeypatch.undo()
+    assert bridge({'op': 'load', 'path': str(gob)})['knowledge']['hidden_size'] == 8

@@ -22,9 +22,9 @@ from tests.support.knowledge_files import contract_metadata, lying_files, make_k
 from wopr.evaluate import RuntimePolicy, play_strength
 from wopr.export.card import card_files, curve_series, curve_svg
 from wopr.export.onnx import OPSET, policy
-from wopr.report import history_axis
 from wopr.runtime.board import encode, is_over, legal_moves, new_board, to_move
 from wopr.runtime.lstm import Network
+from wopr.runtime.metadata import history_axis
 from wopr.sources import DEFAULT, KNOWLEDGE_DIR, load_knowledge, write_files
 
 GOB = Path(__file__).parent / 'fixtures' / 'gob'

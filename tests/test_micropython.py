@@ -220,3 +220,19 @@ def test_every_runtime_module_imports_in_micropython(micropython):
     assert set(json.loads(printed)) <= ALLOWED
     assert micropython.run('import sys\nprint(sys.implementation.name, sys.implementation.version[:2])').split() == \
         ['micropython', '(1,', '27)']
+
+
+def test_the_training_curve_is_the_same(micropython):
+    """The card draws the curve the runtime computes in the worker: MicroPython places every point as CPython does,
+    a sum of counts past any float included."""
+    from wopr.runtime.metadata import curve
+    odd = [{'epoch': 1, 'losses_x': 3, 'losses_o': 1, 'optimal_pct': 80.0}, {'loss': 0.5},
+           {'epoch': 2, 'losses_x': 10 ** 308, 'losses_o': 10 ** 308}, {'epoch': 5, 'losses_x': 0, 'losses_o': 0}]
+    histories = [odd, [{'loss': 1 / n} for n in (1, 2, 3)]]
+    histories += [load(p.read_bytes()).history for p in sorted(KNOWLEDGE_DIR.glob('*.safetensors'))]
+    printed = micropython.run('import json\nfrom wopr.runtime.metadata import curve\n'
+                              f'for h in {histories!r}:\n    print(json.dumps(curve(h)))\n')
+    got = [json.loads(line) for line in printed.splitlines()]
+    assert len(got) == len(histories) and [p['at'] for p in got[0]['points']] == [1, 5]
+    for history, theirs in zip(histories, got):
+        assert difference(theirs, curve(history)) is None

@@ -13,7 +13,6 @@ from wopr.runtime.knowledge import load
 from wopr.sources import DEFAULT
 
 
-
 @pytest.mark.parametrize('side', ['X', 'O'])
 def test_easy_plays_the_2018_network_and_a_scripted_line_beats_it(engine, web, side):
     easy = web.entry('winning-x')

@@ -14,6 +14,7 @@ import pytest
 from harness.browser import READY, board_of, click, open_page, play_game, random_player, watch
 from tests.support.sites import HOSTILE, NOT_A_STRING
 from wopr.runtime.knowledge import load
+from wopr.runtime.metadata import curve
 from wopr.sources import DEFAULT
 
 ODD = ['hostile.safetensors', 'extreme.safetensors', 'digits.safetensors', 'deep500.safetensors',
@@ -54,7 +55,9 @@ def test_the_card_itself_never_throws_on_hostile_values(engine, web):
     numbers and flags, it still renders, with blanks."""
     engine.open(web.url + 'good/?pace=0')
     summary = {'sha256': NOT_A_STRING, 'bytes': NOT_A_STRING, 'hidden_size': NOT_A_STRING, 'dtype': NOT_A_STRING,
-               'figures': [NOT_A_STRING, [NOT_A_STRING, 'x'], ['wins', NOT_A_STRING]], **HOSTILE}
+               'figures': [NOT_A_STRING, [NOT_A_STRING, 'x'], ['wins', NOT_A_STRING]], **HOSTILE,
+               'curve': {'left': NOT_A_STRING, 'lo': NOT_A_STRING, 'points': [
+                   NOT_A_STRING, 5, {'at': NOT_A_STRING, 'x': 0.5}, {'at': 1, 'left': 2, 'x': [1], 'y': 0}]}}
     card = engine.evaluate('''async (summary) => {
         const { renderCard } = await import('./card.js');
         renderCard(document.getElementById('card'), 'hostile', summary);
@@ -91,13 +94,13 @@ def by_games(*points):
 ])
 def test_the_curve_reads_right_for_odd_histories(page, web, history, caption, ticks):
     open_page(page, web.url + 'good/?pace=0')
-    drawn = page.evaluate('''async (history) => {
+    drawn = page.evaluate('''async (shape) => {
         const { renderCard } = await import('./card.js');
-        renderCard(document.getElementById('card'), 'odd', { history });
+        renderCard(document.getElementById('card'), 'odd', { curve: shape });
         const curve = document.getElementById('card-curve');
         return { caption: curve.querySelector('figcaption').textContent, svg: curve.innerHTML,
                  ticks: [...curve.querySelectorAll('text')].map((t) => t.textContent) };
-    }''', history)
+    }''', curve(history))  # as the runtime's summary gives it
     assert caption in drawn['caption'] and 'NaN' not in drawn['svg'] and 'Infinity' not in drawn['svg']
     assert drawn['ticks'] == ticks
 

@@ -138,19 +138,17 @@ def evaluate(knowledge: str = typer.Argument(..., help='Knowledge file or URL.')
 
 
 def level_knowledge(level):
-    """(path, knowledge) of the shipped file a level plays with by default: at easy, the 2018 method's network (the
-    file whose training method is winning-x, else the first that is not perfect by the exhaustive check, never by its
-    own word, in the page's catalog order); else the default."""
-    from .evaluate import RuntimePolicy, play_strength
+    """(path, knowledge) of the shipped file a level plays with by default: at easy, evaluate.easy_pick's choice of
+    the shipped files in the page's catalog order; else the default."""
+    from .evaluate import RuntimePolicy, easy_pick, play_strength
     from .sources import DEFAULT, load_knowledge, shipped_knowledge
     if level != 'easy':
         return DEFAULT, load_knowledge(DEFAULT)
-    shipped = [(path, load_knowledge(path)) for path in shipped_knowledge()]
-    beatable = (s for s in shipped if not play_strength(RuntimePolicy(s[1]), games=0)['perfect'])  # only if needed
-    found = next((s for s in shipped if s[1].training.get('method') == 'winning-x'), None) or next(beatable, None)
+    path = {load_knowledge(p): p for p in shipped_knowledge()}
+    found = easy_pick(path, lambda k: play_strength(RuntimePolicy(k), games=0)['perfect'])
     if found is None:
         raise ValueError('no shipped knowledge is weak enough for level easy: use --knowledge')
-    return found
+    return path[found], found
 
 
 @app.command()

@@ -10,7 +10,7 @@ from . import solver
 from .runtime.board import legal_moves
 from .runtime.check import OUTCOMES, SIDES, RuntimePolicy, walk
 
-__all__ = ['SIDES', 'RuntimePolicy', 'play_out', 'play_strength', 'claim_differences', 'checked']
+__all__ = ['SIDES', 'RuntimePolicy', 'play_out', 'play_strength', 'claim_differences', 'checked', 'easy_pick']
 CLAIMED_GAMES = 1_000  # random games per side replayed as a file's claim says it played them; more: the default
 
 
@@ -77,3 +77,13 @@ def checked(knowledge):
         games, seed = 100, 0
     computed = play_strength(RuntimePolicy(knowledge), games, seed)
     return computed, claim_differences(knowledge.evaluation, computed)
+
+
+def easy_pick(files, perfect):
+    """Of knowledge files in the catalog's order, the one level easy plays with, or None: the 2018 method's network
+    (training method winning-x), else the first that is not perfect by the exhaustive check, never by its own word.
+    perfect(file) gives that check's verdict; it is asked only when no file is of the 2018 method. The terminal and
+    the site's catalog (the page's easy level) both choose by this rule."""
+    files = list(files)
+    return (next((f for f in files if f.training.get('method') == 'winning-x'), None)
+            or next((f for f in files if not perfect(f)), None))

@@ -7,16 +7,10 @@ from rich.table import Table
 
 from .evaluate import SIDES, checked
 from .runtime.format import expected_shapes
-from .runtime.metadata import FIGURES
+from .runtime.metadata import FIGURES, history_axis, scale
 from .text import clean
 
 BARS = '▁▂▃▄▅▆▇█'
-
-
-def scale(v, lo, hi, start, length):
-    """v's place between lo and hi (lo < hi) on a scale from start, length long."""
-    # halves: hi - lo itself may overflow for figures near the float64 limit (the reader allows them)
-    return start + length * ((v / 2 - lo / 2) / (hi / 2 - lo / 2))
 
 
 def sparkline(values):
@@ -51,13 +45,6 @@ def key_value_table(title, rows):
 
 def is_number(value):
     return type(value) in (int, float)  # not bool (a subclass of int)
-
-
-def history_axis(history):
-    """What the history's points are counted in: 'epoch' (supervised: one point per epoch), 'games' (self-play: one
-    point per check, by games played), or None (a file's own layout)."""
-    entries = [h for h in history if isinstance(h, dict)]
-    return next((k for k in ('epoch', 'games') if any(is_number(h.get(k)) for h in entries)), None)
 
 
 def history_table(history):

@@ -6,8 +6,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from ..evaluate import checked
-from ..report import flatten, history_axis, is_number, scale
-from ..runtime.metadata import FIGURES
+from ..report import flatten, is_number
+from ..runtime.metadata import FIGURES, history_axis, scale
 from ..sources import out_file
 from ..text import clean
 
@@ -77,7 +77,7 @@ def evaluation_section(knowledge):
 
 
 def curve_series(history):
-    """(x label, {series name: [(x, y)]}): every numeric figure of the history against its axis (report.history_axis:
+    """(x label, {series name: [(x, y)]}): every numeric figure of the history against its axis (metadata.history_axis:
     the epoch, or the self-play games; entries without one are left out), else against the entry's position."""
     x_key = history_axis(history)
     entries = [h for h in history if isinstance(h, dict) and (x_key is None or is_number(h.get(x_key)))]

@@ -4,7 +4,7 @@ import struct
 
 from .format import DTYPES, MAX_HEADER, KnowledgeError, expected_shapes, is_safetensors, sha256_hex
 from .jsonstrict import parse, shown
-from .metadata import FIGURES, SCHEMAS, read_metadata
+from .metadata import FIGURES, SCHEMAS, curve, read_metadata
 
 FIELDS = ('data_offsets', 'dtype', 'shape')  # all a tensor's entry holds
 SIZE = 2 ** 64  # shapes and offsets are usize to safetensors (u64 here); so is the number of elements
@@ -89,6 +89,11 @@ def _values(data, start, entry, name):
     return values
 
 
+class ImporterMissing(KnowledgeError):
+    """A file that is not safetensors, where the runtime was installed without the gob importer (the page's worker
+    installs it on this answer and loads the file again)."""
+
+
 class Knowledge:
     """Validated knowledge, made by load(): flat row-major weights (tuples of floats) by tensor name, the metadata,
     and `data`, the safetensors bytes they were read from (what a site publishes)."""
@@ -128,7 +133,8 @@ class Knowledge:
             'sha256': self.sha256, 'bytes': self.nbytes, 'hidden_size': self.hidden_size,
             'dtype': self.dtypes['lstm.weight_hh_l0'],
             'metadata': self.plain_metadata(),
-            'training': self.training, 'history': self.history, 'evaluation': self.evaluation, 'figures': FIGURES,
+            'training': self.training, 'history': self.history, 'curve': curve(self.history),
+            'evaluation': self.evaluation, 'figures': FIGURES,
         }
 
 
@@ -138,7 +144,10 @@ def load(data):
     if not isinstance(data, (bytes, bytearray)):
         raise KnowledgeError(f'knowledge must be bytes, got {type(data).__name__}')
     if not is_safetensors(data):
-        from .gob import NotGob, to_safetensors  # a third of the runtime's source: compiled only for a gob file
+        try:  # a third of the runtime's source: compiled only for a gob file, and the page fetches it only then
+            from .gob import NotGob, to_safetensors
+        except ImportError:
+            raise ImporterMissing('this file is not safetensors, and the 2018 gob importer is not installed') from None
         try:
             return Knowledge(to_safetensors(data), 'gob')
         except NotGob:

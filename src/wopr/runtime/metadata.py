@@ -1,6 +1,6 @@
 """The metadata beside the tensors: format checks, one bounded and typed validation of the JSON values `training`,
-`history` and `evaluation` (every front end shows only values of the types it expects), and the labels of the
-evaluation's figures (the terminal and the page show the same words)."""
+`history` and `evaluation` (every front end shows only values of the types it expects), and what the front ends show
+of them alike: the labels of the evaluation's figures, the training curve's points on their scales."""
 from .format import ENCODING, FLOAT64_MAX, FORMAT, MAX_HIDDEN, MAX_ITEMS, MAX_KEYS, MAX_NAME, MAX_TEXT, KnowledgeError
 from .jsonstrict import number, parse, shown
 
@@ -56,6 +56,90 @@ SCHEMAS = {
 }
 
 
+def derived_perfect(entry):
+    """A history entry's verdict from its own figures: no losing line and every move the fastest (None without
+    them). A file stored column by column leaves out `perfect` when every entry's is this."""
+    if 'losses_x' in entry and 'losses_o' in entry and 'fastest_pct' in entry:
+        return entry['losses_x'] == 0 and entry['losses_o'] == 0 and entry['fastest_pct'] == 100
+    return None
+
+
+def _entries(columns, path):
+    """A history stored column by column ({key: [value per entry]}, null where an entry has none) as its entries,
+    the columns checked for their number and length; `perfect`, when left out, derived."""
+    columns = _object(columns, {}, path, skip=columns)  # keys checked; the values, columns, here
+    n = None
+    for key in sorted(columns):  # both interpreters name the same column first
+        column = columns[key]
+        if type(column) is not list:
+            raise _wrong(f'{path}.{key}', column, 'a list (a column)')
+        if len(column) > MAX_ITEMS:
+            raise KnowledgeError(f'{path}.{key} holds {len(column)} entries, over the limit of {MAX_ITEMS}')
+        if n is not None and len(column) != n:
+            raise KnowledgeError(f'{path}.{key} holds {len(column)} entries, the columns before it {n}: a column '
+                                 'holds one value per entry')
+        n = len(column)
+    rows = [{k: columns[k][i] for k in columns if columns[k][i] is not None} for i in range(n or 0)]
+    if 'perfect' not in columns:
+        for row in rows:
+            verdict = derived_perfect(row)
+            if verdict is not None:
+                row['perfect'] = verdict
+    return rows
+
+
+def scale(v, lo, hi, start, length):
+    """v's place between lo and hi (lo < hi) on a scale from start, length long."""
+    # halves: hi - lo itself may overflow for figures near the float64 limit (the reader allows them)
+    return start + length * ((v / 2 - lo / 2) / (hi / 2 - lo / 2))
+
+
+def _real(v):
+    # a number (not a flag) a float holds: a sum of two counts may not (CPython raises, MicroPython gives an infinity)
+    if type(v) is not int and type(v) is not float:
+        return False
+    try:
+        return -FLOAT64_MAX <= float(v) <= FLOAT64_MAX
+    except OverflowError:
+        return False
+
+
+def history_axis(history):
+    """What a history's points are counted in: 'epoch' (supervised: one point per epoch), 'games' (self-play: one
+    point per check, by games played), or None (a file's own layout: by entry)."""
+    return next((k for k in ('epoch', 'games') if any(type(p) is dict and _real(p.get(k)) for p in history)), None)
+
+
+def curve(history):
+    """The training curve of a history, as the page's card draws it: {'axis': history_axis's; 'left': 'losing'
+    (losing lines against every opponent line: losses_x + losses_o, or an older file's pooled `losses`) or 'loss';
+    'lo', 'hi': the left scale (from 0 or below; a flat curve: one unit); 'points': [{'at', 'left', 'optimal_pct' (or
+    None), 'perfect', 'x', 'y'}], x and y the point's place (0 to 1) along the axis and on the left scale}. Entries
+    without a figure for the axis or the left scale are left out."""
+    axis, entries = history_axis(history), [p for p in history if type(p) is dict]
+
+    def lines(p):
+        x, o = p.get('losses_x'), p.get('losses_o')
+        return x + o if _real(x) and _real(o) else p.get('losses')
+    left = 'losing' if any(_real(lines(p)) for p in entries) else 'loss'
+    value = lines if left == 'losing' else (lambda p: p.get('loss'))
+    points = []
+    for p in entries:
+        v = value(p)
+        if _real(v) and (axis is None or _real(p.get(axis))):
+            pct = p.get('optimal_pct')
+            points.append({'at': p[axis] if axis else len(points) + 1, 'left': v,
+                           'optimal_pct': pct if _real(pct) else None, 'perfect': p.get('perfect') is True})
+    lo = min([0] + [p['left'] for p in points])
+    most = max([lo] + [p['left'] for p in points])
+    hi = most if most > lo else lo + 1
+    first, last = min([p['at'] for p in points] or [0]), max([p['at'] for p in points] or [0])
+    for p in points:
+        p['x'] = scale(p['at'], first, last, 0, 1) if last > first else 0.5
+        p['y'] = scale(p['left'], lo, hi, 0, 1)
+    return {'axis': axis, 'left': left, 'lo': lo, 'hi': hi, 'points': points}
+
+
 def read_metadata(header):
     """(string metadata, hidden size, validated JSON values) of a safetensors header; the metadata leaves the header."""
     meta = header.pop('__metadata__', None)
@@ -76,6 +160,8 @@ def read_metadata(header):
     for key in sorted(SCHEMAS):
         if key in meta:  # the header's grammar; a lone surrogate escape reads as U+FFFD, as CPython's text shows it
             value = parse(meta[key].encode(), 'metadata ' + key, '\ufffd')
+            if key == 'history' and type(value) is dict:  # stored column by column (a list: entry by entry)
+                value = _entries(value, 'metadata history')
             parsed[key] = _checked(value, SCHEMAS[key], 'metadata ' + key)
     return meta, int(hidden), parsed
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .. import runtime
-from ..evaluate import checked
+from ..evaluate import checked, easy_pick
 from ..runtime.format import KnowledgeError
 from ..runtime.game import LESSON, OPENINGS, SPEEDUP
 from ..runtime.knowledge import load
@@ -33,7 +33,8 @@ RUNTIME = 'runtime/core.bundle'
 GOB_MODULES = ('gob.py', 'writer.py')
 GOB_BUNDLE = 'runtime/gob.bundle'
 # Rules the page shares with the Python side, written once (here) and put in front of the modules that use them.
-RULES = {'worker.js': {'MAX_BYTES': MAX_BYTES}, 'scene.js': {'OPENINGS': list(OPENINGS), 'SPEEDUP': SPEEDUP, 'LESSON': LESSON}}
+RULES = {'worker.js': {'MAX_BYTES': MAX_BYTES},
+         'scene.js': {'OPENINGS': list(OPENINGS), 'SPEEDUP': SPEEDUP, 'LESSON': LESSON}}
 
 
 def engine_dir():
@@ -86,11 +87,19 @@ def catalog_knowledge(name, location):
         raise KnowledgeError(f'{name}: {e}') from None
 
 
+def evaluation_of(knowledge, _done={}):  # noqa: B006 (the cache: by sha256)
+    """evaluate.checked(knowledge), computed once per file's bytes in a process (it is a function of them alone): a
+    rebuild (`wopr serve`'s, a test's) evaluates only files it has not seen."""
+    if knowledge.sha256 not in _done:
+        _done[knowledge.sha256] = json.dumps(checked(knowledge))
+    return json.loads(_done[knowledge.sha256])  # a copy: nobody shares a mutable result
+
+
 def catalog_entry(name, knowledge):
     """One catalog line; the file is content-addressed: it never changes under its name, so caches keep it for good.
     Its evaluation is computed here, never copied from the file: `claim_differs` names the figures the file's own
     metadata states otherwise (a file that misjudges itself still plays; the page says what it really does)."""
-    evaluation, differs = checked(knowledge)
+    evaluation, differs = evaluation_of(knowledge)
     return {
         'name': name, 'file': f'{name}-{knowledge.sha256[:16]}.safetensors', 'bytes': knowledge.nbytes,
         'sha256': knowledge.sha256,
@@ -110,16 +119,20 @@ def _knowledge_name(location):
 
 
 def knowledge_files(locations):
-    """{site path: bytes} of the catalog's knowledge files and the catalog itself, the default first."""
-    entries, files = [], {}
+    """{site path: bytes} of the catalog's knowledge files and the catalog itself, the default first. The catalog's
+    `levels` name the entry each level plays with when the player picks none (easy: evaluate.easy_pick's choice,
+    else the default; the others: the default)."""
+    entries, files, names, perfect = [], {}, {}, {}
     for location in locations:
         name = _knowledge_name(location)
-        if name in (e['name'] for e in entries):
+        if name in names.values():
             raise ValueError(f'two knowledge files are named {name!r}: rename one')
         knowledge = catalog_knowledge(name, location)
         entries.append(catalog_entry(name, knowledge))
+        names[knowledge], perfect[knowledge] = name, entries[-1]['evaluation']['perfect']
         files[f'knowledge/{entries[-1]["file"]}'] = knowledge.data
-    catalog = {'format': CATALOG_FORMAT, 'knowledge': entries}
+    levels = {'easy': names.get(easy_pick(names, perfect.get), entries[0]['name'])}
+    catalog = {'format': CATALOG_FORMAT, 'knowledge': entries, 'levels': levels}
     return {**files, 'knowledge/index.json': json.dumps(catalog, indent=1).encode()}
 
 

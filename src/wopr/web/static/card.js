@@ -137,44 +137,32 @@ function evaluationTable(evaluation, figures) {
   return table;
 }
 
-// v's place between lo and hi (lo < hi) on a scale from start, length long; halves: hi - lo itself may overflow
-// for figures near the float64 limit (the reader allows them)
-const scale = (v, lo, hi, start, length) => start + length * ((v / 2 - lo / 2) / (hi / 2 - lo / 2));
 const compact = (n) => (n >= 1e6 ? `${+(n / 1e6).toPrecision(3)}M`
   : n >= 1e3 ? `${+(n / 1e3).toPrecision(3)}k` : `${n}`);
 const capital = (words) => words[0].toUpperCase() + words.slice(1);
 
-// Losing lines against every opponent line (left) and the share of optimal moves (right) at each check, by epoch or
-// by self-play games (the axis: wopr.report.history_axis's rule); a file without losing lines shows its loss. An SVG
-// chart from 3 points on, fewer as numbers.
-function curve(history) {
-  const entries = list(history).slice(0, 1000).map(obj);
-  const axis = ['epoch', 'games'].find((k) => entries.some((p) => num(p[k]) !== null)) ?? null;
-  const lines = (p) => {
-    const [x, o] = [num(p.losses_x), num(p.losses_o)];
-    return x !== null && o !== null ? num(x + o) : num(p.losses);
-  };
-  const [leftName, leftKey, leftOf, leftTick] = entries.some((p) => lines(p) !== null)
-    ? ['losing lines', 'losing', lines, thousands] : ['loss', 'loss', (p) => num(p.loss), (v) => v.toFixed(2)];
-  const points = entries.filter((p) => leftOf(p) !== null && (axis === null || num(p[axis]) !== null));
+// The runtime's training curve (metadata.curve: its axis, left scale and points, each placed from 0 to 1): losing
+// lines (or the loss) on the left, the share of optimal moves on the right. An SVG chart from 3 points on, fewer as
+// numbers.
+function drawCurve(c) {
+  const byGames = c.axis === 'games';  // else by epoch (or entry)
+  const [leftName, leftKey, leftTick] = c.left === 'loss' ? ['loss', 'loss', (v) => v.toFixed(2)]
+    : ['losing lines', 'losing', thousands];
+  const points = list(c.points).map(obj).filter((p) => [p.at, p.left, p.x, p.y].every((v) => num(v) !== null))
+    .slice(0, 1000);
+  const [lo, hi] = [num(c.lo) ?? 0, num(c.hi) ?? 1];
   if (!points.length) return [el('p', 'This file carries no training history.', { class: 'muted' })];
   const optimal = points.every((p) => num(p.optimal_pct) !== null);
-  const at = (p, i) => (axis === null ? i + 1 : p[axis]);
-  const where = (p, i) => (axis === 'games' ? `${thousands(p.games)} games` : `epoch ${at(p, i)}`);
-  const state = (p, i) => `${where(p, i)}: ${leftName} ${leftTick(leftOf(p))}`
+  const where = (p) => (byGames ? `${thousands(p.at)} games` : `epoch ${p.at}`);
+  const state = (p) => `${where(p)}: ${leftName} ${leftTick(p.left)}`
     + `${optimal ? `, optimal moves ${rounded(p.optimal_pct)}` : ''}${p.perfect === true ? ', perfect' : ''}`;
   if (points.length < 3) {  // a chart of one or two dots says less than the numbers
     const numbers = el('ul', '', { class: 'epochs' });
-    numbers.append(...points.map((p, i) => el('li', capital(state(p, i)))));
+    numbers.append(...points.map((p) => el('li', capital(state(p)))));
     return [numbers];
   }
   const [W, H, left, right, top, bottom] = [300, 120, 36, 32, 8, 18];
-  const xs = points.map(at);
-  const [xLo, xHi] = [Math.min(...xs), Math.max(...xs)];
-  const x = (i) => (xHi > xLo ? scale(xs[i], xLo, xHi, left, W - left - right) : (left + W - right) / 2);
-  const lo = points.reduce((m, p) => Math.min(m, leftOf(p)), 0);
-  const most = points.reduce((m, p) => Math.max(m, leftOf(p)), lo);
-  const hi = most > lo ? most : lo + 1;  // a flat curve: a scale of one unit
+  const x = (p) => left + p.x * (W - left - right);
   const y = (share) => top + (1 - share) * (H - top - bottom);
   const chart = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart', role: 'img' });
   const label = (words, position, cls) => {
@@ -182,7 +170,7 @@ function curve(history) {
     t.textContent = words;
     chart.append(t);
   };
-  const series = [[leftKey, (p) => y(scale(leftOf(p), lo, hi, 0, 1))]];
+  const series = [[leftKey, (p) => y(p.y)]];
   if (optimal) series.push(['optimal', (p) => y(p.optimal_pct / 100)]);
   for (const share of [0, 0.5, 1]) {
     chart.append(svg('line', { x1: left, x2: W - right, y1: y(share), y2: y(share), class: 'grid' }));
@@ -193,19 +181,19 @@ function curve(history) {
     if (optimal) label(`${100 * share}%`, { x: W - right + 4, y: y(share) + 3 }, 'tick optimal');
   }
   for (const i of points.length <= 6 ? points.map((_, k) => k) : [0, points.length >> 1, points.length - 1]) {
-    label(compact(at(points[i], i)), { x: x(i), y: H - 4, 'text-anchor': 'middle' }, 'tick');
+    label(compact(points[i].at), { x: x(points[i]), y: H - 4, 'text-anchor': 'middle' }, 'tick');
   }
   for (const [name, yOf] of series) {
-    const path = points.map((p, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)},${yOf(p).toFixed(1)}`).join(' ');
+    const path = points.map((p, i) => `${i ? 'L' : 'M'}${x(p).toFixed(1)},${yOf(p).toFixed(1)}`).join(' ');
     chart.append(svg('path', { d: path, class: `line ${name}` }));
-    points.forEach((p, i) => chart.append(svg('circle', { cx: x(i), cy: yOf(p), r: p.perfect === true ? 3.5 : 2.5,
+    points.forEach((p) => chart.append(svg('circle', { cx: x(p), cy: yOf(p), r: p.perfect === true ? 3.5 : 2.5,
       class: `dot ${name}${p.perfect === true ? ' perfect' : ''}` })));
   }
   const last = points.length - 1;
-  const words = [state(points[0], 0), state(points[last], last)];
+  const words = [state(points[0]), state(points[last])];
   const perfectAt = points.findIndex((p) => p.perfect === true);
-  if (perfectAt >= 0) words.push(`perfect from ${where(points[perfectAt], perfectAt)}`);
-  const by = axis === 'games' ? 'by self-play games' : 'by epoch';
+  if (perfectAt >= 0) words.push(`perfect from ${where(points[perfectAt])}`);
+  const by = byGames ? 'by self-play games' : 'by epoch';
   chart.setAttribute('aria-label', `Training curve ${by}: ${words.join('; ')}`);
   const caption = el('figcaption');
   caption.append(el('span', leftName, { class: `key ${leftKey}` }), ' (left) ',
@@ -229,6 +217,6 @@ export function renderCard(card, label, summary) {
   card.querySelector('#card-size').textContent = size(s);
   card.querySelector('#card-facts').replaceChildren(...facts(s).flatMap(([k, v]) => [el('dt', k), el('dd', v)]));
   card.querySelector('#card-evaluation').replaceChildren(evaluationTable(obj(s.evaluation), s.figures));
-  card.querySelector('#card-curve').replaceChildren(...curve(s.history));
+  card.querySelector('#card-curve').replaceChildren(...drawCurve(obj(s.curve)));
   card.hidden = false;
 }

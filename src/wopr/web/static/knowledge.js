@@ -6,13 +6,13 @@ import { DEADLINE_MS, SEED, measured } from './probe.js';
 const CATALOG_URL = new URL('knowledge/index.json', document.baseURI).href;
 const BASE = new URL('.', document.baseURI).href;
 
-// The catalog's entries as the page uses them: only their expected types (a catalog lists what files say of
-// themselves: a method or an evaluation may be anything), with absolute `url`s.
-function entries(listed) {
-  return (Array.isArray(listed) ? listed : [])
+// The catalog's entries as the page uses them: only their expected types, with absolute `url`s; `easy`: the one the
+// build chose for level easy (its `levels`, by the Python side's rule: evaluate.easy_pick).
+function entries({ knowledge, levels }) {
+  return (Array.isArray(knowledge) ? knowledge : [])
     .filter((e) => e && typeof e.name === 'string' && typeof e.file === 'string' && typeof e.sha256 === 'string')
     .map((e) => ({ name: e.name, sha256: e.sha256, url: new URL(e.file, CATALOG_URL).href,
-      method: typeof e.method === 'string' ? e.method : null, perfect: e.evaluation?.perfect === true,
+      perfect: e.evaluation?.perfect === true, easy: e.name === levels?.easy,
       hidden: Number.isSafeInteger(e.hidden_size) ? `${e.hidden_size} hidden` : '' }));
 }
 
@@ -21,7 +21,7 @@ export async function readCatalog() {
   try {
     const response = await fetch(CATALOG_URL, { signal: AbortSignal.timeout(DEADLINE_MS || 30_000) });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const catalog = entries((await response.json()).knowledge);
+    const catalog = entries(Object(await response.json()));
     if (!catalog.length) throw new Error('it lists no knowledge');
     return { catalog };
   } catch (e) {

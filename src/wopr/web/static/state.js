@@ -63,15 +63,13 @@ export const book = (players) => (players === 2 ? 'tally' : 'score');
 // The board's game's (before any: of the players chosen).
 export const shownBook = (s) => book(s.game ? s.game.players : s.settings.side === '2' ? 2 : 1);
 
-// Easy's network: the catalog's 2018-method one (method winning-x), else the first that is not perfect.
-export function weakEntry(catalog) {
-  return catalog.find((e) => e.method === 'winning-x') || catalog.find((e) => !e.perfect) || catalog[0];
-}
+// Easy's network: the one the catalog names for it, else the default.
+export const easyEntry = (catalog) => catalog.find((e) => e.easy) || catalog[0];
 
 // The catalog entry the level wants when the knowledge in use was picked by a level and is not it; else null.
 export function levelKnowledge(s, level) {
   if (!s.knowledge?.auto || !s.catalog?.length) return null;
-  const entry = level === 'easy' ? weakEntry(s.catalog) : s.catalog[0];
+  const entry = level === 'easy' ? easyEntry(s.catalog) : s.catalog[0];
   return entry.name === s.knowledge.value ? null : entry;
 }
 

@@ -2,7 +2,7 @@
 import { drawBoard } from './board.js';
 import { renderCard, showCheck } from './card.js';
 import { explain } from './engine.js';
-import { phase, playable, shownBook, undoable, weakEntry } from './state.js';
+import { phase, playable, shownBook, undoable } from './state.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -40,7 +40,7 @@ function drawCatalog(select, catalog) {
     return;
   }
   select.replaceChildren(...catalog.map((e) => {
-    const what = e === weakEntry(catalog) && e !== catalog[0] ? 'level easy' : e.perfect ? 'never loses' : '';
+    const what = e.easy && e !== catalog[0] ? 'level easy' : e.perfect ? 'never loses' : '';
     return new Option(`${e.name} (${[e.hidden, what].filter(Boolean).join(', ')})`, e.name);
   }));
 }

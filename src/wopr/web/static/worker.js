@@ -87,16 +87,13 @@ async function unbundle(url) {
 
 const writeRuntime = (mp, files) => files.forEach(([name, data]) => mp.FS.writeFile(`/lib/wopr/runtime/${name}`, data));
 
-// The 2018 gob importer, fetched once, only for a file that is not safetensors (format.is_safetensors's test: the
-// header's opening brace after the 8-byte length).
+// The 2018 gob importer, fetched once, when the runtime asks for it (a file it finds is not safetensors).
 let gob;
-async function importerFor(bytes) {
-  if (bytes[8] === 0x7b) return;
-  gob ??= Promise.all([engine, unbundle('runtime/gob.bundle')]).then(([{ mp }, files]) => writeRuntime(mp, files))
-    .catch((e) => {
-      gob = undefined;  // the next such file tries again
-      throw e;
-    });
+async function installImporter(mp) {
+  gob ??= unbundle('runtime/gob.bundle').then((files) => writeRuntime(mp, files)).catch((e) => {
+    gob = undefined;  // the next such file tries again
+    throw e;
+  });
   await gob;
 }
 
@@ -142,23 +139,31 @@ const kindOf = (reply) => (reply.text.length < 4096 ? JSON.parse(reply.text).kin
 async function knowledgeBytes(source) {
   const bytes = source.bytes ? new Uint8Array(source.bytes) : await fetchBytes(source.url, source);
   if (bytes.length > MAX_BYTES) throw tooLarge(source.url || source.name);
-  await importerFor(bytes);
   return bytes;
 }
 
-// The bridge's load reply (it checks the catalog's sha256 and starts the game on the given side); a file the runtime
-// refuses leaves the knowledge in use alone.
-function load(ready, bytes, { request }) {
+// The bridge's load reply (it checks the catalog's sha256 and starts the game on the given side), with how the
+// engine started on the first that succeeds; a file the runtime refuses leaves the knowledge in use alone.
+async function load(ready, bytes, { request }) {
   const { mp, bridge } = ready;
-  mp.FS.writeFile(KNOWLEDGE_PATH, bytes);  // unchanged: the bridge decides what the bytes are
-  try {
-    const reply = call(bridge, { ...request, op: 'load', path: KNOWLEDGE_PATH });
+  const attempt = () => {
+    mp.FS.writeFile(KNOWLEDGE_PATH, bytes);  // unchanged: the bridge decides what the bytes are
+    try {
+      return call(bridge, { ...request, op: 'load', path: KNOWLEDGE_PATH });
+    } finally {
+      mp.FS.unlink(KNOWLEDGE_PATH);  // the game holds the weights now; the file only costs memory
+    }
+  };
+  let reply = attempt();
+  if (kindOf(reply) === 'ImporterMissing') {
+    await installImporter(mp);
+    reply = attempt();
+  }
+  if (kindOf(reply) === undefined) {
     reply.boot = ready.boot;
     ready.boot = undefined;
-    return reply;
-  } finally {
-    mp.FS.unlink(KNOWLEDGE_PATH);  // the game holds the weights now; the file only costs memory
   }
+  return reply;
 }
 
 // Messages: {load: {url | bytes, request: the bridge's load request without its path, deadline?}} |
@@ -176,7 +181,7 @@ self.onmessage = (event) => {
   queue = queue.then(async () => {
     const ready = await engine;
     if (!bytes) return call(ready.bridge, request);
-    const reply = load(ready, await bytes, source);
+    const reply = await load(ready, await bytes, source);
     // a cache may hold an older copy than the catalog describes: ask the server itself, once
     return kindOf(reply) === 'Mismatch' ? load(ready, await fetchBytes(source.url, { ...source, cache: 'no-cache' }),
       source) : reply;
