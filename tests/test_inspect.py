@@ -23,7 +23,7 @@ def test_shows_size_hash_tensors_history_and_evaluation():
     data = DEFAULT.read_bytes()
     assert hashlib.sha256(data).hexdigest() in result.output
     assert str(len(data)) in result.output
-    for name, shape in expected_shapes(10).items():  # the shipped default: hidden 10, F16
+    for name, shape in expected_shapes(8).items():  # the shipped default: hidden 8, F16
         assert re.search(rf'{name}\s*│\s*F16\s*│\s*{"x".join(map(str, shape))}\s*│', result.output)
     assert 'wopr.knowledge/1' in result.output and 'ttt-planes/1' in result.output
     assert 'Training history' in result.output and 'exhaustive evaluation (perfect)' in result.output

@@ -94,6 +94,10 @@ def first_two(valid):
     return sorted((v['data_offsets'], k) for k, v in header.items() if k != '__metadata__')[:2]
 
 
+def history(valid, text):
+    return edited(valid, lambda h: h['__metadata__'].update(history=text))
+
+
 def broken_files(valid, tmp_path):
     """(what, bytes, expected message fragment) for every way a file can be broken."""
     import torch
@@ -132,8 +136,17 @@ def broken_files(valid, tmp_path):
          'is not a whole number from 1 to 1024'),
         ('training not JSON', edited(valid, lambda h: h['__metadata__'].update(training='{oops')),
          'metadata training is not valid JSON'),
-        ('history not a list', edited(valid, lambda h: h['__metadata__'].update(history='{}')),
-         'metadata history is an object: expected a list'),
+        ('history not a list', edited(valid, lambda h: h['__metadata__'].update(history='5')),
+         'metadata history is the number 5: expected a list'),
+        # stored column by column: {key: [value per entry]}
+        ('history columns of two lengths', history(valid, '{"epoch":[1,2],"loss":[1]}'),
+         'metadata history.loss holds 1 entries, the columns before it 2: a column holds one value per entry'),
+        ('history column not a list', history(valid, '{"epoch":5}'),
+         'metadata history.epoch is the number 5: expected a list (a column)'),
+        ('history column of a wrong value', history(valid, '{"epoch":[1,"x"]}'),
+         'metadata history[1].epoch is a string of 1 characters: expected a whole number, 0 or more'),
+        ('history column too long', history(valid, json.dumps({'loss': [0] * 501})),
+         'metadata history.loss holds 501 entries, over the limit of 500'),
         ('evaluation not an object', edited(valid, lambda h: h['__metadata__'].update(evaluation='[1]')),
          'metadata evaluation is a list: expected an object'),
         ('NaN in metadata', edited(valid, lambda h: h['__metadata__'].update(training='{"lr": NaN}')),

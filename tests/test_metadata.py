@@ -21,8 +21,9 @@ from wopr.runtime.format import (
     KnowledgeError,
 )
 from wopr.runtime.knowledge import load
-from wopr.runtime.metadata import FIGURES
+from wopr.runtime.metadata import FIGURES, curve, history_axis
 from wopr.sources import DEFAULT
+from wopr.train.export import HISTORY_POINTS, history_columns
 
 SHIPPED = load(DEFAULT.read_bytes())
 # as `wopr train` writes them; the page's expectations below are checked on these first
@@ -300,3 +301,45 @@ def test_a_hostile_file_never_reaches_a_catalog(tmp_path):
     hostile.write_bytes(with_value('evaluation', ('X', 'games'), '{"toString": 1}'))
     message = one_error_line(cli('site', 'build', '--out', tmp_path / 'site', '--knowledge', hostile))
     assert 'metadata evaluation.X.games is an object' in message
+
+
+def test_the_curve_places_each_point_on_its_axis_and_the_left_scale():
+    by_epoch = [{'epoch': 1, 'losses_x': 3, 'losses_o': 1, 'optimal_pct': 80.0}, {'loss': 0.5},  # no epoch: left out
+                {'epoch': 2, 'losses_x': 10 ** 308, 'losses_o': 10 ** 308},  # a sum no float holds: left out
+                {'epoch': 5, 'losses_x': 0, 'losses_o': 0, 'optimal_pct': 100.0, 'perfect': True}]
+    c = curve(by_epoch)
+    assert (c['axis'], c['left'], c['lo'], c['hi']) == ('epoch', 'losing', 0, 4)
+    assert [(p['at'], p['left'], p['x'], p['y'], p['perfect']) for p in c['points']] == [
+        (1, 4, 0.0, 1.0, False), (5, 0, 1.0, 0.0, True)]
+    flat = curve([{'games': 1000, 'losses': 0}, {'games': 1000, 'losses': 0}])  # one place, a unit scale
+    assert (flat['axis'], flat['hi'], [(p['x'], p['y']) for p in flat['points']]) == ('games', 1, [(0.5, 0.0)] * 2)
+    loss = curve([{'loss': 2.0}, {'loss': 1.0, 'optimal_pct': True}])  # by entry; a flag is no figure
+    assert (loss['axis'], loss['left'], [(p['at'], p['y'], p['optimal_pct']) for p in loss['points']]) == (
+        None, 'loss', [(1, 1.0, None), (2, 0.5, None)])
+    assert curve([])['points'] == [] and history_axis([{'epoch': True}, 5]) is None
+
+
+def test_a_history_reads_the_same_column_by_column_as_entry_by_entry():
+    """The writer's compact form ({key: [value per entry]}, null for none, `perfect` derived when left out) gives the
+    entries an older file lists one by one."""
+    rows = [{'epoch': 1, 'loss': 0.5, 'losses_x': 2, 'losses_o': 0, 'fastest_pct': 90.5, 'perfect': False},
+            {'epoch': 2, 'loss': 0.25, 'losses_x': 0, 'losses_o': 0, 'fastest_pct': 100, 'perfect': True},
+            {'epoch': 3, 'loss': 0.125}]
+    columns = {'epoch': [1, 2, 3], 'loss': [0.5, 0.25, 0.125], 'losses_x': [2, 0, None], 'losses_o': [0, 0, None],
+               'fastest_pct': [90.5, 100, None]}
+    for stored in (rows, columns):
+        assert load(knowledge_bytes(history=json.dumps(stored))).history == rows
+    assert load(knowledge_bytes(history='{}')).history == []
+    assert history_columns(rows) == {**columns, 'loss': [0.5, 0.25, 0.125]}  # perfect: derivable, left out
+
+
+def test_the_writer_keeps_sixteen_points_the_first_perfect_one_among_them_and_short_figures():
+    history = [{'epoch': e, 'loss': 1 / e, 'seconds': e * 1.23456, 'fastest_pct': 99.996 if e < 31 else 100.0,
+                'losses_x': 0, 'losses_o': int(e < 31), 'perfect': e >= 31} for e in range(1, 41)]
+    columns = history_columns(history)  # epochs 1, 4, 6, ... 40 and 31, the first perfect
+    assert columns['epoch'][0] == 1 and columns['epoch'][-1] == 40 and 31 in columns['epoch']
+    assert len(columns['epoch']) == HISTORY_POINTS + 1 and 'perfect' not in columns
+    assert columns['fastest_pct'][0] == 99.99 and columns['fastest_pct'][-1] == 100  # never 100 before it is
+    assert columns['loss'][:3] == [1, 0.25, 0.167] and columns['seconds'][:2] == [1.2, 4.9]
+    read = load(knowledge_bytes(history=json.dumps(columns))).history
+    assert [p['perfect'] for p in read] == [e >= 31 for e in columns['epoch']]

@@ -227,7 +227,7 @@ def outcome_line(status, side):
     return f'{who} ({status["winner"]}, line {"-".join(str(c + 1) for c in status["line"])}).'
 
 
-NETWORKS = {'perfect': ('default', 'default, hidden 10'), 'easy': ('original-method', 'original-method, hidden 64')}
+NETWORKS = {'perfect': ('default', 'default, hidden 8'), 'easy': ('original-method', 'original-method, hidden 64')}
 
 
 def score_line(status, side):
@@ -267,7 +267,7 @@ def test_two_games_with_odd_answers_line_by_line():
              AGAIN.rstrip()]
     outcome = outcome_line(status, 'X')
     assert run_session(script=script) == [
-        *greeting('default, hidden 10'), *with_empty, outcome, 'Score: you 0, WOPR 0, draws 1.', *again,
+        *greeting('default, hidden 8'), *with_empty, outcome, 'Score: you 0, WOPR 0, draws 1.', *again,
         *lines, outcome, 'Score: you 0, WOPR 0, draws 2.', AGAIN + 'No', 'Goodbye.']
 
 
@@ -290,7 +290,7 @@ def test_end_of_input_at_each_prompt_line_by_line(at):
         expected = [*lines[:lines.index(PROMPT + typed[at])], PROMPT.rstrip()]
     else:
         expected = [*lines, outcome_line(status, 'X'), 'Score: you 0, WOPR 0, draws 1.', AGAIN.rstrip()]
-    assert run_session(script=script) == [*greeting('default, hidden 10'), *expected, 'Goodbye.']
+    assert run_session(script=script) == [*greeting('default, hidden 8'), *expected, 'Goodbye.']
 
 
 def on_a_terminal(keys):
@@ -348,7 +348,7 @@ def test_two_players_line_by_line_with_the_score():
     games = [[1, 4, 2, 5, 3], [1, 4, 2, 5, 9, 6], [1, 2, 3, 5, 4, 6, 8, 7, 9]]  # X wins, O wins, a draw
     outcomes = ['X wins (X, line 1-2-3).', 'O wins (O, line 4-5-6).', 'A draw. The only winning move is not to play.']
     scores = ['X 1, O 0, draws 0', 'X 1, O 1, draws 0', 'X 1, O 1, draws 1']
-    expected = greeting('default, hidden 10')
+    expected = greeting('default, hidden 8')
     for n, (cells, outcome, score) in enumerate(zip(games, outcomes, scores)):
         board = [''] * 9
         expected += ['', 'Two players, X first, level perfect. Type a cell 1-9 to play, u to take back, q to quit.',
@@ -389,7 +389,7 @@ def test_take_back_line_by_line():
                 *board_lines(detoured), PROMPT + 'u', f"Took back your move {detour + 1} and WOPR's reply {reply + 1}.",
                 *board_lines(game.board), *lines[second:]]
     script = '\n'.join(['u', typed[0], str(detour + 1), 'u', *typed[1:], 'n', ''])
-    assert run_session(script=script) == [*greeting('default, hidden 10'), *expected, outcome_line(status, 'X'),
+    assert run_session(script=script) == [*greeting('default, hidden 8'), *expected, outcome_line(status, 'X'),
                                           'Score: you 0, WOPR 0, draws 1.', AGAIN + 'n', 'Goodbye.']
 
 
@@ -408,5 +408,5 @@ def test_alternate_changes_your_side_each_game_and_the_score_counts_you():
     (typed_x, lines_x, status_x), (typed_o, lines_o, status_o) = sessions
     script = '\n'.join([*typed_x, 'y', *typed_o, 'n', ''])
     assert run_session('--alternate', script=script) == [
-        *greeting('default, hidden 10'), *lines_x, outcome_line(status_x, 'X'), 'Score: you 0, WOPR 1, draws 0.',
+        *greeting('default, hidden 8'), *lines_x, outcome_line(status_x, 'X'), 'Score: you 0, WOPR 1, draws 0.',
         AGAIN + 'y', *lines_o, outcome_line(status_o, 'O'), 'Score: you 0, WOPR 2, draws 0.', AGAIN + 'n', 'Goodbye.']

@@ -51,7 +51,7 @@ def make_knowledge(directory, hidden=16, dtype='F32', seed=0, scale=1.0, name=No
 
 
 
-def zero_model(hidden=10):
+def zero_model(hidden=8):
     """The contract module with every weight 0: its move is always the lowest free cell."""
     model = Model(hidden)
     with torch.no_grad():
@@ -71,7 +71,7 @@ def make_claiming(directory, name, evaluation, history=(), model=None):
 
 
 def lying_files(directory):
-    """All-zero networks (hidden 10, as the default) whose metadata lies about them, {name: path}: `copied`, the
+    """All-zero networks (hidden 8, as the default) whose metadata lies about them, {name: path}: `copied`, the
     shipped default's evaluation and history; `fewer-losses`, its own figures with fewer losses; `history`, its own
     true evaluation but the default's perfect history; `one-side`, the default's figures as X only."""
     from wopr.evaluate import RuntimePolicy, play_strength

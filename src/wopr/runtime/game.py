@@ -11,7 +11,7 @@ LESSON = 'A strange game. The only winning move is not to play.'  # the film's l
 # How WOPR picks its move at each level (front ends also give "easy" a weaker network: see the README): easy and
 # perfect take the most probable legal cell; medium draws it from the network's distribution over the legal cells
 # flattened by TEMPERATURE (weights p ** (1 / T)). How often that loses depends on how sharp the network is: at 2.5 a
-# best-move player beats the perfect hidden-10 network in 8% of the games the network plays as X and 25% as O, the
+# best-move player beats the perfect hidden-8 network in 10% of the games the network plays as X and 29% as O, the
 # hidden-64 one, whose distribution is flatter, in 51% and 55% (benchmarks/levels.py).
 LEVELS = ('easy', 'medium', 'perfect')
 TEMPERATURE = 2.5
