@@ -54,9 +54,10 @@ serve: $(VENV)/.base $(MPWASM)
 test: $(VENV)/.dev $(MPWASM) browsers
 	$(PY) -m pytest -q
 
-# The suite without browsers, training or the wheel: a quick check while working (`make test` is the whole suite).
+# The suite without browsers, training or the wheel, one worker per core: a quick check while working (`make test` is
+# the whole suite).
 test-fast: $(VENV)/.dev $(MPWASM)
-	$(PY) -m pytest -q -m 'not browser and not train and not wheel'
+	$(PY) -m pytest -q -n auto -m 'not browser and not train and not wheel'
 
 bench: $(VENV)/.dev $(MPWASM) $(PEERS) browsers
 	$(PY) -m benchmarks.run

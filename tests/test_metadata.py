@@ -21,7 +21,7 @@ from wopr.runtime.format import (
     KnowledgeError,
 )
 from wopr.runtime.knowledge import load
-from wopr.runtime.metadata import FIGURES, curve, history_axis
+from wopr.runtime.metadata import FIGURES, curve, history_axis, setting_words
 from wopr.sources import DEFAULT
 from wopr.train.export import HISTORY_POINTS, history_columns
 
@@ -343,3 +343,12 @@ def test_the_writer_keeps_sixteen_points_the_first_perfect_one_among_them_and_sh
     assert columns['loss'][:3] == [1, 0.25, 0.167] and columns['seconds'][:2] == [1.2, 4.9]
     read = load(knowledge_bytes(history=json.dumps(columns))).history
     assert [p['perfect'] for p in read] == [e >= 31 for e in columns['epoch']]
+
+
+def test_settings_read_in_plain_words_known_or_not():
+    assert setting_words({'hidden': 8, 'until_perfect': True, 'threads': 1, 'lr': 2 / 3, 'loss': 'set'}) == [
+        'an LSTM of 8 hidden units', 'stopped at its first perfect check',
+        'any move of its target set counted as right', 'at a learning rate of 0.6667', 'on one torch thread']
+    # a value the words do not know, and a key nobody knows, as they are; the ones shown apart left out
+    assert setting_words({'dtype': 'bf16', 'threads': 2, 'warmup': None, 'name': 'x', 'method': 'optimal'}) == [
+        'dtype: bf16', 'on 2 torch threads', 'warmup: null']

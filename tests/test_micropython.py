@@ -236,3 +236,12 @@ def test_the_training_curve_is_the_same(micropython):
     assert len(got) == len(histories) and [p['at'] for p in got[0]['points']] == [1, 5]
     for history, theirs in zip(histories, got):
         assert difference(theirs, curve(history)) is None
+
+
+def test_the_settings_read_in_the_same_words(micropython):
+    from wopr.runtime.metadata import setting_words
+    trainings = [load(p.read_bytes()).training for p in sorted(KNOWLEDGE_DIR.glob('*.safetensors'))]
+    trainings.append({'lr': 2 / 3, 'threads': 1, 'until_perfect': False, 'odd': None, 'big': 10 ** 30, 'f': 1e-7})
+    printed = micropython.run('import json\nfrom wopr.runtime.metadata import setting_words\n'
+                              f'for t in {trainings!r}:\n    print(json.dumps(setting_words(t)))\n')
+    assert [json.loads(line) for line in printed.splitlines()] == [setting_words(t) for t in trainings]

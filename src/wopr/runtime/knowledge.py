@@ -4,7 +4,7 @@ import struct
 
 from .format import DTYPES, MAX_HEADER, KnowledgeError, expected_shapes, is_safetensors, sha256_hex
 from .jsonstrict import parse, shown
-from .metadata import FIGURES, SCHEMAS, curve, read_metadata
+from .metadata import FIGURES, SCHEMAS, curve, read_metadata, setting_words
 
 FIELDS = ('data_offsets', 'dtype', 'shape')  # all a tensor's entry holds
 SIZE = 2 ** 64  # shapes and offsets are usize to safetensors (u64 here); so is the number of elements
@@ -133,7 +133,8 @@ class Knowledge:
             'sha256': self.sha256, 'bytes': self.nbytes, 'hidden_size': self.hidden_size,
             'dtype': self.dtypes['lstm.weight_hh_l0'],
             'metadata': self.plain_metadata(),
-            'training': self.training, 'history': self.history, 'curve': curve(self.history),
+            'training': self.training, 'settings': setting_words(self.training), 'history': self.history,
+            'curve': curve(self.history),
             'evaluation': self.evaluation, 'figures': FIGURES,
         }
 

@@ -56,6 +56,53 @@ SCHEMAS = {
 }
 
 
+# Plain words for the training settings a file records, in the order shown ({}: the value; a dict: words per value,
+# '*' for any other);
+# the page's card and `wopr inspect` say the same. The method, its games, epochs and time, the libraries and the
+# name are shown on lines of their own.
+SETTING_WORDS = (
+    ('hidden', 'an LSTM of {} hidden units'), ('dtype', {'f16': 'weights stored as 16-bit floats',
+                                                         'f32': 'weights stored as 32-bit floats'}),
+    ('epochs', 'at most {} passes over its games'),
+    ('until_perfect', {True: 'stopped at its first perfect check', False: 'trained for every pass or game'}),
+    ('loss', {'set': 'any move of its target set counted as right'}),
+    ('optimizer', 'weights moved by {}'), ('lr', 'at a learning rate of {}'),
+    ('batch_size', '{} games per learning step'), ('seed', 'random seed {}'),
+    ('threads', {1: 'on one torch thread', '*': 'on {} torch threads'}),
+    # self-play's own (docs/self-play.md)
+    ('max_games', 'at most {} games'), ('check_every', 'checked every {} games'),
+    ('games_per_round', '{} games played at once'), ('steps_per_round', 'then {} learning steps'),
+    ('replay', 'learnt from its latest {} games'), ('gradient_steps', '{} learning steps in all'),
+    ('discount', "a later move's worth times {}"), ('epsilon', 'a random move with probability {} while learning'),
+    ('random_share', 'a share of {} of the games against a random player'),
+    ('value_scale', 'move values scaled by {} into probabilities'),
+)
+SHOWN_APART = ('method', 'centre_first', 'games', 'checkpoint_games', 'trained_epochs', 'seconds', 'versions', 'name')
+
+
+def setting_words(training):
+    """A validated `training`'s settings in plain words, one phrase each: the known ones as SETTING_WORDS says,
+    any other scalar as 'its name: its value'."""
+    def value(v):
+        if type(v) is bool:
+            return 'true' if v else 'false'
+        return str(float(f'{v:.4g}')) if type(v) is float else str(v)
+    out = []
+    for key, words in SETTING_WORDS:
+        v = training.get(key)
+        if v is None:
+            continue
+        if type(words) is dict:  # matched by type too: a flag is not the number it equals (True == 1)
+            words = next((w for k, w in words.items() if k == v and type(k) is type(v)), words.get('*'))
+        out.append(words.replace('{}', value(v)) if words else key.replace('_', ' ') + ': ' + value(v))
+    known = [k for k, _ in SETTING_WORDS]
+    for key in sorted(training):
+        v = training[key]
+        if key not in known and key not in SHOWN_APART and (v is None or type(v) in (str, int, float, bool)):
+            out.append(key.replace('_', ' ') + ': ' + ('null' if v is None else value(v)))
+    return out
+
+
 def derived_perfect(entry):
     """A history entry's verdict from its own figures: no losing line and every move the fastest (None without
     them). A file stored column by column leaves out `perfect` when every entry's is this."""

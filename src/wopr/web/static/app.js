@@ -283,6 +283,7 @@ async function load(source, label, { value, link = null, auto = false, where }) 
   page.knowledge = { value, label, link, auto };
   page.card = { label, summary: reply.knowledge };
   page.check = null;
+  page.stepMs = null;
   setLoading('');
   await loaded(reply.state);
   verify(page.card);
@@ -292,10 +293,15 @@ async function load(source, label, { value, link = null, auto = false, where }) 
 // This browser's own exhaustive check of the knowledge just loaded, once it plays, one part per request, until it
 // is done; the card then says what it found. A load that follows ends it: the card is then another load's.
 async function verify(card) {
-  let ms = 0;
-  for (;;) {
+  let [ms, positions] = [0, 0];
+  for (let part = 1; ; part += 1) {
     const reply = await checkPart();
     if (page.card !== card) return;
+    if (reply.ok && part === 2) {  // the first part's first step is the game's, made at the load: the second times one
+      page.stepMs = reply.ms / Math.max(1, reply.check.positions - positions);
+      draw();
+    }
+    positions = reply.check?.positions ?? 0;
     if (!reply.ok || reply.check.done) {
       page.check = reply.ok ? { ...reply.check, ms: ms + reply.ms } : { done: false, error: explain(reply).reason };
       draw();

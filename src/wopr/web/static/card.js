@@ -92,12 +92,9 @@ function facts(summary) {
     rows.push(['Training time', `${epochs === null ? '' : `${epochs} epoch${epochs === 1 ? '' : 's'} in `}`
       + `${seconds.toFixed(1)} s`]);
   }
-  const shown = new Set(['method', 'centre_first', 'games', 'checkpoint_games', 'trained_epochs', 'seconds',
-    'versions', 'name']);
-  const short = (v) => (num(v) !== null && !Number.isInteger(v) ? String(+v.toPrecision(4)) : text(v));
-  const settings = Object.entries(t).filter(([k, v]) => !shown.has(k) && text(v) !== null).slice(0, MAX_SETTINGS)
-    .map(([k, v]) => `${text(k.replace(/_/g, ' '))} ${short(v)}`);
-  if (settings.length) rows.push(['Settings', settings.join(', ')]);
+  // in plain words, as the runtime puts them (metadata.setting_words)
+  const settings = list(summary.settings).map(text).filter((v) => v !== null).slice(0, MAX_SETTINGS);
+  if (settings.length) rows.push(['Settings', `${capital(settings.join('; '))}.`]);
   const versions = Object.entries(obj(t.versions)).filter(([, v]) => text(v) !== null).slice(0, MAX_ROWS);
   if (versions.length) rows.push(['Libraries', versions.map(([k, v]) => `${text(k)} ${text(v)}`).join(', ')]);
   const sha = typeof summary.sha256 === 'string' ? summary.sha256.slice(0, 64) : '';
@@ -211,7 +208,7 @@ export function showCheck(card, summary, check) {
 
 export function renderCard(card, label, summary) {
   const s = obj(summary);
-  card.querySelector('#card-title').textContent = label;
+  card.querySelector('#card-title').textContent = text(obj(s.training).name) || label;  // as the terminal names it
   card.querySelector('#card-summary').textContent = verdict(obj(s.evaluation), null);
   card.dataset.check = 'running';
   card.querySelector('#card-size').textContent = size(s);

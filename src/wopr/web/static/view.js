@@ -5,6 +5,7 @@ import { explain } from './engine.js';
 import { phase, playable, shownBook, undoable } from './state.js';
 
 const $ = (id) => document.getElementById(id);
+const SLOW_MS = 500;  // a move that takes longer is said before it is played
 
 // Draws `value` into `node` only when it changed (by identity): lists, boxes and the card are rebuilt, not re-set
 // on every render, so focus and a screen reader's place stay where they are.
@@ -111,6 +112,9 @@ export function render(s) {
   if (s.catalog?.length && s.knowledge && !loading) drawPicker($('catalog'), s.knowledge);
   if (s.card) drawn($('card'), s.card, (shown) => drawCard($('card'), shown));
   if (s.check) drawn($('card-summary'), s.check, (check) => showCheck($('card'), s.card.summary, check));
+  // a reply steps the network twice: over the person's move, then for WOPR's
+  text($('card-slow'), 2 * s.stepMs >= SLOW_MS ? `This network is big for this device: each of WOPR's replies will`
+    + ` take about ${(2 * s.stepMs / 1000).toFixed(1)} s here.` : '');
 
   if (!s.game) return;
   const { game, view } = s;
