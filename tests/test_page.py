@@ -71,12 +71,14 @@ def test_games_on_both_sides_match_cpython_and_the_default_never_loses(engine, w
             tally['ai' if status['winner'] else 'draw'] += 1
             text = engine.text('#result-text')
             struck = engine.evaluate('() => [...document.querySelectorAll(".cell.win")].map((c) => +c.id.slice(3))')
+            said = engine.text('#status')  # how it ended, once: the banner's headline, then the status's line
             if status['winner']:
-                assert text.startswith('WOPR wins') and struck == status['line']
+                assert text == 'WOPR wins.' and struck == status['line']
+                assert said == f"With squares {'-'.join(str(c + 1) for c in status['line'])}."
                 assert engine.evaluate('() => document.querySelector("#strike").getAttribute("class")') == \
                     status['winner']  # the winner's colour
             else:
-                assert text.startswith('A draw') and struck == []
+                assert (text, said, struck) == ('A draw.', 'The only winning move is not to play.', [])
             assert not any(engine.cells_enabled())  # a finished game takes no move
             assert engine.focused() == 'again'  # "Play again", focused
             assert {k: int(engine.text(f'#score-{k}')) for k in tally} == tally
@@ -618,7 +620,7 @@ def test_two_players_keep_their_own_tally_take_back_one_move_and_reset(page, web
     assert page.text_content('#status') == "Took back O's move on square 5. O to play."
     for cell in (4, 2):
         click(page, cell)
-    assert page.text_content('#result-text') == 'X wins, with squares 1-2-3.' and score_of(page, 'tally') == [1, 0, 0]
+    assert page.text_content('#result-text') == 'X wins.' and score_of(page, 'tally') == [1, 0, 0]
     page.click('#reset-score')
     assert score_of(page, 'tally') == [0, 0, 0] and page.text_content('#status').startswith('Score reset')
     page.keyboard.press('u')  # the reset result is not taken out twice

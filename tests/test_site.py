@@ -42,8 +42,10 @@ def test_build_writes_page_engine_runtime_and_knowledge(built_site):
     out, files = built_site
     sources = {p.name: p for p in site.STATIC.iterdir() if p.name != site.SERVICE_WORKER}
     sources |= {name: site.engine_dir() / name for name in site.ENGINE}
-    for name, path in sources.items():  # scripts and styles minified, the rest as it is
-        assert (out / name).read_bytes() == site.with_rules(name, minified(name, path.read_bytes()))
+    scripts = {name: (out / name).read_bytes() for name in sources if name.endswith('.js')}
+    for name, path in sources.items():  # scripts and styles minified, the page given its preloads, the rest as it is
+        made = site.with_rules(name, minified(name, path.read_bytes()))
+        assert (out / name).read_bytes() == (site.with_preloads(made, scripts) if name == 'index.html' else made)
         if minifiable(name):
             assert (out / name).stat().st_size < 0.9 * path.stat().st_size, name  # comments and spaces gone
     core = unbundle((out / site.RUNTIME).read_bytes())
@@ -371,9 +373,26 @@ def test_wopr_serve_builds_then_prints_a_url_that_serves_the_page(tmp_path):
     try:
         url = re.search(r'http://\S+/', server.stdout.readline()).group(0)
         with urllib.request.urlopen(url) as response:
-            assert response.read() == (site.STATIC / 'index.html').read_bytes()
+            assert response.read() == (out / 'index.html').read_bytes()  # the page as built, preloads in
         with urllib.request.urlopen(url + 'knowledge/index.json') as response:
             assert json.loads(response.read())['knowledge'][0]['name'] == 'default'
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_the_page_preloads_every_module_app_js_imports_but_the_engine_s(built_site):
+    """The built modules' own imports, followed from app.js, are exactly what index.html preloads: a module added
+    to the page is fetched with the others, not one import level later."""
+    out, _ = built_site
+    html = (out / 'index.html').read_text()
+    preloaded = re.findall(r'<link rel="modulepreload" href="([^"]+)">', html)
+    needed, todo = set(), ['app.js']
+    while todo:
+        for name in re.findall(r'from\s*["\']\./([^"\']+)["\']', (out / todo.pop()).read_text()):
+            if name not in needed:
+                needed.add(name)
+                todo.append(name)
+    assert len(preloaded) == len(set(preloaded)) and set(preloaded) == needed - {'engine.js'}
+    assert {'state.js', 'view.js', 'card.js'} <= needed and 'modulepreload: app.js' not in html
+    assert html.index('modulepreload') < html.index('<script type="module" src="app.js">')

@@ -155,11 +155,38 @@ def with_rules(name, script):
     return consts.encode() + script
 
 
+PRELOADS = b"<!-- modulepreload: app.js's modules, listed here by the site build (site.with_preloads) -->\n"
+PAGE_ENTRY, ENGINE_ENTRY = 'app.js', 'engine.js'  # index.html loads both; the engine's module starts on its own
+IMPORT = re.compile(r"""\bfrom\s*['"]\./([\w-]+\.js)['"]""")
+
+
+def page_modules(scripts, entry=PAGE_ENTRY):
+    """The modules `entry` imports, directly or not, in the order a browser meets them: {name: source} -> [name]."""
+    found, todo = [], [entry]
+    while todo:
+        for name in IMPORT.findall(scripts[todo.pop(0)].decode()):
+            if name not in found and name != entry:
+                found.append(name)
+                todo.append(name)
+    return found
+
+
+def with_preloads(html, scripts):
+    """index.html with a modulepreload link for each module app.js needs (but the engine's, a script of its own):
+    the browser fetches them all at once instead of one import level after the other."""
+    links = ''.join(f'<link rel="modulepreload" href="{name}">\n' for name in page_modules(scripts)
+                    if name != ENGINE_ENTRY)
+    if PRELOADS not in html:
+        raise ValueError('index.html has lost its modulepreload marker')
+    return html.replace(PRELOADS, links.encode())
+
+
 def site_contents(locations):
     """{site path: bytes} of the whole site, but for the compressed copies; scripts and styles minified (the engine's
     loader too) before the service worker hashes them."""
     files = {p.name: with_rules(p.name, minified(p.name, p.read_bytes())) for p in sorted(STATIC.iterdir())
              if p.is_file() and p.name != SERVICE_WORKER}
+    files['index.html'] = with_preloads(files['index.html'], files)
     engine = engine_dir()
     files.update({name: minified(name, (engine / name).read_bytes()) for name in ENGINE})
     files.update(runtime_bundles())

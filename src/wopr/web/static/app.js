@@ -25,19 +25,21 @@ const tone = tones();
 const pause = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 const squares = (line) => line.map((c) => c + 1).join('-');
 
-// Whose move it is (two players: the side's), and, when `news`, WOPR's latest move and what it was worth to it.
+// Whose move it is (two players: the side's), and, when `news`, WOPR's latest move and what it was worth to it; once
+// the game is over, how it ended (the banner's headline says who won: each said once).
 function describe(s, news = true) {
-  if (s.over) return outcome(s);
+  if (s.over) return outcome(s)[1];
   if (s.players === 2) return `${s.turn} to play.`;
   if (!s.last || !news) return `Your move: you are ${s.human}.`;
   const worth = settings.thinking ? ` (its network gave it ${Math.round(100 * s.last.prob)}%)` : '';
   return `WOPR played square ${s.last.cell + 1}${worth}. Your move: you are ${s.human}.`;
 }
 
+// How a game ended: [the banner's headline, the status's line].
 function outcome(s) {
-  if (s.draw) return s.players === 1 ? 'A draw. The only winning move is not to play.' : 'A draw.';
+  if (s.draw) return ['A draw.', s.players === 1 ? 'The only winning move is not to play.' : 'Every square is taken.'];
   const who = s.players !== 1 ? `${s.winner} wins` : s.winner === s.human ? 'You win' : 'WOPR wins';
-  return `${who}, with squares ${squares(s.line)}${s.winner === s.human ? '!' : '.'}`;
+  return [`${who}${s.winner === s.human ? '!' : '.'}`, `With squares ${squares(s.line)}.`];
 }
 
 const draw = () => render(page);
@@ -47,10 +49,10 @@ function say(text) {
   draw();
 }
 
-// The result banner, with "Play again" focused, whenever a game ends.
-function finish(text) {
-  page.result = text;
-  say(text);
+// The result banner (its headline), with "Play again" focused, whenever a game ends; the status says the rest.
+function finish([headline, line]) {
+  page.result = headline;
+  say(line);
   $('again').focus();
 }
 
@@ -106,10 +108,11 @@ async function reveal(next, beat = PACE * (settings.thinking ? THINKING_MS : BEA
   page.view = null;
   draw();
   if (next.players === 0) return;
-  say(describe(next));
   if (next.over) {
     count(next);
     finish(outcome(next));
+  } else {
+    say(describe(next));
   }
 }
 
@@ -224,12 +227,12 @@ async function zero() {
   const run = page.scene = { stop: false };
   page.result = null;
   draw();
-  const line = await playItself({
+  const verdict = await playItself({
     request, reveal, announce: say, stopped: () => run.stop,
   }, PACE, settings.level);
   page.scene = null;
-  if (line) {
-    finish(line);
+  if (verdict) {
+    finish(verdict);
   } else {
     say('WOPR vs WOPR stopped.');
     await newGame();

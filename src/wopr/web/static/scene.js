@@ -4,15 +4,16 @@
 // declared in front of this module by the site build
 const MOVE_MS = 900;  // a move of the first game, thinking shown included
 
-// The film's line when every game was a draw; otherwise what happened, honestly.
+// [the banner's headline, the status's line]: the film's line when every game was a draw; otherwise what happened,
+// honestly.
 function verdict(winners, level) {
-  if (!winners.some(Boolean)) return LESSON;
+  if (!winners.some(Boolean)) return ['A draw, every game.', LESSON];
   const won = (side) => winners.filter((w) => w === side).length;
-  return `WOPR beat itself at level ${level}: X won ${won('X')}, O won ${won('O')}, `
-    + `${winners.filter((w) => !w).length} draws of ${winners.length} games. No lesson learned this time.`;
+  return ['WOPR beat itself.', `WOPR beat itself at level ${level}: X won ${won('X')}, O won ${won('O')}, `
+    + `${winners.filter((w) => !w).length} draws of ${winners.length} games. No lesson learned this time.`];
 }
 
-// Plays the scene through `game` ({request, reveal, announce, stopped}); resolves with the last line, or null when
+// Plays the scene through `game` ({request, reveal, announce, stopped}); resolves with its verdict, or null when
 // stopped or when a request failed.
 export async function playItself(game, pace, level) {
   const winners = [];

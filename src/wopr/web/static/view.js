@@ -123,6 +123,6 @@ export function render(s) {
   $('heat-legend').hidden = !view?.heat;
   $('keys').hidden = !$('heat-legend').hidden || s.result !== null || loading;
   text($('heat-rule'), game.level === 'medium'
-    ? 'At level medium it draws its move by these chances, evened out a little: not always the brightest.'
+    ? 'At medium it draws by these chances, evened out: not always the brightest.'
     : 'It plays the brightest.');
 }
