@@ -70,7 +70,9 @@ def test_every_control_of_the_game_is_in_view_in_every_state(engine, web, size):
 def test_wopr_vs_wopr_plays_in_view(engine, web, size):
     engine.resize(*size)
     engine.open(web.url + 'good/?pace=5')  # a slow scene: its first game is on the board while it is measured
-    engine.click('#zero')
+    # pressed in the page (what this test measures is the layout, not the driver's pointer: WebKitGTK's WebDriver
+    # click into the phone-sized frame was lost once under load; clicks on it are tested in test_page_play)
+    engine.evaluate('() => document.querySelector("#zero").click()')
     engine.wait_for('() => document.querySelector("#zero").textContent.startsWith("Stop")')
     engine.wait_for('() => document.querySelectorAll(".cell:not([data-mark=\'\'])").length >= 2')
     shown(engine, 'wopr-vs-wopr', size)
