@@ -1,6 +1,7 @@
 """The metadata beside the tensors: format checks, one bounded and typed validation of the JSON values `training`,
 `history` and `evaluation` (every front end shows only values of the types it expects), and what the front ends show
-of them alike: the labels of the evaluation's figures, the training curve's points on their scales."""
+of them alike: the labels of the evaluation's figures, the training settings in plain words, the training curve's
+points on their scales."""
 from .format import ENCODING, FLOAT64_MAX, FORMAT, MAX_HIDDEN, MAX_ITEMS, MAX_KEYS, MAX_NAME, MAX_TEXT, KnowledgeError
 from .jsonstrict import number, parse, shown
 
@@ -57,9 +58,8 @@ SCHEMAS = {
 
 
 # Plain words for the training settings a file records, in the order shown ({}: the value; a dict: words per value,
-# '*' for any other);
-# the page's card and `wopr inspect` say the same. The method, its games, epochs and time, the libraries and the
-# name are shown on lines of their own.
+# '*' for any other), as the page's card says them (worked out in the worker; `wopr inspect` lists the raw keys). The
+# method, its games, epochs and time, the libraries and the name have lines of their own.
 SETTING_WORDS = (
     ('hidden', 'an LSTM of {} hidden units'), ('dtype', {'f16': 'weights stored as 16-bit floats',
                                                          'f32': 'weights stored as 32-bit floats'}),

@@ -22,7 +22,7 @@ export function createState(settings) {
     errors: {},      // at each knowledge control (catalog, file, url): why its latest load failed ({label, reply, after})
     card: null,      // what the knowledge in use says of itself: {label, summary}
     check: null,     // this browser's exhaustive check of it, once done
-    stepMs: null,    // what one step of its network takes here (its check's first part, per position)
+    stepMs: null,    // what one step of its network takes here (timed by its check's second part)
   };
 }
 
