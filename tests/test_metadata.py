@@ -40,7 +40,8 @@ def is_number(v):
 
 def page_renders(summary):
     """What app.js and card.js do with a summary, as checks of the types they assume (written from the page's code,
-    not from the reader's schema): a string where a template puts one, a number where one is formatted or plotted."""
+    not from the reader's schema): a string where a template puts one, a number where one is formatted or plotted.
+    (`history` is no longer drawn by the page, `curve` is; its types are still checked: the summary carries it.)"""
     t, e, h = summary['training'], summary['evaluation'], summary['history']
     scalar = (str, int, float, bool, type(None))
     assert all(isinstance(v, scalar) for k, v in t.items() if k != 'versions')  # the "Settings" row: as text
@@ -58,6 +59,14 @@ def page_renders(summary):
         assert isinstance(entry, dict) and all(isinstance(v, scalar) for v in entry.values())
         assert all(is_number(entry[k]) for k in ('loss', 'fastest_pct', 'epoch') if k in entry)
         assert entry.get('loss', 0) >= 0 and 0 <= entry.get('fastest_pct', 0) <= 100  # a curve with finite scales
+    assert all(type(words) is str for words in summary['settings'])  # the card's "Settings" row, joined
+    c = summary['curve']  # what card.js draws: numbers where it plots, places from 0 to 1
+    assert c['axis'] in ('epoch', 'games', None) and c['left'] in ('losing', 'loss') and is_number(c['lo'])
+    assert is_number(c['hi']) and c['hi'] > c['lo']
+    for point in c['points']:
+        assert all(is_number(point[k]) for k in ('at', 'left', 'x', 'y')) and 0 <= point['x'] <= 1
+        assert 0 <= point['y'] <= 1 and type(point['perfect']) is bool
+        assert point['optimal_pct'] is None or is_number(point['optimal_pct'])
     json.dumps(summary, allow_nan=False)  # and all of it crosses to the page as JSON
 
 

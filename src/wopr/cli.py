@@ -144,11 +144,11 @@ def level_knowledge(level):
     from .sources import DEFAULT, load_knowledge, shipped_knowledge
     if level != 'easy':
         return DEFAULT, load_knowledge(DEFAULT)
-    path = {load_knowledge(p): p for p in shipped_knowledge()}
-    found = easy_pick(path, lambda k: play_strength(RuntimePolicy(k), games=0)['perfect'])
+    path_of = {load_knowledge(p): p for p in shipped_knowledge()}
+    found = easy_pick(path_of, lambda k: play_strength(RuntimePolicy(k), games=0)['perfect'])
     if found is None:
         raise ValueError('no shipped knowledge is weak enough for level easy: use --knowledge')
-    return path[found], found
+    return path_of[found], found
 
 
 @app.command()

@@ -87,12 +87,15 @@ def catalog_knowledge(name, location):
         raise KnowledgeError(f'{name}: {e}') from None
 
 
-def evaluation_of(knowledge, _done={}):  # noqa: B006 (the cache: by sha256)
+EVALUATED = {}  # sha256 -> evaluate.checked's result as JSON text (see evaluation_of)
+
+
+def evaluation_of(knowledge):
     """evaluate.checked(knowledge), computed once per file's bytes in a process (it is a function of them alone): a
     rebuild (`wopr serve`'s, a test's) evaluates only files it has not seen."""
-    if knowledge.sha256 not in _done:
-        _done[knowledge.sha256] = json.dumps(checked(knowledge))
-    return json.loads(_done[knowledge.sha256])  # a copy: nobody shares a mutable result
+    if knowledge.sha256 not in EVALUATED:
+        EVALUATED[knowledge.sha256] = json.dumps(checked(knowledge))
+    return json.loads(EVALUATED[knowledge.sha256])  # a copy: nobody shares a mutable result
 
 
 def catalog_entry(name, knowledge):
@@ -122,16 +125,17 @@ def knowledge_files(locations):
     """{site path: bytes} of the catalog's knowledge files and the catalog itself, the default first. The catalog's
     `levels` name the entry each level plays with when the player picks none (easy: evaluate.easy_pick's choice,
     else the default; the others: the default)."""
-    entries, files, names, perfect = [], {}, {}, {}
+    entry_of, files = {}, {}  # knowledge -> its catalog entry, in the catalog's order
     for location in locations:
         name = _knowledge_name(location)
-        if name in names.values():
+        if name in (e['name'] for e in entry_of.values()):
             raise ValueError(f'two knowledge files are named {name!r}: rename one')
         knowledge = catalog_knowledge(name, location)
-        entries.append(catalog_entry(name, knowledge))
-        names[knowledge], perfect[knowledge] = name, entries[-1]['evaluation']['perfect']
-        files[f'knowledge/{entries[-1]["file"]}'] = knowledge.data
-    levels = {'easy': names.get(easy_pick(names, perfect.get), entries[0]['name'])}
+        entry = entry_of[knowledge] = catalog_entry(name, knowledge)
+        files[f'knowledge/{entry["file"]}'] = knowledge.data
+    entries = list(entry_of.values())
+    easy = easy_pick(entry_of, lambda k: entry_of[k]['evaluation']['perfect'])
+    levels = {'easy': (entry_of[easy] if easy else entries[0])['name']}
     catalog = {'format': CATALOG_FORMAT, 'knowledge': entries, 'levels': levels}
     return {**files, 'knowledge/index.json': json.dumps(catalog, indent=1).encode()}
 
