@@ -1,4 +1,4 @@
-"""The bridge's JSON protocol: load, new, play, move, undo, state, check; levels and players; failed loads keep the
+"""The bridge's JSON protocol: load, new, play, move, undo, replay, state, check; levels and players; failed loads keep the
 game; bad requests answer ok:false."""
 import hashlib
 import sys
@@ -13,13 +13,14 @@ from wopr.evaluate import RuntimePolicy, play_strength
 from wopr.runtime.check import OUTCOMES, chunk_for
 from wopr.runtime.knowledge import load
 
-OPS = ['load', 'new', 'play', 'move', 'undo', 'state', 'check', 'other']
+OPS = ['load', 'new', 'play', 'move', 'undo', 'replay', 'state', 'check', 'other']
 requests = st.fixed_dictionaries({'op': st.sampled_from(OPS)}, optional={
     'path': st.none() | st.integers() | st.text(max_size=5) | st.lists(st.integers(), max_size=2),
     'human': st.none() | st.sampled_from(['X', 'O', 'x', '', 'XO']) | st.integers(),
     'level': st.none() | st.sampled_from(['easy', 'medium', 'perfect', 'Perfect']) | st.integers(),
     'players': st.none() | st.integers(-1, 3) | st.booleans() | st.text(max_size=1),
     'cell': st.none() | st.integers(-3, 12) | st.floats() | st.text(max_size=2) | st.booleans(),
+    'moves': st.none() | st.text(max_size=3) | st.lists(st.integers(-1, 9) | st.floats() | st.none(), max_size=10),
 })
 
 
@@ -102,6 +103,9 @@ def test_bad_requests_before_any_load(bridge, request_, error):
     ({'op': 'play', 'cell': '4'}, "cell '4' is not on the board"),
     ({'op': 'play'}, 'cell None is not on the board'),
     ({'op': 'new', 'human': 'Z'}, "side must be X or O, not 'Z'"),
+    ({'op': 'replay', 'moves': [4, 0, 4]}, 'move 3: square 5 is already taken by X'),
+    ({'op': 'replay', 'moves': '5,1,9'}, 'a replay is a list of at most 9 moves'),
+    ({'op': 'replay'}, 'a replay is a list'),
 ])
 def test_bad_moves_answer_ok_false_and_change_nothing(bridge, files, request_, error):
     bridge({'op': 'load', 'path': str(files['a'])})
@@ -109,6 +113,23 @@ def test_bad_moves_answer_ok_false_and_change_nothing(bridge, files, request_, e
     reply = bridge(request_)
     assert reply == {'ok': False, 'error': reply['error'], 'kind': reply['kind']} and error in reply['error']
     assert bridge({'op': 'state'}) == before
+
+
+def test_a_replay_gives_the_game_on_the_board_position_by_position_and_keeps_it(bridge, files):
+    bridge({'op': 'load', 'path': str(files['a'])})
+    state = bridge({'op': 'new', 'human': 'O'})['state']
+    while not state['over']:
+        state = bridge({'op': 'play', 'cell': state['board'].index('')})['state']
+    reply = bridge({'op': 'replay', 'moves': state['moves']})
+    assert reply['ok'] and set(reply) == {'ok', 'replay'} and bridge({'op': 'state'})['state'] == state
+    positions = reply['replay']['positions']
+    assert [p['move'] for p in positions] == state['moves'] + [None] and positions[-1]['board'] == state['board']
+    assert positions[state['moves'].index(state['last']['cell'])]['probs'] == state['last']['probs']
+    assert reply['replay']['winner'] == state['winner'] and reply['replay']['line'] == state['line']
+    # another game's moves too (a shared link's): the game in play stays
+    other = bridge({'op': 'replay', 'moves': [0, 4, 8]})['replay']
+    assert other['over'] is False and other['positions'][-1]['turn'] == 'O'
+    assert bridge({'op': 'state'})['state'] == state
 
 
 def test_any_request_gets_a_json_answer(bridge, files):

@@ -1,5 +1,6 @@
 """Game: both sides, AI replies, illegal moves, new games, winner / line / draw, how the AI picks its cell at each
-level, two players, WOPR against itself, and moves taken back (checked against the game replayed without them)."""
+level, two players, WOPR against itself, moves taken back (checked against the game replayed without them) and
+replays (checked against the game as it was played)."""
 import copy
 import math
 
@@ -306,3 +307,62 @@ def test_undo_takes_back_the_persons_move_and_the_reply(in_order):
     assert two.moves == [0, 3] and two.status()['turn'] == 'X'
     with pytest.raises(IllegalMove, match='WOPR vs WOPR'):
         Game(in_order, players=0).undo()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_a_replay_shows_each_position_as_the_game_saw_it(default, data):
+    """Any game, WOPR on either side or none: each position of its replay is the board before that move with the
+    network's distribution there (a Network stepped over the boards by hand), WOPR's moves the one it chose from as
+    the game said, the move's share of it; the last is the game's end as its status says it; the game is unchanged."""
+    game = Game(default, data.draw(st.sampled_from('XO')), data.draw(st.sampled_from(('medium', 'perfect'))),
+                data.draw(st.sampled_from((0, 1, 2))), seed=data.draw(st.integers(1, 99)))
+    chosen = {}  # each of WOPR's moves: the distribution the game said it chose from
+    for _ in range(data.draw(st.integers(0, 9))):
+        if game.status()['over']:
+            break
+        if game.wopr_to_move():
+            game.ai_move()
+        else:
+            game.play(data.draw(st.sampled_from([c for c in range(9) if not game.board[c]])))
+        if game.last:
+            chosen[game.moves.index(game.last['cell'])] = game.last['probs']
+    status = game.status()
+    replay = game.replay(list(game.moves))
+    assert game.status() == status
+    network, board = Network(default), [''] * 9
+    state, policy = network.step(network.start(), encode(board))
+    for n, (position, cell) in enumerate(zip(replay['positions'], game.moves)):
+        side = 'XO'[n % 2]
+        assert position == {'board': board, 'turn': side, 'probs': policy, 'move': cell, 'prob': policy[cell]}
+        assert chosen.get(n, policy) == policy
+        board = board[:cell] + [side] + board[cell + 1:]
+        state, policy = network.step(state, encode(board))
+    end = replay['positions'][len(game.moves)]
+    assert len(replay['positions']) == len(game.moves) + 1 and end['move'] is None and end['prob'] is None
+    assert end['board'] == status['board'] and end['turn'] == status['turn']
+    assert end['probs'] == (None if status['over'] else policy)
+    assert replay == {'positions': replay['positions'], **{k: status[k] for k in ('over', 'winner', 'line', 'draw')}}
+
+
+@pytest.mark.parametrize('moves, error', [
+    ([4, 4], "move 2: square 5 is already taken by X"),
+    ([0, 3, 1, 4, 2, 5], 'move 6: the game was already over'),
+    ([9], 'move 1: cell 9 is not on the board'), (['5'], "move 1: cell '5' is not on the board"),
+    ([True], 'move 1: cell True'), ([4.0], 'move 1: cell 4.0'), ([None], 'move 1: cell None'),
+    (list(range(10)), 'at most 9 moves'), ('5,1,9', 'a list of at most 9 moves'), (None, 'a list'),
+])
+def test_a_replay_of_moves_the_rules_refuse_says_which_and_changes_nothing(in_order, moves, error):
+    game = Game(in_order, players=2)
+    game.play(8)
+    before = game.status()
+    with pytest.raises(IllegalMove, match=error):
+        game.replay(moves)
+    assert game.status() == before
+
+
+def test_a_replay_may_stop_before_the_end(in_order):
+    replay = Game(in_order).replay([4, 0])
+    assert [p['move'] for p in replay['positions']] == [4, 0, None]
+    assert replay['over'] is False and replay['positions'][-1]['turn'] == 'X'
+    assert replay['positions'][-1]['probs'] is not None and Game(in_order).replay([])['positions'][0]['turn'] == 'X'

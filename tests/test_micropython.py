@@ -141,7 +141,12 @@ def test_bridge_session_is_the_same(micropython, bridge, micropython_bridge, tmp
         # moves taken back: two people one by one, against WOPR with its reply, refused in WOPR vs WOPR
         {'op': 'undo'}, {'op': 'undo'}, {'op': 'undo'}, {'op': 'play', 'cell': 8},
         {'op': 'new', 'players': 1, 'human': 'O'}, {'op': 'undo'}, {'op': 'play', 'cell': 4}, {'op': 'undo'},
-        {'op': 'play', 'cell': 2}, {'op': 'new', 'players': 0}, {'op': 'move'}, {'op': 'undo'}]
+        {'op': 'play', 'cell': 2}, {'op': 'new', 'players': 0}, {'op': 'move'}, {'op': 'undo'},
+        # replays: the game on the board, a shared link's moves, moves the rules refuse
+        {'op': 'replay', 'moves': [5, 0]}, {'op': 'replay', 'moves': [4, 0, 8, 2, 1, 7, 6, 3, 5]},
+        {'op': 'replay', 'moves': [0, 3, 1, 4, 2, 5]}, {'op': 'replay', 'moves': [4, 4]},
+        {'op': 'replay', 'moves': [1.0]}, {'op': 'replay', 'moves': [True]}, {'op': 'replay', 'moves': '5,1'},
+        {'op': 'replay', 'moves': list(range(10))}, {'op': 'replay'}]
     for request in session:
         path = request.get('path')
         named = path in ('@good', '@broken')

@@ -6,14 +6,16 @@ Requests:
   {'op': 'play', 'cell'}  a person's move (cells 0-8), with WOPR's reply in a one-player game
   {'op': 'move'}          WOPR's next move in a game it plays on both sides (players 0): one call per move
   {'op': 'undo'}          take back the person's last move and WOPR's reply (players 2: the last move)
+  {'op': 'replay', 'moves'}  each position of the game `moves` (cells 0-8) plays, with the network's distribution
+                          for the move made from it (Game.replay); the game in play is not changed
   {'op': 'state'}
   {'op': 'check'}         one more part of the exhaustive check of the knowledge in play (runtime.check): a few
                           milliseconds per call, so a move asked for meanwhile waits for one part, never the whole
 human is 'X' or 'O', level 'easy', 'medium' or 'perfect' (see game.LEVELS), players 0, 1 or 2; a setting left out
 stays as it was (at the first load: X, perfect, 1; seed 1 seeds medium's draws). Replies: {'ok': true, 'state',
-'knowledge'? (load)}, {'ok': true, 'check': Check.status()} (check: after a new load it starts again; once done
-it answers its result again), or {'ok': false, 'error', 'kind'} (the error's class name); a request that fails
-changes nothing (a check that fails starts again at the next call).
+'knowledge'? (load)}, {'ok': true, 'replay'} (replay), {'ok': true, 'check': Check.status()} (check: after a new
+load it starts again; once done it answers its result again), or {'ok': false, 'error', 'kind'} (the error's class
+name); a request that fails changes nothing (a check that fails starts again at the next call).
 """
 import json
 
@@ -92,7 +94,7 @@ def _checked():
 
 def _answer(request):
     op = request.get('op')
-    if op not in ('load', 'new', 'play', 'move', 'undo', 'state', 'check'):
+    if op not in ('load', 'new', 'play', 'move', 'undo', 'replay', 'state', 'check'):
         raise ValueError(f'unknown request {op!r}')
     if op == 'load':
         return _load(request)
@@ -100,6 +102,8 @@ def _answer(request):
         raise KnowledgeError('no knowledge loaded yet')
     if op == 'check':
         return _checked()
+    if op == 'replay':
+        return json.dumps({'ok': True, 'replay': _game.replay(request.get('moves'))})
     if op == 'new':
         _game.new(request.get('human'), request.get('level'), request.get('players'))
     elif op == 'play':

@@ -1,5 +1,5 @@
 """A game of tic-tac-toe with the network: levels (how it picks its move), players 0, 1 or 2, winner, draw, take back,
-new game."""
+new game, replay."""
 from .board import EMPTY, encode, is_over, new_board, other, to_move, winner
 from .lstm import Network
 
@@ -69,6 +69,15 @@ def one_of(name, value, allowed):
     return value
 
 
+def check_move(board, cell):
+    """Raises IllegalMove unless `cell` (0-8) is free on `board`."""
+    if type(cell) is not int or not 0 <= cell <= 8:
+        raise IllegalMove(f'cell {cell!r} is not on the board (0-8)')
+    if board[cell] != EMPTY:
+        # people see cells numbered 1-9 (terminal, page keys), so say it their way
+        raise IllegalMove(f'square {cell + 1} is already taken by {board[cell]}')
+
+
 class Game:
     """One game at a time with one knowledge; `new` starts again without re-reading the file."""
 
@@ -115,11 +124,7 @@ class Game:
             raise IllegalMove('the game is over: start a new game')
         if self.players == 1 and to_move(self.board) != self.human:
             raise IllegalMove("it is WOPR's turn")
-        if type(cell) is not int or not 0 <= cell <= 8:
-            raise IllegalMove(f'cell {cell!r} is not on the board (0-8)')
-        if self.board[cell] != EMPTY:
-            # people see cells numbered 1-9 (terminal, page keys), so say it their way
-            raise IllegalMove(f'square {cell + 1} is already taken by {self.board[cell]}')
+        check_move(self.board, cell)
         self._put(cell, to_move(self.board))
         if self.players == 1 and not is_over(self.board):
             self.ai_move()
@@ -149,6 +154,35 @@ class Game:
         while len(self.moves) > back:
             self.board[self.moves.pop()] = EMPTY
             self.state, self.policy, self.last = self.trail.pop()
+
+    def replay(self, moves):
+        """Each position of the game `moves` (cells, X first) would play, from the empty board to its last: the
+        board, whose move it is and the network's distribution for that move (as this game's network steps through
+        the boards: WOPR's own moves are the ones it chose from), the move made and its probability. The game in play
+        is not changed; a move the rules do not allow is refused with its number."""
+        if type(moves) is not list or len(moves) > 9:
+            raise IllegalMove('a replay is a list of at most 9 moves')
+        board = new_board()
+        state, policy = self.network.step(self.network.start(), encode(board))
+        positions = []
+        for n, cell in enumerate(moves):
+            try:
+                if is_over(board):
+                    raise IllegalMove('the game was already over')
+                check_move(board, cell)
+            except IllegalMove as e:
+                raise IllegalMove(f'move {n + 1}: {e}') from None
+            positions.append({'board': list(board), 'turn': to_move(board), 'probs': policy, 'move': cell,
+                              'prob': policy[cell]})
+            board[cell] = to_move(board)
+            if not is_over(board):
+                state, policy = self.network.step(state, encode(board))
+        over = is_over(board)
+        positions.append({'board': list(board), 'turn': None if over else to_move(board),
+                          'probs': None if over else policy, 'move': None, 'prob': None})
+        win, line = winner(board)
+        return {'positions': positions, 'over': over, 'winner': win, 'line': list(line) if line else None,
+                'draw': over and win is None}
 
     def status(self):
         """Everything a front end shows, JSON-ready."""
