@@ -13,7 +13,7 @@ from harness.browser import AXE, HEARTBEAT, READY, SCREENSHOTS, watch
 
 ENGINES = ('chromium', 'firefox', 'webkit')
 # W3C WebDriver key values (the same in BiDi and classic actions)
-KEYS = {'Tab': '\ue004', 'Enter': '\ue007', 'Shift': '\ue008', 'Escape': '\ue00c', 'Home': '\ue011',
+KEYS = {'Tab': '\ue004', 'Enter': '\ue007', 'Shift': '\ue008', 'Escape': '\ue00c', 'End': '\ue010', 'Home': '\ue011',
         'ArrowLeft': '\ue012', 'ArrowUp': '\ue013', 'ArrowRight': '\ue014', 'ArrowDown': '\ue015'}
 
 

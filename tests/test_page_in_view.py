@@ -1,11 +1,12 @@
 """Everything a player needs is in view at a laptop's 1280 x 800 and a phone's 360 x 740, in every state of the game,
 without scrolling: the board, the status, the level, the players, New game (Play again once a game ended) and WOPR vs
-WOPR. Nothing moves when the result banner appears, and the status does not repeat the banner."""
+WOPR. Nothing moves when the result banner or a replay appears, and the status does not repeat the banner."""
 import random
 
 import pytest
 
 from harness.browser import play_game, random_player
+from wopr.runtime.game import Game
 from wopr.runtime.knowledge import load
 from wopr.sources import DEFAULT
 
@@ -65,6 +66,15 @@ def test_every_control_of_the_game_is_in_view_in_every_state(engine, web, size):
     if engine.name == 'chromium':
         assert engine.evaluate('() => window.__shift') == 0
 
+    engine.click('#review')  # the game's replay, a move back: its heat map and its controls in the same place
+    engine.wait('body[data-phase="replay"]')
+    engine.key('ArrowLeft')
+    engine.wait('.heat')
+    shown(engine, 'replay', size, [*IN_VIEW, '#replay-moves', '#replay-back', '#replay-forward', '#replay-done'])
+    assert {s: engine.box(s) for s in STEADY} == before
+    if engine.name == 'chromium':
+        assert engine.evaluate('() => window.__shift') == 0
+
 
 @pytest.mark.parametrize('size', SIZES, ids=['laptop', 'phone'])
 def test_wopr_vs_wopr_plays_in_view(engine, web, size):
@@ -87,3 +97,21 @@ def test_wopr_s_thinking_is_in_view_with_its_legend(engine, web, size):
     engine.click('#ttt4')
     engine.wait('#heat-legend:not([hidden])')
     shown(engine, 'thinking', size, [*IN_VIEW, '#heat-legend'])
+
+
+@pytest.mark.parametrize('size', SIZES, ids=['laptop', 'phone'])
+def test_a_whole_games_replay_from_a_link_fits_in_its_place(engine, web, size):
+    """Nine moves (a draw of WOPR against itself, opened by a shared link): one row of moves, nothing moved."""
+    game = Game(load(DEFAULT.read_bytes()), players=0)
+    game.play(4)
+    while not game.status()['over']:
+        game.ai_move()
+    engine.resize(*size)
+    engine.open(web.url + 'good/?pace=0')
+    before = {s: engine.box(s) for s in STEADY}
+    engine.goto(web.url + 'good/?pace=0&moves=' + ','.join(str(c + 1) for c in game.moves))
+    engine.wait('body[data-phase="replay"]', 20)
+    assert len(game.moves) == 9 and engine.evaluate(
+        '() => new Set([...document.querySelectorAll("#replay-moves button")].map((b) => b.offsetTop)).size') == 1
+    shown(engine, 'replay-link', size, [*IN_VIEW, '#replay-moves', '#replay-back', '#replay-forward', '#replay-done'])
+    assert {s: engine.box(s) for s in STEADY} == before

@@ -159,7 +159,7 @@ def test_two_players_take_turns():
 # The transcript, line by line: what a piped session prints (each typed line echoed after its prompt), built here
 # from the runtime's own game and the board as a person sees it.
 PROMPT = 'Your move (1-9, q quits): '
-AGAIN = 'Play again? [Y/n] '
+AGAIN = 'Play again? [Y/n, r replays] '
 
 
 def run_session(*args, script):
@@ -263,8 +263,8 @@ def test_two_games_with_odd_answers_line_by_line():
     first = lines.index(PROMPT + typed[0])
     with_empty = [*lines[:first], PROMPT.rstrip(), *lines[first:]]
     script = '\n'.join(['', *typed, '7', 'maybe', 'yess', '', *typed, 'No', ''])
-    again = [AGAIN + '7', 'Type y or n.', AGAIN + 'maybe', 'Type y or n.', AGAIN + 'yess', 'Type y or n.',
-             AGAIN.rstrip()]
+    hint = 'Type y or n (or r to replay the game).'
+    again = [AGAIN + '7', hint, AGAIN + 'maybe', hint, AGAIN + 'yess', hint, AGAIN.rstrip()]
     outcome = outcome_line(status, 'X')
     assert run_session(script=script) == [
         *greeting('default, hidden 8'), *with_empty, outcome, 'Score: you 0, WOPR 0, draws 1.', *again,
@@ -330,7 +330,7 @@ def on_a_terminal(keys):
 def test_ctrl_d_on_a_terminal_says_goodbye_on_a_line_of_its_own(moves):
     """On a terminal, Ctrl-D ends the input without a newline: Goodbye used to follow the prompt on its line. Ctrl-D
     comes after `moves` moves of a drawn game (5: at 'Play again?')."""
-    prompts = [b'quits):'] * 5 + [b'[Y/n]']
+    prompts = [b'quits):'] * 5 + [b'replays]']
     keys = [(f'{cell}\n'.encode(), prompt) for cell, prompt in zip(a_draw()[1][:moves], prompts)]
     lines = on_a_terminal([*keys, (b'\x04', prompts[moves])])
     assert lines[-1] == 'Goodbye.' and lines[-2] == (AGAIN if moves == 5 else PROMPT).rstrip(), lines[-3:]
@@ -410,3 +410,21 @@ def test_alternate_changes_your_side_each_game_and_the_score_counts_you():
     assert run_session('--alternate', script=script) == [
         *greeting('default, hidden 8'), *lines_x, outcome_line(status_x, 'X'), 'Score: you 0, WOPR 1, draws 0.',
         AGAIN + 'y', *lines_o, outcome_line(status_o, 'O'), 'Score: you 0, WOPR 2, draws 0.', AGAIN + 'n', 'Goodbye.']
+
+
+def test_r_after_a_game_replays_it_line_by_line():
+    """`r` at 'Play again?': every position of the game with the probabilities WOPR's network gave each cell there
+    (the runtime's replay), the move made and its share, then the board as it ended; the question again, and the game
+    after it is new."""
+    knowledge, typed, lines, status = a_draw()
+    positions = Game(knowledge, 'X').replay(status['moves'])['positions']
+    shown = []
+    for n, position in enumerate(positions[:-1], 1):
+        shown.append(f"Move {n} of 9: {position['turn']} plays {position['move'] + 1} (p={position['prob']:.2f})")
+        shown.extend(board_lines(position['board'], position['probs']))
+    assert [p['move'] for p in positions[:-1]] == status['moves'] and len(positions) == 10
+    outcome = outcome_line(status, 'X')
+    assert run_session(script='\n'.join([*typed, 'r', 'R', 'n', ''])) == [
+        *greeting('default, hidden 8'), *lines, outcome, 'Score: you 0, WOPR 0, draws 1.',
+        AGAIN + 'r', *shown, *board_lines(status['board']), AGAIN + 'R', *shown, *board_lines(status['board']),
+        AGAIN + 'n', 'Goodbye.']

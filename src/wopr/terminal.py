@@ -18,6 +18,7 @@ HELP = 'Type a cell 1-9 to play, u to take back, q to quit.'
 CELLS = {str(n): n - 1 for n in range(1, 10)}  # what a move may be typed as, exactly
 QUIT = ('q', 'quit', 'exit')
 UNDO = ('u', 'undo')
+REPLAY = ('r', 'replay')
 
 
 def board_table(status, probs=None):
@@ -109,14 +110,29 @@ def ask(console, prompt):
     return line.strip() if line else None
 
 
-def play_again(console):
-    """y, yes or an empty line: another game; n or no (or a quit word): none; any other answer is asked again."""
-    while (answer := ask(console, 'Play again? [Y/n] ')) is not None:
+def replay(console, game):
+    """`r` once a game is over: each of its positions with the probabilities WOPR's network gave every cell there
+    (the runtime's replay: for WOPR's moves, what it chose from), the move made and its share, then the end."""
+    positions = game.replay(list(game.moves))['positions']
+    for n, position in enumerate(positions[:-1], 1):
+        console.print(f"Move {n} of {len(positions) - 1}: {position['turn']} plays {position['move'] + 1} "
+                      f"(p={position['prob']:.2f})")
+        console.print(board_table({'board': position['board'], 'line': None}, position['probs']))
+    console.print(board_table(game.status()))
+
+
+def play_again(console, game):
+    """y, yes or an empty line: another game; n or no (or a quit word): none; r: the game's replay, then the
+    question again; any other answer is asked again."""
+    while (answer := ask(console, 'Play again? [Y/n, r replays] ')) is not None:
         if answer.lower() in ('', 'y', 'yes'):
             return True
         if answer.lower() in ('n', 'no', *QUIT):
             return False
-        console.print('Type y or n.')
+        if answer.lower() in REPLAY:
+            replay(console, game)
+            continue
+        console.print('Type y or n (or r to replay the game).')
     return False
 
 
@@ -156,7 +172,7 @@ def play(console, game, show_probs, alternate=False):
         score[counts_for(status)] += 1
         console.print(f'[bold]{outcome(status)}[/]')
         console.print(score_line(score, status))
-        if not play_again(console):
+        if not play_again(console, game):
             return
 
 

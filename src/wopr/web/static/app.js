@@ -1,21 +1,22 @@
 // The page: the game's flow and its controls, and the owner of its one state (state.js), which view.js draws. Every
 // move is decided by the Python runtime (engine.js -> worker.js); knowledge.js loads what WOPR knows, scene.js paces
 // WOPR vs WOPR, store.js remembers.
-import { focusBoard, isFree } from './board.js';
+import { focusBoard, isFree, percent, squares } from './board.js';
 import { bootLine, tones } from './effects.js';
 import { ask, cancelDownloads, explain, stopped } from './engine.js';
 import { addressOf, catalogLink, checkPart, fileBytes, loadKnowledge, readCatalog } from './knowledge.js';
 import { PACE, measured } from './probe.js';
 import { playItself } from './scene.js';
 import {
-  book, createState, currentLink, gameSettings, inProgress, levelKnowledge, playable, shownBook, undoable,
+  book, createState, currentLink, gameSettings, inProgress, levelKnowledge, playable, replayable, shownBook, undoable,
 } from './state.js';
-import { recall, remember, shareLink } from './store.js';
+import { linkMoves, recall, remember, shareLink } from './store.js';
 import { render } from './view.js';
 
 const $ = (id) => document.getElementById(id);
 const BEAT_MS = 350;           // WOPR "thinks" this long before its mark appears
 const THINKING_MS = 1100;      // and this long when its thinking is shown, to read the heat map
+const CLIPBOARD_MS = 2000;     // Share waits this long for the clipboard, then shows the link to copy
 
 const page = createState(recall());  // the page's one state: only this module changes it, render(page) draws it
 const { settings } = page;
@@ -23,7 +24,6 @@ const boot = bootLine($('boot'));
 const tone = tones();
 
 const pause = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
-const squares = (line) => line.map((c) => c + 1).join('-');
 
 // Whose move it is (two players: the side's), and, when `news`, WOPR's latest move and what it was worth to it; once
 // the game is over, how it ended (the banner's headline says who won: each said once).
@@ -31,7 +31,7 @@ function describe(s, news = true) {
   if (s.over) return outcome(s)[1];
   if (s.players === 2) return `${s.turn} to play.`;
   if (!s.last || !news) return `Your move: you are ${s.human}.`;
-  const worth = settings.thinking ? ` (its network gave it ${Math.round(100 * s.last.prob)}%)` : '';
+  const worth = settings.thinking ? ` (its network gave it ${percent(s.last.prob)})` : '';
   return `WOPR played square ${s.last.cell + 1}${worth}. Your move: you are ${s.human}.`;
 }
 
@@ -172,6 +172,8 @@ function play(cell) {
 // Starts the next game with the settings chosen (a level that wants other knowledge loads it first).
 async function newGame() {
   if (page.scene) page.scene.stop = true;
+  if (page.replay) closeReplay(false);
+  else shareLink(currentLink(page), settings.level);  // a shared game's moves are not this game's
   page.pending = '';
   page.result = null;
   page.counted = null;
@@ -191,7 +193,7 @@ async function newGame() {
 // could) also ends the greeting and registers the service worker.
 async function loaded(next) {
   const first = !page.game || Boolean(page.failed);
-  Object.assign(page, { failed: null, pending: '', result: null, counted: null });
+  Object.assign(page, { failed: null, pending: '', result: null, counted: null, replay: null });
   await act(() => reveal(next));
   shareLink(currentLink(page), settings.level);
   if (first) playing();
@@ -219,11 +221,58 @@ function nextGame() {
   return newGame();
 }
 
+// The game `moves` (cells) step by step, from its last position (`at`): each position with what WOPR's network gave
+// the move made there, from the runtime. A game the rules refuse (a shared link's) is said, and nothing changes.
+async function openReplay(moves, at = moves.length, what = 'This game') {
+  let reply;
+  await act(async () => {
+    reply = await ask({ request: { op: 'replay', moves } });
+  });
+  if (!reply.ok) {
+    say(`${what} cannot be replayed: ${reply.kind === 'IllegalMove' ? reply.error : explain(reply).words}.`);
+    return;
+  }
+  page.replay = { ...reply.replay, moves, at };
+  shareLink(currentLink(page), settings.level, moves);  // the address bar opens this replay
+  draw();
+  $(at ? 'replay-back' : 'replay-forward').focus();
+}
+
+// The replay's position `at` (clamped to its first and last).
+function stepTo(at) {
+  if (!page.replay) return;
+  page.replay.at = Math.max(0, Math.min(page.replay.positions.length - 1, at));
+  draw();
+  if (document.activeElement?.disabled || document.activeElement === document.body) {
+    $(page.replay.at ? 'replay-back' : 'replay-forward').focus();
+  }
+}
+
+// Back to the game on the board (its result, after a game), the keyboard with it when `focus`.
+function closeReplay(focus = true) {
+  page.replay = null;
+  shareLink(currentLink(page), settings.level);
+  draw();
+  if (!focus) return;
+  if (page.result !== null) $('review').focus();
+  else focusBoard();
+}
+
+// A shared link's game, once its knowledge plays (read once: a new game afterwards is a new game).
+function replayLink() {
+  const text = settings.moves;
+  settings.moves = null;
+  const moves = linkMoves(text);
+  if (moves) openReplay(moves, moves.length, "The link's game");
+  else say(`The link's moves (${text.slice(0, 40)}) are not squares 1-9 separated by commas: a new game instead.`);
+}
+
 async function zero() {
   if (page.scene) {
     page.scene.stop = true;
     return;
   }
+  if (page.replay) closeReplay(false);
   const run = page.scene = { stop: false };
   page.result = null;
   draw();
@@ -380,6 +429,7 @@ async function begin() {
   if (page.failed) page.failed = { ...page.failed, retry: false };
   const problem = await startKnowledge(settings.knowledge);
   if (problem && !page.game) fail(problem, true);  // (a file chosen meanwhile may already play)
+  else if (settings.moves !== null) replayLink();
 }
 
 function wireKnowledge() {
@@ -420,6 +470,14 @@ function wire() {
   $('again').addEventListener('click', nextGame);
   $('undo').addEventListener('click', takeBack);
   $('reset-score').addEventListener('click', resetScore);
+  $('review').addEventListener('click', () => replayable(page) && openReplay(page.game.moves));
+  $('replay-back').addEventListener('click', () => stepTo(page.replay.at - 1));
+  $('replay-forward').addEventListener('click', () => stepTo(page.replay.at + 1));
+  $('replay-done').addEventListener('click', closeReplay);
+  $('replay-moves').addEventListener('click', (e) => {
+    const move = e.target.closest('button');
+    if (move) stepTo(Number(move.dataset.at));
+  });
   $('zero').addEventListener('click', zero);
   // a broken engine cannot be started again in this page: a reload starts a new one
   $('retry').addEventListener('click', () => (page.broken ? location.reload() : begin()));
@@ -439,15 +497,27 @@ function wire() {
     });
   }
   $('share').addEventListener('click', async () => {
-    const link = shareLink(currentLink(page), settings.level);
-    try {
-      await navigator.clipboard.writeText(link);
-      page.share = 'Link copied: it opens this level and knowledge.';
+    const moves = page.replay?.moves ?? (page.game?.over ? page.game.moves : null);
+    const link = shareLink(currentLink(page), settings.level, moves);
+    const opens = `${moves ? "this game's replay, " : ''}this level and knowledge`;
+    try {  // a clipboard that never answers (WebKitGTK under WebDriver) must not leave Share unanswered
+      await Promise.race([navigator.clipboard.writeText(link), pause(CLIPBOARD_MS).then(() => { throw new Error(); })]);
+      page.share = `Link copied: it opens ${opens}.`;
     } catch {
-      page.share = `Copy this link: ${link}`;
+      page.share = `Copy this link (it opens ${opens}): ${link}`;
     }
     draw();
   });
+  // a replay's keys come first: arrows step it, not the board's focus (a control's own arrows are left to it)
+  document.addEventListener('keydown', (e) => {
+    const step = { ArrowLeft: -1, ArrowRight: 1, Home: -Infinity, End: Infinity }[e.key];
+    if (!page.replay || e.target.closest('input, select, textarea') || e.altKey || e.ctrlKey || e.metaKey) return;
+    if (step === undefined && e.key !== 'Escape') return;
+    e.preventDefault();
+    e.stopPropagation();
+    if (e.key === 'Escape') closeReplay();
+    else stepTo(page.replay.at + step);
+  }, true);
   document.addEventListener('keydown', (e) => {
     if (e.target.closest('input[type="url"], select, textarea')) return;
     const undoKey = (e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'z';
@@ -463,6 +533,9 @@ function wire() {
     } else if ((e.key === 'n' || e.key === 'N') && !page.failed && !page.loading) {
       e.preventDefault();
       nextGame();
+    } else if ((e.key === 'r' || e.key === 'R') && replayable(page)) {
+      e.preventDefault();
+      openReplay(page.game.moves);
     } else if (e.key === 'Escape' && page.scene) {
       page.scene.stop = true;
     }

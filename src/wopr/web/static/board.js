@@ -19,10 +19,12 @@ function mark(side) {
   return art;
 }
 
-const percent = (p) => `${Math.round(100 * p)}%`;
+export const percent = (p) => `${Math.round(100 * p)}%`;
+// A line of cells as people number the squares: 1-5-9.
+export const squares = (line) => line.map((c) => c + 1).join('-');
 
 // view: {board, line, winner, last (cell of the latest mark, or null), heat (probabilities to show, or null),
-// playable (cells a click may take), who (the side whose move the heat map shows)}.
+// next (a replay's: the cell of the move made from this position, or null), playable (cells a click may take)}.
 export function drawBoard(view) {
   const win = new Set(view.line || []);
   cells.forEach((cell, i) => {
@@ -44,11 +46,12 @@ export function drawBoard(view) {
     }
     cell.classList.toggle('win', win.has(i));
     cell.classList.toggle('last', view.last === i);
+    cell.classList.toggle('next', view.next === i);
     cell.dataset.winner = win.has(i) ? view.winner : '';
     const free = view.playable && !side;
     cell.setAttribute('aria-disabled', String(!free));
     // the spoken name holds the visible text as written ("61%"), as WCAG's label-in-name asks
-    const shown = heat === null ? '' : `, WOPR ${percent(heat)}`;
+    const shown = `${heat === null ? '' : `, WOPR ${percent(heat)}`}${view.next === i ? ', played next' : ''}`;
     cell.setAttribute('aria-label', `Square ${i + 1}, ${side || 'empty'}${win.has(i) ? ', winning line' : ''}${shown}`);
   });
   board.classList.toggle('heated', Boolean(view.heat));

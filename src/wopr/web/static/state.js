@@ -23,6 +23,8 @@ export function createState(settings) {
     card: null,      // what the knowledge in use says of itself: {label, summary}
     check: null,     // this browser's exhaustive check of it, once done
     stepMs: null,    // what one step of its network takes here (timed by its check's second part)
+    replay: null,    // a game stepped through: the runtime's replay ({positions, over, winner, line, draw}), its
+                     // moves and the position shown (`at`, 0 to the number of moves)
   };
 }
 
@@ -32,13 +34,14 @@ export function gameSettings(s) {
   return { players, level: s.settings.level, ...(players === 1 && { human: s.settings.side }) };
 }
 
-const waiting = (s) => !s.game || s.busy || Boolean(s.failed) || Boolean(s.scene);
+const waiting = (s) => !s.game || s.busy || Boolean(s.failed) || Boolean(s.scene) || Boolean(s.replay);
 
 // What the page is doing, as body[data-phase] says it (tests and styles read it).
 export function phase(s) {
   if (s.failed) return 'failed';
   if (!s.game) return 'loading';
-  return s.busy || s.loading || s.scene ? 'busy' : 'ready';
+  if (s.busy || s.loading || s.scene) return 'busy';
+  return s.replay ? 'replay' : 'ready';
 }
 
 // The board takes a click: a game of the person's, their turn (two players: either's).
@@ -51,6 +54,9 @@ export function undoable(s) {
   if (waiting(s) || s.loading || s.game.players === 0) return false;
   return s.game.players === 2 ? s.game.moves.length > 0 : s.game.moves.length > (s.game.human === 'X' ? 0 : 1);
 }
+
+// The game on the board has ended and can be stepped through (nothing under way, no replay open).
+export const replayable = (s) => !waiting(s) && !s.loading && s.game.over;
 
 // A game someone has played a move in, not yet over: settings wait for the next game rather than drop it.
 export function inProgress(s) {

@@ -1,8 +1,8 @@
 // Draws the page from its one state (state.js): render(s) is the only code that writes what the page shows.
-import { drawBoard } from './board.js';
+import { drawBoard, percent, squares } from './board.js';
 import { renderCard, showCheck } from './card.js';
 import { explain } from './engine.js';
-import { phase, playable, shownBook, undoable } from './state.js';
+import { phase, playable, replayable, shownBook, undoable } from './state.js';
 
 const $ = (id) => document.getElementById(id);
 const SLOW_MS = 500;  // a move that takes longer is said before it is played
@@ -73,6 +73,43 @@ function drawScore(s) {
   }
 }
 
+// What the position a replay shows is: the move made from it and the share the network gave that move (its heat map
+// shows the rest), or how the game ended.
+function replayLine({ positions, at, over, winner, line }) {
+  const n = positions.length - 1;
+  const { turn, move, prob } = positions[at];
+  const played = `${turn} played square ${move + 1}`;
+  if (at < n) return `Move ${at + 1} of ${n}: ${played}; WOPR's network gave it ${percent(prob)}.`;
+  if (!over) return `After ${n} moves, ${turn} to play: the squares show what WOPR's network would play.`;
+  return winner ? `The end: ${winner} wins with squares ${squares(line)}.` : 'The end: a draw, every square taken.';
+}
+
+// The replay's moves, one button each (the square, in its side's colour), the one about to be made marked.
+function drawMoves(list, replay) {
+  drawn(list, replay.positions, (positions) => list.replaceChildren(...positions.slice(0, -1).map((p, i) => {
+    const button = Object.assign(document.createElement('button'), {
+      type: 'button', className: p.turn, textContent: String(p.move + 1),
+    });
+    button.dataset.at = String(i);
+    button.setAttribute('aria-label', `Move ${i + 1}: ${p.turn} on square ${p.move + 1}`);
+    const item = document.createElement('li');
+    item.append(button);
+    return item;
+  })));
+  list.querySelectorAll('button').forEach((button, i) => {
+    if (i === replay.at) button.setAttribute('aria-current', 'step');
+    else button.removeAttribute('aria-current');
+  });
+}
+
+function drawReplay(replay) {
+  $('replay').hidden = !replay;
+  if (!replay) return;
+  drawMoves($('replay-moves'), replay);
+  $('replay-back').disabled = replay.at === 0;
+  $('replay-forward').disabled = replay.at === replay.positions.length - 1;
+}
+
 function drawSettings(settings) {
   for (const radio of document.querySelectorAll('input[name="side"]')) radio.checked = radio.value === settings.side;
   $('level').value = settings.level;
@@ -90,10 +127,12 @@ export function render(s) {
   $('undo').disabled = !undoable(s);
   drawSettings(s.settings);
   drawScore(s);
-  text($('status'), s.failed?.message ?? s.status);
+  text($('status'), s.failed?.message ?? (s.replay ? replayLine(s.replay) : s.status));
   $('status').classList.toggle('bad', Boolean(s.failed));
   $('retry').hidden = !s.failed?.retry;
-  $('result').hidden = s.result === null;
+  $('result').hidden = s.result === null || Boolean(s.replay);
+  $('review').disabled = !replayable(s);
+  drawReplay(s.replay);
   text($('result-text'), s.result ?? '');
   text($('pending'), s.pending);
   text($('share-note'), s.share);
@@ -117,11 +156,18 @@ export function render(s) {
     + ` take about ${(2 * s.stepMs / 1000).toFixed(1)} s here.` : '');
 
   if (!s.game) return;
-  const { game, view } = s;
-  drawBoard({ board: view?.board || game.board, line: view ? null : game.line, winner: game.winner,
-    last: view ? null : game.last?.cell ?? null, heat: view?.heat || null, playable: playable(s) });
+  const { game, view, replay } = s;
+  if (replay) {
+    const { positions, at } = replay;
+    const end = at === positions.length - 1;
+    drawBoard({ board: positions[at].board, line: end ? replay.line : null, winner: replay.winner,
+      last: at ? positions[at - 1].move : null, heat: positions[at].probs, next: positions[at].move, playable: false });
+  } else {
+    drawBoard({ board: view?.board || game.board, line: view ? null : game.line, winner: game.winner,
+      last: view ? null : game.last?.cell ?? null, heat: view?.heat || null, next: null, playable: playable(s) });
+  }
   $('heat-legend').hidden = !view?.heat;
-  $('keys').hidden = !$('heat-legend').hidden || s.result !== null || loading;
+  $('keys').hidden = !$('heat-legend').hidden || s.result !== null || loading || Boolean(replay);
   text($('heat-rule'), game.level === 'medium'
     ? 'At medium it draws by these chances, evened out: not always the brightest.'
     : 'It plays the brightest.');
