@@ -3,10 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 WOPR   := $(VENV)/bin/wopr
-MPWASM := web/node_modules/@micropython/micropython-webassembly-pyscript/micropython.wasm
+AXE    := web/node_modules/axe-core/axe.min.js
 PEERS  := benchmarks/node_modules/.package-lock.json
 
-.PHONY: play serve test test-fast bench knowledge lint wheel clean chromium browsers
+.PHONY: play serve test test-fast bench knowledge engine lint wheel clean chromium browsers
 
 # Base install: runtime + terminal game, no torch.
 $(VENV)/.base: pyproject.toml
@@ -20,7 +20,8 @@ $(VENV)/.dev: pyproject.toml $(VENV)/.base
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
-$(MPWASM): web/package.json web/package-lock.json
+# axe-core, which the page tests inject (the page's engine is in the package: src/wopr/web/engine)
+$(AXE): web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
 	touch $@
 
@@ -48,26 +49,34 @@ play: $(VENV)/.base
 	$(WOPR) play
 
 # The page on http://127.0.0.1:8000/ (built into site/ when missing or stale).
-serve: $(VENV)/.base $(MPWASM)
+serve: $(VENV)/.base
 	$(WOPR) serve
 
-test: $(VENV)/.dev $(MPWASM) browsers
+test: $(VENV)/.dev $(AXE) browsers
 	$(PY) -m pytest -q
 
 # The suite without browsers, training or the wheel, one worker per core: a quick check while working (`make test` is
 # the whole suite).
-test-fast: $(VENV)/.dev $(MPWASM)
+test-fast: $(VENV)/.dev
 	$(PY) -m pytest -q -n auto -m 'not browser and not train and not wheel'
 
-bench: $(VENV)/.dev $(MPWASM) $(PEERS) browsers
+bench: $(VENV)/.dev $(PEERS) browsers
 	$(PY) -m benchmarks.run
 
 knowledge: $(VENV)/.dev
 	$(PY) -m wopr.train.shipped
 
-# The wheel users install: it carries MicroPython-wasm (setup.py copies it in), so they need no Node.
-wheel: $(VENV)/.dev $(MPWASM)
+# The wheel users install: it carries MicroPython-wasm (package data), so they need no Node.
+wheel: $(VENV)/.dev
 	$(PY) -m pip wheel -q --no-deps --no-build-isolation -w dist .
+
+# MicroPython-wasm rebuilt from MicroPython's source with Debian's emscripten (engine/README.md). Not part of the
+# suite: the engine it writes is committed, and the suite checks it against engine/SHA256SUMS.
+MICROPYTHON ?= build/micropython-1.27.0
+engine:
+	@command -v emcc >/dev/null || { apt-get update -qq && apt-get install -y -qq emscripten; }
+	test -d $(MICROPYTHON) || git clone -q --depth 1 --branch v1.27.0 https://github.com/micropython/micropython $(MICROPYTHON)
+	engine/build.sh $(MICROPYTHON)
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check src tests harness benchmarks

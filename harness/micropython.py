@@ -1,5 +1,5 @@
-"""The runtime's .py files inside MicroPython-wasm (the npm build the browser loads), driven by one Node process, and
-how its answers are compared with CPython's.
+"""The runtime's .py files inside MicroPython-wasm (the very build the page loads, src/wopr/web/engine), driven by one
+Node process, and how its answers are compared with CPython's.
 
 Used by the tests (the `micropython` fixture) and by benchmarks/runtime.py."""
 import json
@@ -7,9 +7,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from wopr.web.site import engine_dir
+
 ROOT = Path(__file__).resolve().parents[1]
 RUNTIME_DIR = ROOT / 'src' / 'wopr' / 'runtime'
-MICROPYTHON_DIR = ROOT / 'web' / 'node_modules' / '@micropython' / 'micropython-webassembly-pyscript'
 DRIVER = Path(__file__).with_name('micropython_run.mjs')
 TOLERANCE = 1e-9  # the same operations in the same order; only libm's tanh/exp and float printing may differ
 
@@ -27,7 +28,7 @@ def difference(a, b, path='$'):
 
 
 class MicroPython:
-    """The runtime's .py files inside MicroPython-wasm (the npm build the browser loads), driven by one Node process.
+    """The runtime's .py files inside MicroPython-wasm (the build the browser loads, src/wopr/web/engine), driven by one Node process.
 
     Each request is one line of JSON on stdin, answered by one line on stdout, so a test module starts Node once.
     """
@@ -36,9 +37,7 @@ class MicroPython:
         node = shutil.which('node')
         if node is None:
             raise RuntimeError('node is not on PATH: the MicroPython-wasm tests need Node.js')
-        if not (MICROPYTHON_DIR / 'micropython.mjs').is_file():
-            raise RuntimeError(f'{MICROPYTHON_DIR} is missing: run `cd web && npm ci`')
-        self.process = subprocess.Popen([node, str(DRIVER), str(MICROPYTHON_DIR / 'micropython.mjs')],
+        self.process = subprocess.Popen([node, str(DRIVER), str(engine_dir() / 'micropython.mjs')],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         for path in sorted(RUNTIME_DIR.glob('*.py')):
             self.call('write', path=f'/lib/wopr/runtime/{path.name}', text=path.read_text())

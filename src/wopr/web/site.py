@@ -22,9 +22,7 @@ from .policy import ENCODINGS, compressible
 STATIC = Path(__file__).parent / 'static'
 SERVICE_WORKER = 'sw.js'  # a template in static/: the build puts the release in front of it
 ENGINE = ('micropython.mjs', 'micropython.wasm')
-PACKAGED_ENGINE = Path(__file__).parent / 'engine'  # where a wheel carries it (setup.py copies it in)
-ENGINE_PACKAGE = Path('web/node_modules/@micropython/micropython-webassembly-pyscript')
-REPO = Path(__file__).resolve().parents[3]  # the checkout, for an editable install
+ENGINE_DIR = Path(__file__).parent / 'engine'  # wopr's own build of MicroPython-wasm (engine/README.md)
 DEFAULT_OUT = Path('site')
 CATALOG_FORMAT = 'wopr.catalog/1'
 MARKER = '.wopr-site'  # what the build wrote: all that a rebuild may replace or remove
@@ -38,12 +36,10 @@ RULES = {'worker.js': {'MAX_BYTES': MAX_BYTES},
 
 
 def engine_dir():
-    """MicroPython-wasm: the wheel's copy, or in a checkout the pinned npm package (web/package-lock.json)."""
-    for folder in (PACKAGED_ENGINE, REPO / ENGINE_PACKAGE):
-        if all((folder / name).is_file() for name in ENGINE):
-            return folder
-    raise FileNotFoundError(f'MicroPython-wasm is missing from this install ({PACKAGED_ENGINE}): reinstall wopr from '
-                            'its wheel; in a checkout of wopr, run `cd web && npm ci`')
+    """MicroPython-wasm, as the package carries it."""
+    if not all((ENGINE_DIR / name).is_file() for name in ENGINE):
+        raise FileNotFoundError(f'MicroPython-wasm is missing from this install ({ENGINE_DIR}): reinstall wopr')
+    return ENGINE_DIR
 
 
 def runtime_sources():
