@@ -91,7 +91,9 @@ def test_no_axe_violation_in_any_state(engine, web, size, tmp_path):
     engine.click('#zero')  # stop
 
     engine.open(web.url + 'good/?pace=0')
-    engine.click('#zero')
+    # pressed in the page: what this state checks is axe's verdict, not the driver's pointer (WebKitGTK's WebDriver
+    # click into the phone-sized frame was lost here under CI's load; clicks on it are tested in test_page_play)
+    engine.evaluate('() => document.querySelector("#zero").click()')
     engine.wait('#result:not([hidden])', timeout=60)
     checked(engine, 'wopr-vs-wopr-ended')
 

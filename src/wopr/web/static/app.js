@@ -1,14 +1,15 @@
-// The page: the game's flow and its controls, and the owner of its one state (state.js), which view.js draws. Every
-// move is decided by the Python runtime (engine.js -> worker.js); knowledge.js loads what WOPR knows, scene.js paces
-// WOPR vs WOPR, store.js remembers.
+// The page: the game's flow, the actions its controls ask for (controls.js wires them), and the owner of its one state
+// (state.js), which view.js draws. Every move is decided by the Python runtime (engine.js -> worker.js); knowledge.js
+// loads what WOPR knows, scene.js paces WOPR vs WOPR, store.js remembers.
 import { focusBoard, isFree, percent, squares } from './board.js';
+import { wire } from './controls.js';
 import { bootLine, tones } from './effects.js';
 import { ask, cancelDownloads, explain, stopped } from './engine.js';
 import { addressOf, catalogLink, checkPart, fileBytes, loadKnowledge, readCatalog } from './knowledge.js';
 import { PACE, measured } from './probe.js';
 import { playItself } from './scene.js';
 import {
-  book, createState, currentLink, gameSettings, inProgress, levelKnowledge, playable, replayable, shownBook, undoable,
+  book, createState, currentLink, gameSettings, inProgress, levelKnowledge, playable, shownBook, undoable,
 } from './state.js';
 import { linkMoves, recall, remember, shareLink } from './store.js';
 import { render } from './view.js';
@@ -432,115 +433,34 @@ async function begin() {
   else if (settings.moves !== null) replayLink();
 }
 
-function wireKnowledge() {
-  $('catalog').addEventListener('change', (e) => {
-    const entry = page.catalog.find((c) => c.name === e.target.value);
-    if (entry) chooseKnowledge(entry);
-  });
-  $('file').addEventListener('change', (e) => {
-    useFile(e.target.files[0]);
-    e.target.value = '';  // the same file can be chosen again
-  });
-  $('url-form').addEventListener('submit', (e) => {
-    e.preventDefault();
-    const text = $('url').value.trim();
-    if (text) useUrl(text, 'url');
-  });
-  $('cancel').addEventListener('click', cancelDownloads);
-  document.addEventListener('dragover', (e) => {
-    e.preventDefault();
-    $('drop').classList.add('over');
-  });
-  document.addEventListener('dragleave', (e) => {
-    if (!e.relatedTarget) $('drop').classList.remove('over');
-  });
-  document.addEventListener('drop', (e) => {
-    e.preventDefault();
-    $('drop').classList.remove('over');
-    useFile(e.dataTransfer.files[0]);
-  });
+// A setting switched on or off (Show thinking, Sound, Alternate who starts); thinking changes what the status says.
+function toggle(name, on) {
+  settings[name] = on;
+  remember(settings);
+  if (name === 'thinking' && page.game) say(describe(page.game));
 }
 
-function wire() {
-  $('board').addEventListener('click', (e) => {
-    const cell = e.target.closest('.cell');
-    if (cell) play(Number(cell.id.slice(3)));
-  });
-  $('new-game').addEventListener('click', nextGame);
-  $('again').addEventListener('click', nextGame);
-  $('undo').addEventListener('click', takeBack);
-  $('reset-score').addEventListener('click', resetScore);
-  $('review').addEventListener('click', () => replayable(page) && openReplay(page.game.moves));
-  $('replay-back').addEventListener('click', () => stepTo(page.replay.at - 1));
-  $('replay-forward').addEventListener('click', () => stepTo(page.replay.at + 1));
-  $('replay-done').addEventListener('click', closeReplay);
-  $('replay-moves').addEventListener('click', (e) => {
-    const move = e.target.closest('button');
-    if (move) stepTo(Number(move.dataset.at));
-  });
-  $('zero').addEventListener('click', zero);
-  // a broken engine cannot be started again in this page: a reload starts a new one
-  $('retry').addEventListener('click', () => (page.broken ? location.reload() : begin()));
-  for (const radio of document.querySelectorAll('input[name="side"]')) {
-    radio.addEventListener('change', () => changeSetting('side', radio.value));
+// Share: the link to this level and knowledge (and, after a game, its moves) copied, or shown to copy.
+async function share() {
+  const moves = page.replay?.moves ?? (page.game?.over ? page.game.moves : null);
+  const link = shareLink(currentLink(page), settings.level, moves);
+  const opens = `${moves ? "this game's replay, " : ''}this level and knowledge`;
+  try {  // a clipboard that never answers (WebKitGTK under WebDriver) must not leave Share unanswered
+    await Promise.race([navigator.clipboard.writeText(link), pause(CLIPBOARD_MS).then(() => { throw new Error(); })]);
+    page.share = `Link copied: it opens ${opens}.`;
+  } catch {
+    page.share = `Copy this link (it opens ${opens}): ${link}`;
   }
-  $('level').addEventListener('change', (e) => changeSetting('level', e.target.value));
-  $('thinking').addEventListener('change', (e) => {
-    settings.thinking = e.target.checked;
-    remember(settings);
-    if (page.game) say(describe(page.game));
-  });
-  for (const name of ['sound', 'alternate']) {
-    $(name).addEventListener('change', (e) => {
-      settings[name] = e.target.checked;
-      remember(settings);
-    });
-  }
-  $('share').addEventListener('click', async () => {
-    const moves = page.replay?.moves ?? (page.game?.over ? page.game.moves : null);
-    const link = shareLink(currentLink(page), settings.level, moves);
-    const opens = `${moves ? "this game's replay, " : ''}this level and knowledge`;
-    try {  // a clipboard that never answers (WebKitGTK under WebDriver) must not leave Share unanswered
-      await Promise.race([navigator.clipboard.writeText(link), pause(CLIPBOARD_MS).then(() => { throw new Error(); })]);
-      page.share = `Link copied: it opens ${opens}.`;
-    } catch {
-      page.share = `Copy this link (it opens ${opens}): ${link}`;
-    }
-    draw();
-  });
-  // a replay's keys come first: arrows step it, not the board's focus (a control's own arrows are left to it)
-  document.addEventListener('keydown', (e) => {
-    const step = { ArrowLeft: -1, ArrowRight: 1, Home: -Infinity, End: Infinity }[e.key];
-    if (!page.replay || e.target.closest('input, select, textarea') || e.altKey || e.ctrlKey || e.metaKey) return;
-    if (step === undefined && e.key !== 'Escape') return;
-    e.preventDefault();
-    e.stopPropagation();
-    if (e.key === 'Escape') closeReplay();
-    else stepTo(page.replay.at + step);
-  }, true);
-  document.addEventListener('keydown', (e) => {
-    if (e.target.closest('input[type="url"], select, textarea')) return;
-    const undoKey = (e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === 'z';
-    if (undoKey || (e.key.toLowerCase() === 'u' && !e.ctrlKey && !e.metaKey && !e.altKey)) {
-      e.preventDefault();
-      takeBack();
-      return;
-    }
-    if (e.altKey || e.ctrlKey || e.metaKey) return;
-    if (e.key >= '1' && e.key <= '9') {
-      e.preventDefault();
-      play(Number(e.key) - 1);
-    } else if ((e.key === 'n' || e.key === 'N') && !page.failed && !page.loading) {
-      e.preventDefault();
-      nextGame();
-    } else if ((e.key === 'r' || e.key === 'R') && replayable(page)) {
-      e.preventDefault();
-      openReplay(page.game.moves);
-    } else if (e.key === 'Escape' && page.scene) {
-      page.scene.stop = true;
-    }
-  });
+  draw();
 }
+
+const actions = {
+  play, nextGame, takeBack, resetScore, openReplay, stepTo, closeReplay, zero, changeSetting, toggle, share,
+  chooseKnowledge, useFile, useUrl, cancelDownloads,
+  stopScene: () => { page.scene.stop = true; },
+  // a broken engine cannot be started again in this page: a reload starts a new one
+  retry: () => (page.broken ? location.reload() : begin()),
+};
 
 async function start() {
   boot.type('GREETINGS PROFESSOR FALKEN.', PACE === 0);
@@ -549,8 +469,7 @@ async function start() {
     fail(`WOPR's engine could not start (${message}). Retry reloads the page.`, true);
   });
   draw();
-  wire();
-  wireKnowledge();
+  wire(page, actions);
   await begin();
 }
 
