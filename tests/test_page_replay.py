@@ -66,7 +66,8 @@ def test_a_finished_game_replays_move_by_move_by_buttons_list_and_keys(engine, w
     assert engine.focused() == 'replay-back' and not engine.visible('#result')
     assert engine.evaluate('() => [...document.querySelectorAll("#replay-moves button")].map((b) => '
                            '[b.textContent, b.className, b.getAttribute("aria-label")])') == [
-        [str(c + 1), 'XO'[i % 2], f"Move {i + 1}: {'XO'[i % 2]} on square {c + 1}"] for i, c in enumerate(status['moves'])]
+        [str(c + 1), 'XO'[i % 2], f"Move {i + 1}: {'XO'[i % 2]} on square {c + 1}"]
+        for i, c in enumerate(status['moves'])]
     engine.snap('replay-end')
     assert engine.axe_violations() == []
 
